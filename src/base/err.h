@@ -7,13 +7,13 @@
 #include <stdbool.h>
 
 enum err_code {
-    ERR_OK          = 0,
+    ERR_OK = 0,
     ERR_NOT_MODIFIED = 304,
-    ERR_INVALID     = 400, /* bad input */
-    ERR_FORBIDDEN   = 403,
-    ERR_NOTFOUND    = 404,
-    ERR_CONFLICT    = 409,
-    ERR_INTERNAL    = 500,
+    ERR_INVALID = 400, /* bad input */
+    ERR_FORBIDDEN = 403,
+    ERR_NOTFOUND = 404,
+    ERR_CONFLICT = 409,
+    ERR_INTERNAL = 500,
     ERR_UNAVAILABLE = 503, /* not a manager, no leader, not in a swarm */
 };
 

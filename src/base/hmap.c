@@ -112,8 +112,7 @@ void *hmap_del(struct hmap *m, const char *key)
     return v;
 }
 
-bool hmap_next(const struct hmap *m, size_t *it, const char **key,
-               void **value)
+bool hmap_next(const struct hmap *m, size_t *it, const char **key, void **value)
 {
     while (*it < m->cap) {
         struct hmap_slot *s = &m->slots[(*it)++];

@@ -31,8 +31,8 @@ int log_level_parse(const char *s)
         const char *name;
         enum log_level level;
     } names[] = {
-        {"fatal", LOG_ERROR}, {"error", LOG_ERROR}, {"warn", LOG_WARN},
-        {"warning", LOG_WARN}, {"info", LOG_INFO},  {"debug", LOG_DEBUG},
+        {"fatal", LOG_ERROR},  {"error", LOG_ERROR}, {"warn", LOG_WARN},
+        {"warning", LOG_WARN}, {"info", LOG_INFO},   {"debug", LOG_DEBUG},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(s, names[i].name) == 0)

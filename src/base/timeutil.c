@@ -70,15 +70,15 @@ int time_parse_rfc3339(const char *s, int64_t *ns)
     int year, mon, day, hour, min, sec;
     const char *p = s;
     if (parse_digits(&p, 4, &year) || *p++ != '-' ||
-        parse_digits(&p, 2, &mon) || *p++ != '-' ||
-        parse_digits(&p, 2, &day) || (*p != 'T' && *p != 't' && *p != ' '))
+        parse_digits(&p, 2, &mon) || *p++ != '-' || parse_digits(&p, 2, &day) ||
+        (*p != 'T' && *p != 't' && *p != ' '))
         return -1;
     p++;
     if (parse_digits(&p, 2, &hour) || *p++ != ':' ||
         parse_digits(&p, 2, &min) || *p++ != ':' || parse_digits(&p, 2, &sec))
         return -1;
-    if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 ||
-        min > 59 || sec > 60)
+    if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 ||
+        sec > 60)
         return -1;
     int64_t frac = 0;
     if (*p == '.') {
@@ -102,8 +102,7 @@ int time_parse_rfc3339(const char *s, int64_t *ns)
     } else if (*p == '+' || *p == '-') {
         int sign = *p == '-' ? -1 : 1, oh, om;
         p++;
-        if (parse_digits(&p, 2, &oh) || *p++ != ':' ||
-            parse_digits(&p, 2, &om))
+        if (parse_digits(&p, 2, &oh) || *p++ != ':' || parse_digits(&p, 2, &om))
             return -1;
         offset = sign * (oh * 3600 + om * 60);
     } else {
@@ -128,9 +127,8 @@ int duration_parse(const char *s, int64_t *ns)
         const char *unit;
         double mult;
     } units[] = {
-        {"ns", 1},         {"us", 1e3},       {"\xc2\xb5s", 1e3},
-        {"ms", 1e6},       {"s", 1e9},        {"m", 60e9},
-        {"h", 3600e9},
+        {"ns", 1},  {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6},
+        {"s", 1e9}, {"m", 60e9}, {"h", 3600e9},
     };
     if (!s || !*s)
         return -1;

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+// The Raft adapter: the only code that includes canonical raft's headers.
+// It runs libraft on shoald's loop with its libuv disk I/O, feeds committed
+// entries to the store, encodes snapshots from it, and reports leadership.
+// Swapping the library for its maintained fork (cowsql/raft) touches only
+// this folder.
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "base/err.h"
+#include "store/store.h"
+
+struct raftnode;
+
+typedef void (*raftnode_leader_fn)(void *data, bool is_leader);
+
+struct raftnode_config {
+    uv_loop_t *loop;
+    const char *dir;     /* raft data directory (created if missing) */
+    uint64_t id;         /* this server's raft id (non-zero) */
+    const char *address; /* this server's raft address "host:port" */
+    struct store *store; /* the state machine */
+    raftnode_leader_fn on_leader_change; /* may be NULL */
+    void *data;
+    unsigned snapshot_threshold; /* entries between snapshots (0: default) */
+    unsigned snapshot_trailing;  /* entries kept after one (0: default) */
+};
+
+struct raftnode *raftnode_new(const struct raftnode_config *cfg,
+                              struct err *err);
+/* Writes the initial configuration (this server as the only voter) into an
+ * empty data directory. */
+int raftnode_bootstrap(struct raftnode *rn, struct err *err);
+/* Loads the log and snapshot, replays them into the store as they commit,
+ * and starts taking part in elections. */
+int raftnode_start(struct raftnode *rn, struct err *err);
+bool raftnode_is_leader(const struct raftnode *rn);
+/* True once this leader has applied every entry of earlier terms (a
+ * barrier committed in its own term), so its store is complete. */
+bool raftnode_is_ready_leader(const struct raftnode *rn);
+uint64_t raftnode_last_applied(const struct raftnode *rn);
+
+/* Completion of a proposal: err is NULL if the entry was committed and its
+ * operations applied; otherwise the first failed operation's error, or a
+ * 503 if leadership was lost before the entry committed. */
+typedef void (*raftnode_apply_fn)(void *data, const struct err *err,
+                                  uint64_t index);
+
+/* Proposes an entry (copied). Fails at once (cb not called) with 503 when
+ * this server is not the leader. */
+int raftnode_propose(struct raftnode *rn, const void *data, size_t len,
+                     raftnode_apply_fn cb, void *cb_data, struct err *err);
+
+/* Stops raft (on a fresh loop turn, as libraft requires) and frees rn;
+ * cb (may be NULL) runs after. Pending proposals complete with 503. */
+void raftnode_close(struct raftnode *rn, void (*cb)(void *), void *data);

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: Apache-2.0
+// The store's state machine: applies a committed transaction's operations,
+// in order, each checked against the current state. This code runs on
+// every manager for every entry, so it must be deterministic: time comes
+// from the entry ("ts"), never from the clock.
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/jsonx.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "store/store.h"
+#include "store/store_internal.h"
+
+struct apply_ctx {
+    struct store *s;
+    uint64_t index;
+    int64_t ts;
+};
+
+typedef int (*op_fn)(struct apply_ctx *c, const json_t *op, struct err *err);
+
+static void touch(struct obj_meta *m, const struct apply_ctx *c)
+{
+    m->version = c->index;
+    m->updated_at = c->ts;
+}
+
+static int check_version(const struct obj_meta *m, const json_t *op,
+                         struct err *err)
+{
+    json_int_t want = jx_int(op, "ver", 0);
+    if (want && (uint64_t)want != m->version)
+        return err_set(err, ERR_CONFLICT, "update out of sequence");
+    return 0;
+}
+
+static void emit(struct apply_ctx *c, enum store_kind kind,
+                 enum store_action action, void *obj)
+{
+    struct store_event ev = {
+        .kind = kind, .action = action, .obj = obj, .index = c->index};
+    store_emit(c->s, &ev);
+}
+
+static void emit_task(struct apply_ctx *c, enum store_action action,
+                      struct task *t, enum task_state old_state,
+                      enum task_state old_desired)
+{
+    struct store_event ev = {.kind = KIND_TASK,
+                             .action = action,
+                             .obj = t,
+                             .index = c->index,
+                             .old_state = old_state,
+                             .old_desired = old_desired};
+    store_emit(c->s, &ev);
+}
+
+/* ---- cluster ---- */
+
+static int op_cluster_put(struct apply_ctx *c, const json_t *op,
+                          struct err *err)
+{
+    struct cluster *old = c->s->cluster;
+    if (old && check_version(&old->meta, op, err) < 0)
+        return -1;
+    struct cluster *nc = cluster_decode(json_object_get(op, "obj"), err);
+    if (!nc)
+        return -1;
+    nc->meta.created_at = old ? old->meta.created_at : c->ts;
+    touch(&nc->meta, c);
+    c->s->cluster = nc;
+    emit(c, KIND_CLUSTER, old ? STORE_UPDATE : STORE_CREATE, nc);
+    cluster_free(old);
+    return 0;
+}
+
+/* ---- nodes ---- */
+
+static struct node *find_node(struct apply_ctx *c, const json_t *op,
+                              struct err *err)
+{
+    const char *id = jx_str(op, "id");
+    struct node *n = store_node(c->s, id);
+    if (!n)
+        err_set(err, ERR_NOTFOUND, "node %s not found", id ? id : "");
+    return n;
+}
+
+static int op_node_put(struct apply_ctx *c, const json_t *op, struct err *err)
+{
+    struct node *nn = node_decode(json_object_get(op, "obj"), err);
+    if (!nn)
+        return -1;
+    struct node *old = store_node(c->s, nn->meta.id);
+    nn->meta.created_at = old ? old->meta.created_at : c->ts;
+    touch(&nn->meta, c);
+    if (old)
+        hmap_del(&c->s->nodes, old->meta.id);
+    hmap_put(&c->s->nodes, nn->meta.id, nn);
+    emit(c, KIND_NODE, old ? STORE_UPDATE : STORE_CREATE, nn);
+    node_free(old);
+    return 0;
+}
+
+static int op_node_spec(struct apply_ctx *c, const json_t *op, struct err *err)
+{
+    struct node *n = find_node(c, op, err);
+    json_t *spec = json_object_get(op, "spec");
+    if (!n || check_version(&n->meta, op, err) < 0)
+        return -1;
+    if (!json_is_object(spec))
+        return err_set(err, ERR_INVALID, "node spec must be an object");
+    json_decref(n->spec);
+    n->spec = jx_copy(spec);
+    touch(&n->meta, c);
+    emit(c, KIND_NODE, STORE_UPDATE, n);
+    return 0;
+}
+
+static int op_node_status(struct apply_ctx *c, const json_t *op,
+                          struct err *err)
+{
+    struct node *n = find_node(c, op, err);
+    if (!n)
+        return -1;
+    const char *state = jx_str(op, "state");
+    if (state && strcmp(state, "ready") == 0)
+        n->state = NODE_READY;
+    else if (state && strcmp(state, "down") == 0)
+        n->state = NODE_DOWN;
+    else if (state && strcmp(state, "disconnected") == 0)
+        n->state = NODE_DISCONNECTED;
+    else
+        n->state = NODE_UNKNOWN;
+    const char *msg = jx_str(op, "message");
+    free(n->status_message);
+    n->status_message = xstrdup(msg);
+    const char *addr = jx_str(op, "addr");
+    if (addr) {
+        free(n->addr);
+        n->addr = xstrdup(addr);
+    }
+    touch(&n->meta, c);
+    emit(c, KIND_NODE, STORE_UPDATE, n);
+    return 0;
+}
+
+static int op_node_delete(struct apply_ctx *c, const json_t *op,
+                          struct err *err)
+{
+    struct node *n = find_node(c, op, err);
+    if (!n)
+        return -1;
+    hmap_del(&c->s->nodes, n->meta.id);
+    emit(c, KIND_NODE, STORE_DELETE, n);
+    node_free(n);
+    return 0;
+}
+
+/* ---- services ---- */
+
+static struct service *find_service(struct apply_ctx *c, const json_t *op,
+                                    struct err *err)
+{
+    const char *id = jx_str(op, "id");
+    struct service *s = store_service(c->s, id);
+    if (!s)
+        err_set(err, ERR_NOTFOUND, "service %s not found", id ? id : "");
+    return s;
+}
+
+static int op_service_create(struct apply_ctx *c, const json_t *op,
+                             struct err *err)
+{
+    const char *id = jx_str(op, "id");
+    json_t *spec = json_object_get(op, "spec");
+    const char *name = jx_str(spec, "Name");
+    if (!id || strlen(id) != ID_LEN || !json_is_object(spec) || !name)
+        return err_set(err, ERR_INVALID, "malformed service.create");
+    if (store_service_by_name(c->s, name))
+        return err_set(err, ERR_CONFLICT,
+                       "rpc error: code = AlreadyExists desc = name conflicts "
+                       "with an existing object: service %s already exists",
+                       name);
+    if (store_service(c->s, id))
+        return err_set(err, ERR_CONFLICT, "service %s already exists", id);
+    struct service *s = service_new();
+    snprintf(s->meta.id, sizeof(s->meta.id), "%s", id);
+    s->meta.created_at = c->ts;
+    touch(&s->meta, c);
+    s->spec = jx_copy(spec);
+    s->name = jx_str(s->spec, "Name");
+    s->task_spec = json_incref(jx_obj(s->spec, "TaskTemplate"));
+    s->spec_version = 1;
+    hmap_put(&c->s->services, s->meta.id, s);
+    hmap_put(&c->s->services_by_name, s->name, s);
+    emit(c, KIND_SERVICE, STORE_CREATE, s);
+    return 0;
+}
+
+static int op_service_update(struct apply_ctx *c, const json_t *op,
+                             struct err *err)
+{
+    struct service *s = find_service(c, op, err);
+    if (!s || check_version(&s->meta, op, err) < 0)
+        return -1;
+    json_t *spec = json_object_get(op, "spec");
+    const char *name = jx_str(spec, "Name");
+    if (!json_is_object(spec) || !name)
+        return err_set(err, ERR_INVALID, "malformed service.update");
+    if (strcmp(name, s->name) != 0)
+        return err_set(err, ERR_INVALID,
+                       "rpc error: code = Unimplemented desc = renaming "
+                       "services is not supported");
+    json_t *new_spec = jx_copy(spec);
+    json_t *new_tt = jx_obj(new_spec, "TaskTemplate");
+    hmap_del(&c->s->services_by_name, s->name);
+    json_decref(s->previous_spec);
+    s->previous_spec = s->spec;
+    s->spec = new_spec;
+    s->name = jx_str(s->spec, "Name");
+    hmap_put(&c->s->services_by_name, s->name, s);
+    if (!json_equal(new_tt, s->task_spec)) {
+        json_decref(s->task_spec);
+        s->task_spec = json_incref(new_tt);
+        s->spec_version++;
+    } else {
+        /* Keep sharing the old (equal) object with existing tasks. */
+        json_object_set(s->spec, "TaskTemplate", s->task_spec);
+    }
+    touch(&s->meta, c);
+    emit(c, KIND_SERVICE, STORE_UPDATE, s);
+    return 0;
+}
+
+static int op_service_update_status(struct apply_ctx *c, const json_t *op,
+                                    struct err *err)
+{
+    struct service *s = find_service(c, op, err);
+    if (!s)
+        return -1;
+    json_t *st = json_object_get(op, "status");
+    json_decref(s->update_status);
+    s->update_status = json_is_object(st) ? jx_copy(st) : NULL;
+    touch(&s->meta, c);
+    emit(c, KIND_SERVICE, STORE_UPDATE, s);
+    return 0;
+}
+
+static int op_service_delete(struct apply_ctx *c, const json_t *op,
+                             struct err *err)
+{
+    struct service *s = find_service(c, op, err);
+    if (!s)
+        return -1;
+    hmap_del(&c->s->services, s->meta.id);
+    hmap_del(&c->s->services_by_name, s->name);
+    emit(c, KIND_SERVICE, STORE_DELETE, s);
+    service_free(s);
+    return 0;
+}
+
+/* ---- tasks ---- */
+
+static struct task *find_task(struct apply_ctx *c, const json_t *op,
+                              struct err *err)
+{
+    const char *id = jx_str(op, "id");
+    struct task *t = store_task(c->s, id);
+    if (!t)
+        err_set(err, ERR_NOTFOUND, "task %s not found", id ? id : "");
+    return t;
+}
+
+static int op_task_create(struct apply_ctx *c, const json_t *op,
+                          struct err *err)
+{
+    struct task *t = task_decode(json_object_get(op, "obj"), err);
+    if (!t)
+        return -1;
+    if (store_task(c->s, t->meta.id)) {
+        err_set(err, ERR_CONFLICT, "task %s already exists", t->meta.id);
+        task_free(t);
+        return -1;
+    }
+    if (!t->spec) {
+        struct service *s = store_service(c->s, t->service_id);
+        if (!s) {
+            err_set(err, ERR_NOTFOUND, "service %s not found", t->service_id);
+            task_free(t);
+            return -1;
+        }
+        t->spec = json_incref(s->task_spec);
+        t->spec_version = s->spec_version;
+    }
+    t->meta.created_at = c->ts;
+    touch(&t->meta, c);
+    if (!t->status_ts)
+        t->status_ts = c->ts;
+    store_index_task(c->s, t);
+    emit_task(c, STORE_CREATE, t, t->state, t->desired);
+    return 0;
+}
+
+static int op_task_assign(struct apply_ctx *c, const json_t *op,
+                          struct err *err)
+{
+    struct task *t = find_task(c, op, err);
+    const char *node = jx_str(op, "node");
+    if (!t)
+        return -1;
+    if (!node || strlen(node) != ID_LEN)
+        return err_set(err, ERR_INVALID, "malformed task.assign");
+    if (t->state > TASK_PENDING || t->desired > TASK_RUNNING)
+        return err_set(err, ERR_CONFLICT, "task %s is no longer pending",
+                       t->meta.id);
+    enum task_state old = t->state;
+    store_task_set_node(c->s, t, node);
+    store_task_set_state(c->s, t, TASK_ASSIGNED);
+    free(t->message);
+    t->message = xstrdup("scheduler assigned task to node");
+    free(t->error);
+    t->error = NULL;
+    t->status_ts = c->ts;
+    touch(&t->meta, c);
+    emit_task(c, STORE_UPDATE, t, old, t->desired);
+    return 0;
+}
+
+static int op_task_status(struct apply_ctx *c, const json_t *op,
+                          struct err *err)
+{
+    struct task *t = find_task(c, op, err);
+    if (!t)
+        return -1;
+    int st = task_state_parse(jx_str(op, "state"));
+    if (st < 0)
+        return err_set(err, ERR_INVALID, "malformed task.status");
+    enum task_state old = t->state;
+    /* Never backwards; a terminal state is final. Stale reports are not
+     * errors: they are simply outdated. */
+    if ((enum task_state)st < old ||
+        (task_state_is_terminal(old) && (enum task_state)st != old))
+        return 0;
+    store_task_set_state(c->s, t, (enum task_state)st);
+    const char *msg = jx_str(op, "message");
+    if (msg) {
+        free(t->message);
+        t->message = xstrdup(msg);
+    }
+    const char *e = jx_str(op, "err");
+    free(t->error);
+    t->error = xstrdup(e);
+    const char *ctr = jx_str(op, "container");
+    if (ctr)
+        snprintf(t->container_id, sizeof(t->container_id), "%s", ctr);
+    json_int_t pid = jx_int(op, "pid", -1);
+    if (pid >= 0)
+        t->pid = (int)pid;
+    json_t *exit = json_object_get(op, "exit");
+    if (json_is_integer(exit)) {
+        t->exit_code = (int)json_integer_value(exit);
+        t->has_exit_code = true;
+    }
+    if (task_state_is_terminal(t->state))
+        t->pid = 0;
+    t->status_ts = c->ts;
+    touch(&t->meta, c);
+    emit_task(c, STORE_UPDATE, t, old, t->desired);
+    return 0;
+}
+
+static int op_task_desired(struct apply_ctx *c, const json_t *op,
+                           struct err *err)
+{
+    struct task *t = find_task(c, op, err);
+    if (!t)
+        return -1;
+    int d = task_state_parse(jx_str(op, "desired"));
+    if (d < 0)
+        return err_set(err, ERR_INVALID, "malformed task.desired");
+    if ((enum task_state)d <= t->desired)
+        return 0;
+    enum task_state old = t->desired;
+    t->desired = (enum task_state)d;
+    touch(&t->meta, c);
+    emit_task(c, STORE_UPDATE, t, t->state, old);
+    return 0;
+}
+
+static int op_task_delete(struct apply_ctx *c, const json_t *op,
+                          struct err *err)
+{
+    struct task *t = find_task(c, op, err);
+    if (!t)
+        return -1;
+    store_unindex_task(c->s, t);
+    emit_task(c, STORE_DELETE, t, t->state, t->desired);
+    task_free(t);
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    op_fn fn;
+} ops[] = {
+    {"cluster.put", op_cluster_put},
+    {"node.put", op_node_put},
+    {"node.spec", op_node_spec},
+    {"node.status", op_node_status},
+    {"node.delete", op_node_delete},
+    {"service.create", op_service_create},
+    {"service.update", op_service_update},
+    {"service.update_status", op_service_update_status},
+    {"service.delete", op_service_delete},
+    {"task.create", op_task_create},
+    {"task.assign", op_task_assign},
+    {"task.status", op_task_status},
+    {"task.desired", op_task_desired},
+    {"task.delete", op_task_delete},
+};
+
+int store_apply(struct store *s, uint64_t index, const void *data, size_t len,
+                struct err *err)
+{
+    json_error_t jerr;
+    _cleanup_json_ json_t *entry = json_loadb(data, len, 0, &jerr);
+    s->index = index;
+    if (!json_is_object(entry))
+        return err_set(err, ERR_INTERNAL, "undecodable log entry %llu: %s",
+                       (unsigned long long)index, jerr.text);
+    struct apply_ctx c = {.s = s, .index = index, .ts = jx_int(entry, "ts", 0)};
+    json_t *list = json_object_get(entry, "ops");
+    size_t i;
+    json_t *op;
+    int rc = 0;
+    json_array_foreach(list, i, op)
+    {
+        const char *name = jx_str(op, "op");
+        op_fn fn = NULL;
+        for (size_t k = 0; name && k < ARRAY_SIZE(ops); k++)
+            if (strcmp(ops[k].name, name) == 0)
+                fn = ops[k].fn;
+        struct err op_err = {0};
+        if (!fn)
+            err_set(&op_err, ERR_INTERNAL, "unknown store operation '%s'",
+                    name ? name : "");
+        else if (fn(&c, op, &op_err) == 0)
+            continue;
+        log_debug("store: entry %llu op %zu (%s) skipped: %s",
+                  (unsigned long long)index, i, name ? name : "?", op_err.msg);
+        if (rc == 0 && err)
+            *err = op_err;
+        rc = -1;
+    }
+    return rc;
+}
