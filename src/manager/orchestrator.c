@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: Apache-2.0
+// Replicated orchestration as a pure function over one service's tasks.
+//
+// Each slot is looked at on its own. A slot's "live" tasks are those meant
+// to run (desired <= running) that have not ended; "dead" ones were meant to
+// run but ended (or sit on a node that is down). A dead task is the only
+// thing that triggers the restart policy, and the decision is recorded in
+// the same transaction that retires it (desired -> shutdown), so a slot
+// whose last task ended for good stays quiet on the next pass instead of
+// being refilled. Replacements that must wait (restart delay, stop-first
+// update) are created at once with desired state "ready" — the node
+// prepares them — and promoted to "running" when their time comes.
+#include "manager/orchestrator.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/jsonx.h"
+#include "base/mem.h"
+#include "base/timeutil.h"
+#include "store/txn.h"
+
+void orch_plan_init(struct orch_plan *p)
+{
+    memset(p, 0, sizeof(*p));
+}
+
+void orch_plan_fini(struct orch_plan *p)
+{
+    free(p->actions);
+    memset(p, 0, sizeof(*p));
+}
+
+static struct orch_action *add(struct orch_plan *p, enum orch_action_kind k)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 16;
+        p->actions = xrealloc(p->actions, p->cap * sizeof(*p->actions));
+    }
+    struct orch_action *a = &p->actions[p->n++];
+    memset(a, 0, sizeof(*a));
+    a->kind = k;
+    return a;
+}
+
+static void wake(struct orch_plan *p, int64_t at)
+{
+    if (!p->wake_at || at < p->wake_at)
+        p->wake_at = at;
+}
+
+void restart_policy_from_spec(const json_t *task_spec,
+                              struct restart_policy *out)
+{
+    json_t *rp = jx_path(task_spec, "RestartPolicy");
+    const char *cond = jx_str(rp, "Condition");
+    out->condition = RESTART_ANY;
+    if (cond && strcmp(cond, "none") == 0)
+        out->condition = RESTART_NONE;
+    else if (cond && strcmp(cond, "on-failure") == 0)
+        out->condition = RESTART_ON_FAILURE;
+    json_t *delay = json_object_get(rp, "Delay");
+    out->delay =
+        json_is_integer(delay) ? json_integer_value(delay) : 5 * NS_PER_SEC;
+    out->max_attempts = jx_int(rp, "MaxAttempts", 0);
+    out->window = jx_int(rp, "Window", 0);
+}
+
+static void set_desired(struct orch_plan *p, struct task *t, enum task_state d)
+{
+    if (t->desired >= d)
+        return;
+    struct orch_action *a = add(p, ORCH_DESIRED);
+    a->task = t;
+    a->state = d;
+    /* A task no node has taken yet is finished here: nobody else would. */
+    if (t->state < TASK_ASSIGNED) {
+        a = add(p, ORCH_STATE);
+        a->task = t;
+        a->state = TASK_SHUTDOWN;
+        a->message = "shutdown";
+    }
+}
+
+static void delete_task(struct orch_plan *p, struct task *t)
+{
+    add(p, ORCH_DELETE)->task = t;
+}
+
+static bool is_down(const struct orch_input *in, const struct task *t)
+{
+    return t->node_id[0] && in->node_is_down &&
+           in->node_is_down(in->node_data, t->node_id);
+}
+
+static bool is_live(const struct orch_input *in, const struct task *t)
+{
+    return t->desired <= TASK_RUNNING && !task_state_is_terminal(t->state) &&
+           !is_down(in, t);
+}
+
+static bool is_dead(const struct orch_input *in, const struct task *t)
+{
+    return t->desired <= TASK_RUNNING &&
+           (task_state_is_terminal(t->state) || is_down(in, t));
+}
+
+static int cmp_tasks(const void *a, const void *b)
+{
+    const struct task *x = *(struct task *const *)a;
+    const struct task *y = *(struct task *const *)b;
+    if (x->slot != y->slot)
+        return x->slot < y->slot ? -1 : 1;
+    if (x->meta.created_at != y->meta.created_at)
+        return x->meta.created_at < y->meta.created_at ? -1 : 1;
+    return strcmp(x->meta.id, y->meta.id);
+}
+
+/* A deleted service: everything goes. */
+static void reconcile_removed(const struct orch_input *in, struct orch_plan *p)
+{
+    for (size_t i = 0; i < in->n_tasks; i++) {
+        struct task *t = in->tasks[i];
+        if (task_state_is_terminal(t->state) || t->state < TASK_ASSIGNED)
+            delete_task(p, t);
+        else
+            set_desired(p, t, TASK_REMOVE);
+    }
+}
+
+/* Slots above the replica count (scale down): tasks are removed. */
+static void reconcile_extra_slot(struct orch_plan *p, struct task **ts,
+                                 size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct task *t = ts[i];
+        if (task_state_is_terminal(t->state) || t->state < TASK_ASSIGNED)
+            delete_task(p, t);
+        else
+            set_desired(p, t, TASK_REMOVE);
+    }
+}
+
+struct slot_view {
+    struct task *best; /* the live task kept, or NULL */
+    bool created;      /* the plan creates a task in this slot */
+};
+
+static struct task *best_live(const struct orch_input *in, struct task **ts,
+                              size_t n)
+{
+    struct task *best = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct task *t = ts[i];
+        if (!is_live(in, t))
+            continue;
+        /* Most advanced state wins; on a tie the newest. */
+        if (!best || t->state >= best->state)
+            best = t;
+    }
+    return best;
+}
+
+static void create_in_slot(struct orch_plan *p, int slot,
+                           enum task_state desired, int restarts,
+                           int64_t window_start)
+{
+    struct orch_action *a = add(p, ORCH_CREATE);
+    a->slot = slot;
+    a->state = desired;
+    a->restart_count = restarts;
+    a->restart_window_start = window_start;
+}
+
+/* The restart policy decides whether a dead task gets a successor. */
+static void restart_dead(const struct orch_input *in,
+                         const struct restart_policy *rp, struct orch_plan *p,
+                         struct task *dead, struct slot_view *v)
+{
+    bool failed = dead->state == TASK_FAILED || dead->state == TASK_REJECTED ||
+                  !task_state_is_terminal(dead->state);
+    bool cond = rp->condition == RESTART_ANY ||
+                (rp->condition == RESTART_ON_FAILURE && failed);
+    int count = dead->restart_count;
+    int64_t window_start = dead->restart_window_start;
+    if (rp->window > 0 && window_start && in->now - window_start > rp->window)
+        count = 0, window_start = 0;
+    if (!window_start)
+        window_start = in->now;
+    if (!cond || (rp->max_attempts > 0 && count >= rp->max_attempts))
+        return;
+    create_in_slot(p, dead->slot, rp->delay > 0 ? TASK_READY : TASK_RUNNING,
+                   count + 1, window_start);
+    v->created = true;
+}
+
+static void reconcile_slot(const struct orch_input *in,
+                           const struct restart_policy *rp, struct orch_plan *p,
+                           int slot, struct task **ts, size_t n,
+                           struct slot_view *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->best = best_live(in, ts, n);
+
+    /* Dead tasks retire; the newest may be restarted if the slot has
+     * nothing else live. */
+    struct task *newest_dead = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_dead(in, ts[i]))
+            continue;
+        newest_dead = ts[i];
+        set_desired(p, ts[i], TASK_SHUTDOWN);
+    }
+    if (newest_dead && !v->best)
+        restart_dead(in, rp, p, newest_dead, v);
+
+    /* Surplus live tasks (e.g. a node came back) are stopped. */
+    for (size_t i = 0; i < n; i++)
+        if (is_live(in, ts[i]) && ts[i] != v->best)
+            set_desired(p, ts[i], TASK_SHUTDOWN);
+
+    /* Terminal tasks of an earlier scale-down are dropped. */
+    for (size_t i = 0; i < n; i++)
+        if (ts[i]->desired == TASK_REMOVE &&
+            (task_state_is_terminal(ts[i]->state) ||
+             ts[i]->state < TASK_ASSIGNED))
+            delete_task(p, ts[i]);
+
+    /* An empty slot is filled. A slot whose last task ended for good (its
+     * desired state already moved past running) stays as it is. */
+    if (!v->best && !v->created) {
+        struct task *last = n ? ts[n - 1] : NULL;
+        if (!last || last->desired == TASK_REMOVE) {
+            create_in_slot(p, slot, TASK_RUNNING, 0, 0);
+            v->created = true;
+        }
+    }
+
+    /* A waiting replacement starts once everything before it in the slot
+     * has stopped, and its restart delay has passed. */
+    struct task *b = v->best;
+    if (b && b->desired == TASK_READY) {
+        bool others_stopped = true;
+        for (size_t i = 0; i < n; i++)
+            if (ts[i] != b && !task_state_is_terminal(ts[i]->state) &&
+                ts[i]->state >= TASK_ASSIGNED && !is_down(in, ts[i]))
+                others_stopped = false;
+        int64_t start_at =
+            b->meta.created_at + (b->restart_count > 0 ? rp->delay : 0);
+        if (others_stopped && in->now >= start_at)
+            set_desired(p, b, TASK_RUNNING);
+        else if (others_stopped)
+            wake(p, start_at);
+    }
+
+    /* History: keep at most history_limit tasks in the slot. */
+    size_t total = n, limit = in->history_limit > 0 ? in->history_limit : 5;
+    for (size_t i = 0; i < n && total > limit; i++) {
+        struct task *t = ts[i];
+        if (t->desired >= TASK_SHUTDOWN && task_state_is_terminal(t->state) &&
+            t->desired != TASK_REMOVE) {
+            delete_task(p, t);
+            total--;
+        }
+    }
+}
+
+/* Stop-first (or start-first) rolling replacement of tasks made from an
+ * older spec, `Parallelism` slots at a time. */
+static void rolling_update(const struct orch_input *in, struct orch_plan *p,
+                           struct slot_view *views, int replicas)
+{
+    const struct service *s = in->service;
+    json_t *uc = jx_path(s->spec, "UpdateConfig");
+    int64_t parallelism = jx_int(uc, "Parallelism", 1);
+    const char *order = jx_str(uc, "Order");
+    bool start_first = order && strcmp(order, "start-first") == 0;
+    int64_t in_progress = 0, dirty = 0;
+    for (int i = 0; i < replicas; i++) {
+        struct task *b = views[i].best;
+        if (views[i].created || (b && b->spec_version == s->spec_version &&
+                                 b->state < TASK_RUNNING))
+            in_progress++;
+        if (b && b->spec_version != s->spec_version)
+            dirty++;
+    }
+    for (int i = 0; i < replicas && dirty > 0; i++) {
+        struct task *b = views[i].best;
+        if (!b || b->spec_version == s->spec_version)
+            continue;
+        if (parallelism > 0 && in_progress >= parallelism)
+            break;
+        set_desired(p, b, TASK_SHUTDOWN);
+        create_in_slot(p, i + 1, start_first ? TASK_RUNNING : TASK_READY, 0, 0);
+        views[i].created = true;
+        in_progress++;
+        dirty--;
+    }
+    const char *cur = jx_str(s->update_status, "State");
+    bool updating = cur && strcmp(cur, "updating") == 0;
+    if (dirty > 0 || in_progress > 0) {
+        if (!updating && s->spec_version > 1 && (dirty > 0 || cur))
+            p->update = ORCH_UPDATE_UPDATING;
+    } else if (updating) {
+        p->update = ORCH_UPDATE_COMPLETED;
+    }
+}
+
+void orch_reconcile(const struct orch_input *in, struct orch_plan *out)
+{
+    if (!in->service) {
+        reconcile_removed(in, out);
+        return;
+    }
+    if (service_is_global(in->service))
+        return;
+    int64_t replicas64 = service_replicas(in->service);
+    int replicas = replicas64 < 0 ? 0 : (int)replicas64;
+    struct restart_policy rp;
+    restart_policy_from_spec(in->service->task_spec, &rp);
+
+    struct task **ts = xcalloc(in->n_tasks + 1, sizeof(*ts));
+    memcpy(ts, in->tasks, in->n_tasks * sizeof(*ts));
+    qsort(ts, in->n_tasks, sizeof(*ts), cmp_tasks);
+    struct slot_view *views = xcalloc((size_t)replicas + 1, sizeof(*views));
+
+    size_t i = 0;
+    for (int slot = 1; slot <= replicas; slot++) {
+        while (i < in->n_tasks && ts[i]->slot < slot)
+            reconcile_extra_slot(out, &ts[i++], 1); /* slot 0: foreign */
+        size_t start = i;
+        while (i < in->n_tasks && ts[i]->slot == slot)
+            i++;
+        reconcile_slot(in, &rp, out, slot, &ts[start], i - start,
+                       &views[slot - 1]);
+    }
+    while (i < in->n_tasks) {
+        size_t start = i;
+        int slot = ts[i]->slot;
+        while (i < in->n_tasks && ts[i]->slot == slot)
+            i++;
+        reconcile_extra_slot(out, &ts[start], i - start);
+    }
+    rolling_update(in, out, views, replicas);
+    free(views);
+    free(ts);
+}
+
+void orch_plan_to_txn(const struct orch_plan *p, const struct service *s,
+                      struct txn *txn)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        const struct orch_action *a = &p->actions[i];
+        switch (a->kind) {
+        case ORCH_CREATE: {
+            struct task *t = task_new();
+            id_new(t->meta.id);
+            snprintf(t->service_id, sizeof(t->service_id), "%s", s->meta.id);
+            t->slot = a->slot;
+            t->state = TASK_NEW;
+            t->desired = a->state;
+            t->message = xstrdup("created");
+            t->restart_count = a->restart_count;
+            t->restart_window_start = a->restart_window_start;
+            txn_task_create(txn, t);
+            task_free(t);
+            break;
+        }
+        case ORCH_DESIRED:
+            txn_task_desired(txn, a->task->meta.id, a->state);
+            break;
+        case ORCH_STATE:
+            txn_task_status(txn, a->task->meta.id, a->state, a->message, NULL,
+                            NULL, 0, -1);
+            break;
+        case ORCH_DELETE:
+            txn_task_delete(txn, a->task->meta.id);
+            break;
+        }
+    }
+    if (s && p->update != ORCH_UPDATE_NONE) {
+        char now[TIME_STRLEN];
+        time_fmt_rfc3339(txn->ts, now);
+        json_t *us = json_object();
+        if (p->update == ORCH_UPDATE_UPDATING) {
+            json_object_set_new(us, "State", json_string("updating"));
+            json_object_set_new(us, "StartedAt", json_string(now));
+            json_object_set_new(us, "Message",
+                                json_string("update in progress"));
+        } else {
+            const char *started = jx_str(s->update_status, "StartedAt");
+            json_object_set_new(us, "State", json_string("completed"));
+            json_object_set_new(us, "StartedAt",
+                                json_string(started ? started : now));
+            json_object_set_new(us, "CompletedAt", json_string(now));
+            json_object_set_new(us, "Message", json_string("update completed"));
+        }
+        txn_service_update_status(txn, s->meta.id, us);
+        json_decref(us);
+    }
+}

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+// Filter-then-spread placement over an in-memory view of the nodes.
+#include "manager/scheduler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/jsonx.h"
+#include "base/mem.h"
+#include "manager/constraint.h"
+
+static void count_task(struct sched_node *sn, const struct task *t, int delta)
+{
+    uintptr_t c = (uintptr_t)hmap_get(&sn->per_service, t->service_id);
+    if (!c && delta > 0) {
+        char *key = xstrdup(t->service_id);
+        vec_push(&sn->service_keys, key);
+        hmap_put(&sn->per_service, key, (void *)(uintptr_t)delta);
+    } else {
+        hmap_put(&sn->per_service, t->service_id,
+                 (void *)(uintptr_t)((intptr_t)c + delta));
+    }
+    sn->tasks = (size_t)((intptr_t)sn->tasks + delta);
+    json_t *res = jx_path(t->spec, "Resources.Reservations");
+    sn->cpu_reserved += delta * jx_int(res, "NanoCPUs", 0);
+    sn->mem_reserved += delta * jx_int(res, "MemoryBytes", 0);
+}
+
+void sched_init(struct scheduler *sc, const struct store *s)
+{
+    sc->n = store_count(s, KIND_NODE);
+    sc->nodes = xcalloc(sc->n + 1, sizeof(*sc->nodes));
+    size_t it = 0, i = 0;
+    void *o;
+    while (store_next(s, KIND_NODE, &it, &o)) {
+        struct sched_node *sn = &sc->nodes[i++];
+        sn->node = o;
+        hmap_init(&sn->per_service);
+        vec_init(&sn->service_keys);
+        json_t *res = jx_path(sn->node->description, "Resources");
+        sn->cpu_total = jx_int(res, "NanoCPUs", 0);
+        sn->mem_total = jx_int(res, "MemoryBytes", 0);
+        const struct vec *tasks = store_node_tasks(s, sn->node->meta.id);
+        for (size_t k = 0; tasks && k < tasks->len; k++) {
+            const struct task *t = tasks->items[k];
+            if (!task_state_is_terminal(t->state) && t->desired <= TASK_RUNNING)
+                count_task(sn, t, 1);
+        }
+    }
+}
+
+void sched_fini(struct scheduler *sc)
+{
+    for (size_t i = 0; i < sc->n; i++) {
+        hmap_fini(&sc->nodes[i].per_service);
+        for (size_t k = 0; k < sc->nodes[i].service_keys.len; k++)
+            free(sc->nodes[i].service_keys.items[k]);
+        vec_fini(&sc->nodes[i].service_keys);
+    }
+    free(sc->nodes);
+    memset(sc, 0, sizeof(*sc));
+}
+
+enum filter { F_READY, F_CONSTRAINT, F_RESOURCES, F__COUNT };
+
+static bool node_ready(const struct sched_node *sn)
+{
+    const char *avail = jx_str(sn->node->spec, "Availability");
+    return sn->node->state == NODE_READY &&
+           (!avail || strcmp(avail, "active") == 0);
+}
+
+static bool fits(const struct sched_node *sn, const struct task *t)
+{
+    json_t *res = jx_path(t->spec, "Resources.Reservations");
+    int64_t cpu = jx_int(res, "NanoCPUs", 0);
+    int64_t mem = jx_int(res, "MemoryBytes", 0);
+    if (cpu > 0 && sn->cpu_reserved + cpu > sn->cpu_total)
+        return false;
+    if (mem > 0 && sn->mem_reserved + mem > sn->mem_total)
+        return false;
+    return true;
+}
+
+static void explain(char *out, size_t size, const size_t failed[F__COUNT])
+{
+    static const char *const what[F__COUNT] = {
+        [F_READY] = "not available for new tasks",
+        [F_CONSTRAINT] = "scheduling constraints not satisfied on",
+        [F_RESOURCES] = "insufficient resources on",
+    };
+    size_t len = (size_t)snprintf(out, size, "no suitable node (");
+    bool first = true;
+    for (int f = 0; f < F__COUNT && len < size; f++) {
+        if (!failed[f])
+            continue;
+        const char *noun = failed[f] == 1 ? "node" : "nodes";
+        if (f == F_READY)
+            len +=
+                (size_t)snprintf(out + len, size - len, "%s%zu %s %s",
+                                 first ? "" : "; ", failed[f], noun, what[f]);
+        else
+            len +=
+                (size_t)snprintf(out + len, size - len, "%s%s %zu %s",
+                                 first ? "" : "; ", what[f], failed[f], noun);
+        first = false;
+    }
+    if (len < size)
+        snprintf(out + len, size - len, ")");
+}
+
+const char *sched_place(struct scheduler *sc, const struct task *t,
+                        char *reason, size_t reason_size)
+{
+    size_t failed[F__COUNT] = {0};
+    json_t *constraints = jx_path(t->spec, "Placement.Constraints");
+    struct sched_node *best = NULL;
+    uintptr_t best_svc = 0;
+    for (size_t i = 0; i < sc->n; i++) {
+        struct sched_node *sn = &sc->nodes[i];
+        if (!node_ready(sn)) {
+            failed[F_READY]++;
+            continue;
+        }
+        if (constraints && !constraints_match(constraints, sn->node)) {
+            failed[F_CONSTRAINT]++;
+            continue;
+        }
+        if (!fits(sn, t)) {
+            failed[F_RESOURCES]++;
+            continue;
+        }
+        uintptr_t svc = (uintptr_t)hmap_get(&sn->per_service, t->service_id);
+        if (!best || svc < best_svc ||
+            (svc == best_svc && sn->tasks < best->tasks) ||
+            (svc == best_svc && sn->tasks == best->tasks &&
+             strcmp(sn->node->meta.id, best->node->meta.id) < 0)) {
+            best = sn;
+            best_svc = svc;
+        }
+    }
+    if (!best) {
+        if (sc->n == 0)
+            snprintf(reason, reason_size, "no suitable node");
+        else
+            explain(reason, reason_size, failed);
+        return NULL;
+    }
+    count_task(best, t, 1);
+    return best->node->meta.id;
+}

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+// The scheduler's placement decisions, pure over a view of the nodes: the
+// filter pipeline (ready, availability, constraints, resources) and then
+// spread (fewest tasks of the service, then fewest tasks overall). A task
+// that fits nowhere gets swarmkit's explanation ("no suitable node (...)").
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/hmap.h"
+#include "store/store.h"
+
+struct sched_node {
+    const struct node *node;
+    int64_t cpu_total, mem_total;       /* from the node's description */
+    int64_t cpu_reserved, mem_reserved; /* by its unfinished tasks */
+    size_t tasks;                       /* unfinished tasks on it */
+    struct hmap per_service;            /* service id -> count (uintptr) */
+    struct vec service_keys;            /* owned keys of per_service */
+};
+
+struct scheduler {
+    struct sched_node *nodes;
+    size_t n;
+};
+
+/* Builds the view from the store (nodes and their unfinished tasks). */
+void sched_init(struct scheduler *sc, const struct store *s);
+void sched_fini(struct scheduler *sc);
+
+/* Chooses a node for the task and accounts for it in the view. Returns the
+ * node id (borrowed), or NULL with reason set ("no suitable node (...)"). */
+const char *sched_place(struct scheduler *sc, const struct task *t,
+                        char *reason, size_t reason_size);

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: Apache-2.0
+// Orchestrator tests: a real store, the pure reconcile function, a fake
+// clock and a fake agent that runs whatever it is given. Covers the seed's
+// two-step reconciliation example, scale up/down, restart policies, rolling
+// replacement, history and removal.
+#include "harness.h"
+
+#include "base/jsonx.h"
+#include "base/mem.h"
+#include "base/timeutil.h"
+#include "manager/orchestrator.h"
+#include "store/store.h"
+#include "store/txn.h"
+
+struct world {
+    struct store *s;
+    uint64_t index;
+    int64_t now;
+    char node[ID_LEN + 1];
+};
+
+static void commit(struct world *w, struct txn *t)
+{
+    t->ts = w->now;
+    size_t len;
+    _cleanup_free_ char *data = txn_encode(t, &len);
+    store_apply(w->s, ++w->index, data, len, NULL);
+    txn_fini(t);
+}
+
+static void world_init(struct world *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->s = store_new();
+    w->now = 1700000000LL * NS_PER_SEC;
+    id_new(w->node);
+}
+
+static char *service_new_named(struct world *w, const char *name, int replicas,
+                               const char *condition, int64_t delay,
+                               int max_attempts)
+{
+    json_t *spec = json_pack("{s:s, s:{s:{s:s}}, s:{s:{s:i}}}", "Name", name,
+                             "TaskTemplate", "ContainerSpec", "Image", "bb",
+                             "Mode", "Replicated", "Replicas", replicas);
+    json_t *rp = json_object();
+    if (condition)
+        json_object_set_new(rp, "Condition", json_string(condition));
+    json_object_set_new(rp, "Delay", json_integer(delay));
+    if (max_attempts)
+        json_object_set_new(rp, "MaxAttempts", json_integer(max_attempts));
+    jx_set_path(spec, "TaskTemplate.RestartPolicy", rp);
+    char id[ID_LEN + 1];
+    id_new(id);
+    struct txn t;
+    txn_init(&t);
+    txn_service_create(&t, id, spec);
+    json_decref(spec);
+    commit(w, &t);
+    return xstrdup(id);
+}
+
+static void set_replicas(struct world *w, const char *sid, int replicas)
+{
+    struct service *s = store_service(w->s, sid);
+    json_t *spec = jx_copy(s->spec);
+    jx_set_path(spec, "Mode.Replicated.Replicas", json_integer(replicas));
+    struct txn t;
+    txn_init(&t);
+    txn_service_update(&t, sid, 0, spec, false);
+    json_decref(spec);
+    commit(w, &t);
+}
+
+/* One orchestrator pass; returns the number of actions. */
+static size_t reconcile(struct world *w, const char *sid, int64_t *wake)
+{
+    const struct vec *tasks = store_service_tasks(w->s, sid);
+    struct orch_input in = {
+        .service = store_service(w->s, sid),
+        .tasks = tasks ? (struct task *const *)tasks->items : NULL,
+        .n_tasks = tasks ? tasks->len : 0,
+        .now = w->now,
+        .history_limit = 5,
+    };
+    struct orch_plan p;
+    orch_plan_init(&p);
+    orch_reconcile(&in, &p);
+    size_t n = p.n + (p.update != ORCH_UPDATE_NONE);
+    if (wake)
+        *wake = p.wake_at;
+    if (n) {
+        struct txn t;
+        txn_init(&t);
+        orch_plan_to_txn(&p, in.service, &t);
+        commit(w, &t);
+    }
+    orch_plan_fini(&p);
+    return n;
+}
+
+/* The fake agent: every task moves as far as its desired state allows. */
+static size_t agent_step(struct world *w)
+{
+    struct txn t;
+    txn_init(&t);
+    size_t it = 0;
+    void *o;
+    while (store_next(w->s, KIND_TASK, &it, &o)) {
+        struct task *task = o;
+        if (task_state_is_terminal(task->state))
+            continue;
+        if (task->state < TASK_ASSIGNED) {
+            if (task->state == TASK_NEW)
+                txn_task_status(&t, task->meta.id, TASK_PENDING, "pending",
+                                NULL, NULL, 0, -1);
+            else
+                txn_task_assign(&t, task->meta.id, w->node);
+            continue;
+        }
+        if (task->desired > TASK_RUNNING)
+            txn_task_status(&t, task->meta.id, TASK_SHUTDOWN, "shutdown", NULL,
+                            NULL, 0, 0);
+        else if (task->desired == TASK_READY && task->state < TASK_READY)
+            txn_task_status(&t, task->meta.id, TASK_READY, "ready", NULL, NULL,
+                            0, -1);
+        else if (task->desired == TASK_RUNNING && task->state < TASK_RUNNING)
+            txn_task_status(&t, task->meta.id, TASK_RUNNING, "started", NULL,
+                            NULL, 100, -1);
+    }
+    size_t n = txn_size(&t);
+    if (n)
+        commit(w, &t);
+    else
+        txn_fini(&t);
+    return n;
+}
+
+static void settle(struct world *w, const char *const *sids, size_t n)
+{
+    for (int round = 0; round < 50; round++) {
+        size_t changes = agent_step(w);
+        for (size_t i = 0; i < n; i++)
+            changes += reconcile(w, sids[i], NULL);
+        if (!changes)
+            return;
+    }
+    CHECK(!"world did not settle");
+}
+
+static int running(struct world *w, const char *sid)
+{
+    const struct vec *v = store_service_tasks(w->s, sid);
+    int n = 0;
+    for (size_t i = 0; v && i < v->len; i++) {
+        struct task *t = v->items[i];
+        n += t->state == TASK_RUNNING && t->desired == TASK_RUNNING;
+    }
+    return n;
+}
+
+static size_t task_count(struct world *w, const char *sid)
+{
+    const struct vec *v = store_service_tasks(w->s, sid);
+    return v ? v->len : 0;
+}
+
+static struct task *running_in_slot(struct world *w, const char *sid, int slot)
+{
+    const struct vec *v = store_service_tasks(w->s, sid);
+    for (size_t i = 0; v && i < v->len; i++) {
+        struct task *t = v->items[i];
+        if (t->slot == slot && t->state == TASK_RUNNING)
+            return t;
+    }
+    return NULL;
+}
+
+static void exit_task(struct world *w, struct task *t, int code)
+{
+    struct txn x;
+    txn_init(&x);
+    txn_task_status(&x, t->meta.id, code ? TASK_FAILED : TASK_COMPLETE,
+                    code ? "failed" : "finished",
+                    code ? "task: non-zero exit (1)" : NULL, NULL, 0, code);
+    commit(w, &x);
+}
+
+/* The seed's two-step example. */
+static void test_seed_two_steps(void)
+{
+    struct world w;
+    world_init(&w);
+    char *s1 = service_new_named(&w, "service1", 3, NULL, 0, 0);
+    char *s2 = service_new_named(&w, "service2", 2, NULL, 0, 0);
+    const char *both[] = {s1, s2};
+    settle(&w, both, 2);
+    CHECK_INT(running(&w, s1), 3);
+    CHECK_INT(running(&w, s2), 2);
+
+    set_replicas(&w, s1, 1);
+    set_replicas(&w, s2, 4);
+    settle(&w, both, 2);
+    CHECK_INT(running(&w, s1), 1);
+    CHECK_INT(running(&w, s2), 4);
+    /* Scale-down removed slots 2 and 3 entirely (highest first). */
+    CHECK_INT(task_count(&w, s1), 1);
+    CHECK(running_in_slot(&w, s1, 1) != NULL);
+
+    set_replicas(&w, s1, 2);
+    set_replicas(&w, s2, 0);
+    settle(&w, both, 2);
+    CHECK_INT(running(&w, s1), 2);
+    CHECK_INT(running(&w, s2), 0);
+    CHECK_INT(task_count(&w, s2), 0);
+    free(s1);
+    free(s2);
+    store_free(w.s);
+}
+
+static void test_restart_any_with_delay(void)
+{
+    struct world w;
+    world_init(&w);
+    char *sid = service_new_named(&w, "web", 1, NULL, 5 * NS_PER_SEC, 0);
+    const char *one[] = {sid};
+    settle(&w, one, 1);
+    struct task *first = running_in_slot(&w, sid, 1);
+    CHECK(first != NULL);
+    char first_id[ID_LEN + 1];
+    memcpy(first_id, first->meta.id, sizeof(first_id));
+    exit_task(&w, first, 0);
+    settle(&w, one, 1);
+    /* Replacement prepared (ready), not started before the delay. */
+    CHECK_INT(running(&w, sid), 0);
+    CHECK_INT(task_count(&w, sid), 2);
+    int64_t wake = 0;
+    reconcile(&w, sid, &wake);
+    CHECK_INT(wake, w.now - 0 + 5 * NS_PER_SEC);
+    w.now += 5 * NS_PER_SEC;
+    settle(&w, one, 1);
+    CHECK_INT(running(&w, sid), 1);
+    struct task *second = running_in_slot(&w, sid, 1);
+    CHECK(second && strcmp(second->meta.id, first_id) != 0);
+    CHECK_INT(store_task(w.s, first_id)->desired, TASK_SHUTDOWN);
+    free(sid);
+    store_free(w.s);
+}
+
+static void test_restart_none_and_on_failure(void)
+{
+    struct world w;
+    world_init(&w);
+    char *none = service_new_named(&w, "none", 1, "none", 0, 0);
+    char *onf = service_new_named(&w, "onf", 2, "on-failure", 0, 0);
+    const char *both[] = {none, onf};
+    settle(&w, both, 2);
+    exit_task(&w, running_in_slot(&w, none, 1), 1);
+    exit_task(&w, running_in_slot(&w, onf, 1), 0); /* success: stays */
+    exit_task(&w, running_in_slot(&w, onf, 2), 1); /* failure: restart */
+    settle(&w, both, 2);
+    CHECK_INT(running(&w, none), 0);
+    CHECK_INT(task_count(&w, none), 1);
+    CHECK(running_in_slot(&w, onf, 1) == NULL);
+    CHECK(running_in_slot(&w, onf, 2) != NULL);
+    CHECK_INT(task_count(&w, onf), 3);
+    /* Still quiet on later passes. */
+    CHECK_INT(reconcile(&w, none, NULL), 0);
+    CHECK_INT(reconcile(&w, onf, NULL), 0);
+    free(none);
+    free(onf);
+    store_free(w.s);
+}
+
+static void test_max_attempts(void)
+{
+    struct world w;
+    world_init(&w);
+    char *sid = service_new_named(&w, "flaky", 1, "on-failure", 0, 2);
+    const char *one[] = {sid};
+    settle(&w, one, 1);
+    for (int i = 0; i < 5; i++) {
+        struct task *t = running_in_slot(&w, sid, 1);
+        if (!t)
+            break;
+        exit_task(&w, t, 1);
+        settle(&w, one, 1);
+    }
+    /* The first run plus two restarts. */
+    CHECK_INT(task_count(&w, sid), 3);
+    CHECK_INT(running(&w, sid), 0);
+    free(sid);
+    store_free(w.s);
+}
+
+static void test_rolling_update_and_history(void)
+{
+    struct world w;
+    world_init(&w);
+    char *sid = service_new_named(&w, "app", 3, NULL, 0, 0);
+    const char *one[] = {sid};
+    settle(&w, one, 1);
+    for (int round = 0; round < 7; round++) {
+        struct service *s = store_service(w.s, sid);
+        json_t *spec = jx_copy(s->spec);
+        jx_set_path(spec, "TaskTemplate.ForceUpdate", json_integer(round + 1));
+        struct txn t;
+        txn_init(&t);
+        txn_service_update(&t, sid, 0, spec, false);
+        json_decref(spec);
+        commit(&w, &t);
+        /* One slot at a time: never fewer than 2 running during it. */
+        for (int step = 0; step < 60; step++) {
+            size_t changes = agent_step(&w) + reconcile(&w, sid, NULL);
+            CHECK(running(&w, sid) >= 2);
+            if (!changes)
+                break;
+        }
+        CHECK_INT(running(&w, sid), 3);
+    }
+    struct service *s = store_service(w.s, sid);
+    CHECK_STR(jx_str(s->update_status, "State"), "completed");
+    const struct vec *v = store_service_tasks(w.s, sid);
+    for (size_t i = 0; i < v->len; i++) {
+        struct task *t = v->items[i];
+        if (t->state == TASK_RUNNING)
+            CHECK_INT(t->spec_version, s->spec_version);
+    }
+    /* History bounded at 5 per slot. */
+    CHECK_INT(task_count(&w, sid), 15);
+
+    /* Removing the service removes every task. */
+    struct txn t;
+    txn_init(&t);
+    txn_service_delete(&t, sid);
+    commit(&w, &t);
+    settle(&w, one, 1);
+    CHECK_INT(task_count(&w, sid), 0);
+    free(sid);
+    store_free(w.s);
+}
+
+int main(void)
+{
+    RUN(test_seed_two_steps);
+    RUN(test_restart_any_with_delay);
+    RUN(test_restart_none_and_on_failure);
+    RUN(test_max_attempts);
+    RUN(test_rolling_update_and_history);
+    HARNESS_END();
+}
