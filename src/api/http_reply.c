@@ -133,10 +133,13 @@ static int close_flag(const struct http_req *r)
  * frees r. */
 static void reply_finish(struct http_req *r, struct buf *out, int flags)
 {
-    if (r->conn)
-        http_conn_send(r->conn, out, HTTP_SEND_LAST | flags);
-    buf_fini(out);
+    /* Free first: a client that has read the reply finds the spooled body
+     * already removed. */
+    struct http_conn *c = r->conn;
     http_req_free(r);
+    if (c)
+        http_conn_send(c, out, HTTP_SEND_LAST | flags);
+    buf_fini(out);
 }
 
 static void reply_body(struct http_req *r, int status, const char *ct,
