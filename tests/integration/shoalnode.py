@@ -47,6 +47,9 @@ NODE_PREFIX = "shoal-it-"
 # name>:<node dir>"), so a later session can sweep what a dead session left behind.
 MARKER_ENV = "SHOAL_TEST_NODE_DIR"
 
+# An object ID on a line of its own (what `service create` prints).
+SERVICE_ID_LINE = re.compile(r"^[a-z0-9]{25}$", re.M)
+
 SANITIZER_PATTERNS = re.compile(
     r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
     r"SUMMARY: UndefinedBehaviorSanitizer|ERROR: ThreadSanitizer")
@@ -175,6 +178,11 @@ def parse_time(s):
     tz = "+00:00" if m.group(3) == "Z" else m.group(3)
     base = datetime.datetime.fromisoformat(m.group(1) + tz).timestamp()
     return base + (float(m.group(2)) if m.group(2) else 0.0)
+
+
+def log_messages(text):
+    """The messages of `service logs` output (what follows "| ")."""
+    return [ln.split("| ", 1)[1] for ln in text.splitlines() if "| " in ln]
 
 
 def check_no_sanitizer_report(text, where):
@@ -618,6 +626,29 @@ class Node:
     def running_tasks(self, service):
         return [t for t in self.tasks(service)
                 if t["Status"]["State"] == "running"]
+
+    def create_service(self, name, opts=(), cmd=(), image="simple_server",
+                       detach=True, restart_delay="0s", client="shoal"):
+        """`service create [-d] --name NAME [--restart-delay 0s] OPTS IMAGE
+        CMD` with the shoal CLI (or client="docker"); returns the service
+        ID it printed. restart_delay=None keeps the default (5 s)."""
+        args = ["service", "create", "--name", name]
+        if detach:
+            args.append("--detach")
+        if restart_delay is not None:
+            args += ["--restart-delay", restart_delay]
+        args += [*opts, image, *cmd]
+        out = (self.docker_ok if client == "docker" else self.shoal_ok)(*args)
+        m = SERVICE_ID_LINE.search(out)
+        assert m, f"no service ID in the output of service create:\n{out}"
+        return m.group(0)
+
+    def task_containers(self, service):
+        """Rows of `shoal ps` that are tasks of service (NAMES
+        service.SLOT.TASKID)."""
+        return [r for r in self.ps()
+                if re.match(re.escape(service) + r"\.\d+\.[a-z0-9]+$",
+                            r.get("NAMES", ""))]
 
     def service_logs(self, service, *extra):
         r = self.shoal("service", "logs", *extra, service, timeout=30)
