@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <http_parser.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,7 +231,10 @@ static int count_header_bytes(struct http_conn *c, size_t len)
 static void header_push(struct http_conn *c)
 {
     struct http_req *r = c->req;
-    r->headers = xrealloc(r->headers, (r->n_headers + 1) * sizeof(*r->headers));
+    if (r->n_headers == r->cap_headers) {
+        r->cap_headers = r->cap_headers ? r->cap_headers * 2 : 16;
+        r->headers = xrealloc(r->headers, r->cap_headers * sizeof(*r->headers));
+    }
     r->headers[r->n_headers].name = buf_steal(&c->hname);
     r->headers[r->n_headers].value = buf_steal(&c->hvalue);
     r->n_headers++;
@@ -724,6 +728,9 @@ void http_conn_mem_free(struct http_conn *c)
 
 struct http_server *http_server_new(uv_loop_t *loop, void *data)
 {
+    /* libuv writes with write(2): a client that hung up must cost an
+     * EPIPE, not the process. */
+    signal(SIGPIPE, SIG_IGN);
     struct http_server *s = xcalloc(1, sizeof(*s));
     s->loop = loop;
     s->data = data;

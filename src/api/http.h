@@ -83,7 +83,9 @@ struct http_route {
 #define HTTP_MAX_JSON_BODY    (16 * 1024 * 1024)
 
 /* Creates a server on loop (owned by the caller until http_server_close).
- * data is passed to every handler. */
+ * data is passed to every handler. Sets SIGPIPE to ignored, process-wide:
+ * libuv writes with write(2), and a client that hung up must cost an EPIPE,
+ * not the daemon. */
 struct http_server *http_server_new(uv_loop_t *loop, void *data);
 /* "Server: shoal/<version> (linux)" on every reply (default "dev"). */
 void http_server_set_version(struct http_server *s, const char *version);

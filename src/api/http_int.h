@@ -76,7 +76,7 @@ struct http_req {
     bool keep_alive; /* the client wants the connection kept */
     bool chunked_ok; /* HTTP/1.1 client: chunked replies allowed */
     struct http_header *headers;
-    size_t n_headers;
+    size_t n_headers, cap_headers;
     /* Body being received. */
     struct buf body_mem;
     int spool_fd;

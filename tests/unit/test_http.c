@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1076,6 +1077,17 @@ static void client_bodies(void)
     json_decref(j);
     resp_fini(&r);
 
+    /* JSON read back from a spooled body. */
+    CHECK(roundtrip(&cl,
+                    "POST /body HTTP/1.1\r\nContent-Type: application/x-tar\r\n"
+                    "Content-Length: 7\r\n\r\n{\"a\":1}",
+                    &r));
+    j = resp_json(&r);
+    CHECK_INT(jx_path_int(j, "got.a", 0), 1);
+    CHECK(!jx_bool(j, "in_memory", true));
+    json_decref(j);
+    resp_fini(&r);
+
     /* Expect: 100-continue. */
     client_puts(&cl, "POST /body HTTP/1.1\r\nContent-Type: application/json\r\n"
                      "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n");
@@ -1330,6 +1342,33 @@ static void test_mem_conn(void)
     buf_fini(&out);
 }
 
+/* Spooling into a directory that does not exist: 500 with the reason,
+ * the body is drained and the connection stays usable. */
+static void test_spool_failure(void)
+{
+    struct http_server *s4 = http_server_new(&loop, NULL);
+    http_server_add_routes(s4, routes, ARRAY_SIZE(routes));
+    http_server_set_spool_dir(s4, "/nonexistent/spool");
+    struct buf out;
+    buf_init(&out);
+    struct http_conn *c = http_conn_mem_new(s4, &out);
+    const char *req = "POST /upload HTTP/1.1\r\nContent-Type: application/x-tar"
+                      "\r\nContent-Length: 5\r\n\r\nhello"
+                      "GET /warnings HTTP/1.1\r\n\r\n";
+    http_conn_mem_feed(c, req, strlen(req));
+    run_until_quiet();
+    CHECK(strncmp(out.data, "HTTP/1.1 500 Internal Server Error\r\n", 36) == 0);
+    CHECK(strstr(out.data, "{\"message\":\"spool request body in "
+                           "'/nonexistent/spool': No such file or "
+                           "directory\"}\n") != NULL);
+    CHECK(strstr(out.data, "{\"Warnings\":null}\n") != NULL);
+    CHECK(http_conn_mem_is_open(c));
+    http_conn_mem_free(c);
+    http_server_close(s4, NULL, NULL);
+    run_until_quiet();
+    buf_fini(&out);
+}
+
 /* A second server: close with a pending request aborts it, the close
  * callback runs, everything is freed. */
 static int closed_calls;
@@ -1436,6 +1475,7 @@ static void test_pure(void)
 
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN);
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_http.XXXXXX");
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
@@ -1474,6 +1514,7 @@ int main(void)
     RUN(test_bodies);
     RUN(test_keepalive);
     RUN(test_mem_conn);
+    RUN(test_spool_failure);
     RUN(test_server_close);
 
     closed_calls = 0;
