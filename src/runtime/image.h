@@ -43,9 +43,9 @@ int image_load_async(struct image_store *s, uv_loop_t *loop,
  * "ENTRYPOINT [...]", "USER u" lines applied to the config (may be NULL).
  * result: {"ID": "sha256:..."}. */
 int image_import_async(struct image_store *s, uv_loop_t *loop,
-                       const char *tar_path, const char *repo,
-                       const char *tag, json_t *changes, image_done_cb cb,
-                       void *data, struct err *err);
+                       const char *tar_path, const char *repo, const char *tag,
+                       json_t *changes, image_done_cb cb, void *data,
+                       struct err *err);
 
 /* GET /images/json: Docker's ImageSummary array (owned). filters as from
  * http_query_filters: "reference", "dangling". */
@@ -53,8 +53,7 @@ json_t *image_list(struct image_store *s, const json_t *filters);
 /* GET /images/{name}/json: Docker's ImageInspect (owned), or NULL + 404
  * "No such image: NAME". name may be repo[:tag], a full or short id
  * (with or without "sha256:"), "docker.io/library/" prefixes normalised. */
-json_t *image_inspect(struct image_store *s, const char *name,
-                      struct err *err);
+json_t *image_inspect(struct image_store *s, const char *name, struct err *err);
 
 /* Is an image (by id "sha256:...") used by a container? Asked before
  * deleting. When it is, the callback may copy the id of one such container
@@ -73,12 +72,12 @@ int image_remove(struct image_store *s, const char *name, bool force,
 
 /* What the container runtime needs to build a rootfs. */
 struct image_ref {
-    char *id;            /* "sha256:<config digest>" */
-    char *name;          /* the reference it was resolved from */
-    json_t *config;      /* the image config's "config" object (Env, Cmd,
-                            Entrypoint, WorkingDir, User, StopSignal, ...);
-                            may be an empty object */
-    char **layer_dirs;   /* unpacked layer directories, bottom first */
+    char *id;          /* "sha256:<config digest>" */
+    char *name;        /* the reference it was resolved from */
+    json_t *config;    /* the image config's "config" object (Env, Cmd,
+                          Entrypoint, WorkingDir, User, StopSignal, ...);
+                          may be an empty object */
+    char **layer_dirs; /* unpacked layer directories, bottom first */
     size_t n_layers;
 };
 

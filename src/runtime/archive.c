@@ -1,0 +1,724 @@
+// SPDX-License-Identifier: Apache-2.0
+// The libarchive adapter: the only file that includes <archive.h>. Reads
+// tar archives and compressed blobs, unpacks image layers (overlayfs
+// whiteouts, no path traversal) and writes small archives in memory.
+//
+// Every function here is safe to call from several threads at once: each
+// call owns its libarchive handles. Unpacking never changes the working
+// directory (paths are made absolute under dest, and libarchive's chdir
+// path for very long names is avoided by refusing names >= PATH_MAX).
+#include "runtime/archive.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "base/vec.h"
+
+#define BLOCK       (64 * 1024)
+#define WH_PREFIX   ".wh."
+#define WH_META     ".wh..wh."
+#define WH_OPAQUE   ".wh..wh..opq"
+#define OVL_XATTR   "trusted.overlay."
+#define OVL_OPAQUE  "trusted.overlay.opaque"
+#define FIXED_MTIME 1704067200 /* 2024-01-01T00:00:00Z */
+
+static void enable_filters(struct archive *a)
+{
+    /* Not archive_read_support_filter_all(): it may run external programs
+     * (lzop, lrzip, grzip) on untrusted input. */
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_bzip2(a);
+    archive_read_support_filter_xz(a);
+    archive_read_support_filter_zstd(a);
+    archive_read_support_filter_lz4(a);
+}
+
+static int la_error(struct archive *a, struct err *err, int code,
+                    const char *what)
+{
+    const char *m = archive_error_string(a);
+    return err_set(err, code, "%s: %s", what, m ? m : "unknown error");
+}
+
+static int open_input(const char *path, off_t *size, struct err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        err_sys(err, errno, "open '%s'", path);
+        err->code = ERR_INTERNAL;
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        err_sys(err, errno, "stat '%s'", path);
+        err->code = ERR_INTERNAL;
+        close(fd);
+        return -1;
+    }
+    if (size)
+        *size = st.st_size;
+    return fd;
+}
+
+/* ---- Reader ---- */
+
+struct arc_reader {
+    struct archive *a;
+    int fd;
+};
+
+struct arc_reader *arc_reader_open(const char *path, struct err *err)
+{
+    int fd = open_input(path, NULL, err);
+    if (fd < 0)
+        return NULL;
+    struct archive *a = archive_read_new();
+    if (!a)
+        abort();
+    enable_filters(a);
+    archive_read_support_format_tar(a);
+    archive_read_support_format_empty(a);
+    if (archive_read_open_fd(a, fd, BLOCK) != ARCHIVE_OK) {
+        la_error(a, err, ERR_INVALID, "invalid archive");
+        archive_read_free(a);
+        close(fd);
+        return NULL;
+    }
+    struct arc_reader *r = xcalloc(1, sizeof(*r));
+    r->a = a;
+    r->fd = fd;
+    return r;
+}
+
+static enum arc_type entry_type(struct archive_entry *ae)
+{
+    if (archive_entry_hardlink(ae))
+        return ARC_HARDLINK;
+    switch (archive_entry_filetype(ae)) {
+    case AE_IFREG:
+        return ARC_FILE;
+    case AE_IFDIR:
+        return ARC_DIR;
+    case AE_IFLNK:
+        return ARC_SYMLINK;
+    default:
+        return ARC_OTHER;
+    }
+}
+
+int arc_reader_next(struct arc_reader *r, struct arc_entry *e, struct err *err)
+{
+    struct archive_entry *ae;
+    int rc = archive_read_next_header(r->a, &ae);
+    if (rc == ARCHIVE_EOF)
+        return 0;
+    if (rc < ARCHIVE_WARN)
+        return la_error(r->a, err, ERR_INVALID, "invalid archive");
+    const char *path = archive_entry_pathname(ae);
+    e->path = path ? path : "";
+    e->type = entry_type(ae);
+    e->link = e->type == ARC_HARDLINK  ? archive_entry_hardlink(ae)
+              : e->type == ARC_SYMLINK ? archive_entry_symlink(ae)
+                                       : NULL;
+    e->size = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
+    if (e->size < 0)
+        e->size = 0;
+    return 1;
+}
+
+ssize_t arc_reader_read(struct arc_reader *r, void *buf, size_t n,
+                        struct err *err)
+{
+    la_ssize_t got = archive_read_data(r->a, buf, n);
+    if (got < 0)
+        return la_error(r->a, err, ERR_INVALID, "invalid archive");
+    return got;
+}
+
+void arc_reader_free(struct arc_reader *r)
+{
+    if (!r)
+        return;
+    archive_read_free(r->a);
+    close(r->fd);
+    free(r);
+}
+
+/* ---- Decompressed streams ---- */
+
+/* The decompressing half: any supported compression (or none) over the
+ * whole file, as one "raw" entry. */
+static struct archive *open_raw(int fd, struct err *err)
+{
+    struct archive *a = archive_read_new();
+    if (!a)
+        abort();
+    enable_filters(a);
+    archive_read_support_format_raw(a);
+    struct archive_entry *ae;
+    if (archive_read_open_fd(a, fd, BLOCK) != ARCHIVE_OK ||
+        archive_read_next_header(a, &ae) != ARCHIVE_OK) {
+        la_error(a, err, ERR_INVALID, "invalid compressed data");
+        archive_read_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+int arc_read_stream(const char *path, arc_tap_fn tap, void *tap_data,
+                    struct err *err)
+{
+    off_t size = 0;
+    _cleanup_close_ int fd = open_input(path, &size, err);
+    if (fd < 0)
+        return -1;
+    if (size == 0)
+        return 0; /* libarchive wants at least one byte to bid */
+    struct archive *raw = open_raw(fd, err);
+    if (!raw)
+        return -1;
+    _cleanup_free_ char *buf = xmalloc(BLOCK);
+    int ret = 0;
+    for (;;) {
+        la_ssize_t n = archive_read_data(raw, buf, BLOCK);
+        if (n < 0) {
+            ret = la_error(raw, err, ERR_INVALID, "invalid compressed data");
+            break;
+        }
+        if (n == 0)
+            break;
+        if (tap)
+            tap(tap_data, buf, (size_t)n);
+    }
+    archive_read_free(raw);
+    return ret;
+}
+
+/* The tar reader of a layer pulls from the raw reader through this
+ * callback, so the uncompressed stream is read once and seen by tap. */
+struct chain {
+    struct archive *raw;
+    arc_tap_fn tap;
+    void *tap_data;
+    char *buf;
+    bool raw_failed;
+};
+
+static la_ssize_t chain_read(struct archive *a, void *client, const void **out)
+{
+    struct chain *c = client;
+    if (!c->raw) {
+        *out = c->buf;
+        return 0;
+    }
+    la_ssize_t n = archive_read_data(c->raw, c->buf, BLOCK);
+    if (n < 0) {
+        c->raw_failed = true;
+        const char *m = archive_error_string(c->raw);
+        archive_set_error(a, EILSEQ, "%s", m ? m : "invalid compressed data");
+        return -1;
+    }
+    if (n > 0 && c->tap)
+        c->tap(c->tap_data, c->buf, (size_t)n);
+    *out = c->buf;
+    return n;
+}
+
+/* ---- Layer unpacking ---- */
+
+struct unpack {
+    const char *dest;
+    int dest_fd;
+    struct archive *in;
+    struct archive *disk;
+    struct vec opaque; /* owned relative dir paths */
+    int64_t size;
+};
+
+/* Relative, normalised form of an archive path: no leading "./", no empty
+ * or "." components. Absolute paths and ".." are refused. "" means the
+ * root of the layer. */
+static char *clean_path(const char *in, const char *what, struct err *err)
+{
+    if (in[0] == '/') {
+        err_set(err, ERR_INVALID, "refusing %s '%s': absolute path", what, in);
+        return NULL;
+    }
+    _cleanup_buf_ struct buf b;
+    buf_init(&b);
+    const char *p = in;
+    while (*p) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            err_set(err, ERR_INVALID,
+                    "refusing %s '%s': path escapes the "
+                    "layer",
+                    what, in);
+            return NULL;
+        }
+        if (n && !(n == 1 && p[0] == '.')) {
+            if (b.len)
+                buf_putc(&b, '/');
+            buf_append(&b, p, n);
+        }
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    return buf_steal(&b);
+}
+
+/* Opens the directory rel (clean, "" = dirfd itself) beneath dirfd without
+ * following any symlink; creates missing components if create. -1 with
+ * errno on failure. */
+static int open_dir_beneath(int dirfd, const char *rel, bool create)
+{
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    _cleanup_free_ char *copy = xstrdup(rel);
+    char *save = NULL;
+    for (char *c = strtok_r(copy, "/", &save); c;
+         c = strtok_r(NULL, "/", &save)) {
+        int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+        int next = openat(fd, c, flags);
+        if (next < 0 && errno == ENOENT && create) {
+            if (mkdirat(fd, c, 0755) < 0 && errno != EEXIST) {
+                int e = errno;
+                close(fd);
+                errno = e;
+                return -1;
+            }
+            next = openat(fd, c, flags);
+        }
+        int e = errno;
+        close(fd);
+        if (next < 0) {
+            errno = e;
+            return -1;
+        }
+        fd = next;
+    }
+    return fd;
+}
+
+static int disk_error(struct unpack *u, struct err *err, const char *path)
+{
+    int e = archive_errno(u->disk);
+    int code =
+        (e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS || e == ENOMEM)
+            ? ERR_INTERNAL
+            : ERR_INVALID;
+    const char *m = archive_error_string(u->disk);
+    return err_set(err, code, "extract '%s': %s", path,
+                   m ? m : "unknown error");
+}
+
+/* Drops trusted.overlay.* xattrs: the layer must not steer overlayfs
+ * (redirects, metacopy, opaque) except through whiteouts we convert. */
+static void filter_xattrs(struct archive_entry *ae)
+{
+    if (archive_entry_xattr_reset(ae) == 0)
+        return;
+    struct keep {
+        char *name;
+        void *value;
+        size_t size;
+    };
+    struct vec keep;
+    vec_init(&keep);
+    bool dropped = false;
+    const char *name;
+    const void *value;
+    size_t size;
+    while (archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
+        if (strncmp(name, OVL_XATTR, strlen(OVL_XATTR)) == 0) {
+            dropped = true;
+            continue;
+        }
+        struct keep *k = xmalloc(sizeof(*k));
+        k->name = xstrdup(name);
+        k->value = xmalloc(size ? size : 1);
+        memcpy(k->value, value, size);
+        k->size = size;
+        vec_push(&keep, k);
+    }
+    if (dropped) {
+        archive_entry_xattr_clear(ae);
+        for (size_t i = 0; i < keep.len; i++) {
+            struct keep *k = keep.items[i];
+            archive_entry_xattr_add_entry(ae, k->name, k->value, k->size);
+        }
+    }
+    for (size_t i = 0; i < keep.len; i++) {
+        struct keep *k = keep.items[i];
+        free(k->name);
+        free(k->value);
+        free(k);
+    }
+    vec_fini(&keep);
+}
+
+static char *join_dest(struct unpack *u, const char *rel, struct err *err)
+{
+    char *full = xasprintf("%s/%s", u->dest, rel);
+    if (strlen(full) >= PATH_MAX) {
+        err_set(err, ERR_INVALID, "refusing '%s': path too long", rel);
+        free(full);
+        return NULL;
+    }
+    return full;
+}
+
+static int write_whiteout(struct unpack *u, struct archive_entry *ae,
+                          const char *dir, const char *name, struct err *err)
+{
+    if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return err_set(err, ERR_INVALID, "refusing whiteout '%s/.wh.%s'", dir,
+                       name);
+    _cleanup_free_ char *rel =
+        *dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
+    _cleanup_free_ char *full = join_dest(u, rel, err);
+    if (!full)
+        return -1;
+    struct archive_entry *wh = archive_entry_new();
+    if (!wh)
+        abort();
+    archive_entry_set_pathname(wh, full);
+    archive_entry_set_filetype(wh, AE_IFCHR);
+    archive_entry_set_perm(wh, 0);
+    archive_entry_set_rdev(wh, 0);
+    archive_entry_set_uid(wh, archive_entry_uid(ae));
+    archive_entry_set_gid(wh, archive_entry_gid(ae));
+    archive_entry_set_mtime(wh, archive_entry_mtime(ae),
+                            archive_entry_mtime_nsec(ae));
+    archive_entry_set_size(wh, 0);
+    int rc = archive_write_header(u->disk, wh);
+    if (rc >= ARCHIVE_WARN)
+        rc = archive_write_finish_entry(u->disk);
+    archive_entry_free(wh);
+    if (rc < ARCHIVE_WARN)
+        return disk_error(u, err, rel);
+    return 0;
+}
+
+/* A hardlink's target must be an existing non-directory inside the layer,
+ * reached without crossing a symlink. */
+static int check_hardlink(struct unpack *u, const char *path,
+                          const char *target, struct err *err)
+{
+    const char *slash = strrchr(target, '/');
+    _cleanup_free_ char *dir =
+        slash ? xstrndup(target, (size_t)(slash - target)) : xstrdup("");
+    const char *base = slash ? slash + 1 : target;
+    _cleanup_close_ int fd = open_dir_beneath(u->dest_fd, dir, false);
+    struct stat st;
+    if (!*base || fd < 0 || fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+        S_ISDIR(st.st_mode))
+        return err_set(err, ERR_INVALID,
+                       "refusing hardlink '%s' to '%s': target not in the "
+                       "layer",
+                       path, target);
+    return 0;
+}
+
+static int copy_data(struct unpack *u, const char *rel, struct err *err)
+{
+    for (;;) {
+        const void *blk;
+        size_t len;
+        la_int64_t off;
+        int rc = archive_read_data_block(u->in, &blk, &len, &off);
+        if (rc == ARCHIVE_EOF)
+            return 0;
+        if (rc < ARCHIVE_WARN)
+            return la_error(u->in, err, ERR_INVALID, "invalid layer");
+        if (archive_write_data_block(u->disk, blk, len, off) < ARCHIVE_WARN)
+            return disk_error(u, err, rel);
+    }
+}
+
+static int unpack_entry(struct unpack *u, struct archive_entry *ae,
+                        struct err *err)
+{
+    const char *raw = archive_entry_pathname(ae);
+    if (!raw || !*raw)
+        return err_set(err, ERR_INVALID,
+                       "invalid layer: entry without a "
+                       "name");
+    _cleanup_free_ char *rel = clean_path(raw, "entry", err);
+    if (!rel)
+        return -1;
+    if (!*rel)
+        return 0; /* "./": the layer root is ours */
+
+    const char *slash = strrchr(rel, '/');
+    const char *base = slash ? slash + 1 : rel;
+    _cleanup_free_ char *dir =
+        slash ? xstrndup(rel, (size_t)(slash - rel)) : xstrdup("");
+    if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0) {
+        if (strcmp(base, WH_OPAQUE) == 0) {
+            vec_push(&u->opaque, steal_ptr(dir));
+            return 0;
+        }
+        if (strncmp(base, WH_META, strlen(WH_META)) == 0)
+            return 0; /* aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs) */
+        return write_whiteout(u, ae, dir, base + strlen(WH_PREFIX), err);
+    }
+
+    _cleanup_free_ char *full = join_dest(u, rel, err);
+    if (!full)
+        return -1;
+    archive_entry_set_pathname(ae, full);
+    const char *link = archive_entry_hardlink(ae);
+    if (link) {
+        _cleanup_free_ char *lrel = clean_path(link, "hardlink", err);
+        if (!lrel)
+            return -1;
+        if (check_hardlink(u, rel, lrel, err) < 0)
+            return -1;
+        _cleanup_free_ char *lfull = join_dest(u, lrel, err);
+        if (!lfull)
+            return -1;
+        archive_entry_set_hardlink(ae, lfull);
+    }
+    filter_xattrs(ae);
+    if (archive_write_header(u->disk, ae) < ARCHIVE_WARN)
+        return disk_error(u, err, rel);
+    if (!link && archive_entry_filetype(ae) == AE_IFREG) {
+        u->size += archive_entry_size(ae);
+        if (archive_entry_size(ae) > 0 && copy_data(u, rel, err) < 0)
+            return -1;
+    }
+    if (archive_write_finish_entry(u->disk) < ARCHIVE_WARN)
+        return disk_error(u, err, rel);
+    return 0;
+}
+
+static int set_opaque(struct unpack *u, const char *dir, struct err *err)
+{
+    _cleanup_close_ int fd = open_dir_beneath(u->dest_fd, dir, true);
+    if (fd < 0)
+        return err_set(err, ERR_INVALID, "refusing opaque marker in '%s': %s",
+                       dir, strerror(errno));
+    if (fsetxattr(fd, OVL_OPAQUE, "y", 1, 0) < 0) {
+        err_sys(err, errno, "set %s on '%s'", OVL_OPAQUE, dir);
+        err->code = ERR_INTERNAL;
+        return -1;
+    }
+    return 0;
+}
+
+static int unpack_all(struct unpack *u, struct err *err)
+{
+    for (;;) {
+        struct archive_entry *ae;
+        int rc = archive_read_next_header(u->in, &ae);
+        if (rc == ARCHIVE_EOF)
+            break;
+        if (rc < ARCHIVE_WARN)
+            return la_error(u->in, err, ERR_INVALID, "invalid layer");
+        if (unpack_entry(u, ae, err) < 0)
+            return -1;
+    }
+    /* Directory permissions and times are fixed up at close. */
+    if (archive_write_close(u->disk) < ARCHIVE_WARN)
+        return disk_error(u, err, "(fixups)");
+    for (size_t i = 0; i < u->opaque.len; i++)
+        if (set_opaque(u, u->opaque.items[i], err) < 0)
+            return -1;
+    return 0;
+}
+
+int arc_unpack_layer(const char *src, const char *dest, arc_tap_fn tap,
+                     void *tap_data, int64_t *size, struct err *err)
+{
+    if (size)
+        *size = 0;
+    off_t src_size = 0;
+    _cleanup_close_ int fd = open_input(src, &src_size, err);
+    if (fd < 0)
+        return -1;
+    _cleanup_close_ int dest_fd =
+        open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dest_fd < 0) {
+        err_sys(err, errno, "open '%s'", dest);
+        err->code = ERR_INTERNAL;
+        return -1;
+    }
+    struct chain ch = {.tap = tap, .tap_data = tap_data};
+    if (src_size > 0) {
+        ch.raw = open_raw(fd, err);
+        if (!ch.raw)
+            return err_ctx(err, "invalid layer");
+    }
+    ch.buf = xmalloc(BLOCK);
+
+    struct unpack u = {.dest = dest, .dest_fd = dest_fd};
+    vec_init(&u.opaque);
+    u.in = archive_read_new();
+    u.disk = archive_write_disk_new();
+    if (!u.in || !u.disk)
+        abort();
+    archive_read_support_format_tar(u.in);
+    archive_read_support_format_empty(u.in);
+    int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+                ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_XATTR |
+                ARCHIVE_EXTRACT_UNLINK | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                ARCHIVE_EXTRACT_SECURE_NODOTDOT;
+    if (geteuid() == 0)
+        flags |= ARCHIVE_EXTRACT_OWNER;
+    archive_write_disk_set_options(u.disk, flags);
+
+    int ret;
+    if (archive_read_open(u.in, &ch, NULL, chain_read, NULL) != ARCHIVE_OK)
+        ret = la_error(u.in, err, ERR_INVALID, "invalid layer");
+    else
+        ret = unpack_all(&u, err);
+    /* The digest covers the whole stream, not just what tar looked at. */
+    while (ret == 0 && ch.raw) {
+        const void *p;
+        la_ssize_t n = chain_read(u.in, &ch, &p);
+        if (n < 0)
+            ret = la_error(ch.raw, err, ERR_INVALID, "invalid layer");
+        if (n <= 0)
+            break;
+    }
+    if (ret == 0 && size)
+        *size = u.size;
+
+    archive_write_free(u.disk);
+    archive_read_free(u.in);
+    if (ch.raw)
+        archive_read_free(ch.raw);
+    free(ch.buf);
+    for (size_t i = 0; i < u.opaque.len; i++)
+        free(u.opaque.items[i]);
+    vec_fini(&u.opaque);
+    return ret;
+}
+
+/* ---- Writer ---- */
+
+struct arc_writer {
+    struct archive *a;
+    struct buf out;
+};
+
+static la_ssize_t mem_write(struct archive *a, void *client, const void *buf,
+                            size_t n)
+{
+    (void)a;
+    struct arc_writer *w = client;
+    buf_append(&w->out, buf, n);
+    return (la_ssize_t)n;
+}
+
+struct arc_writer *arc_writer_new(enum arc_compression c, struct err *err)
+{
+    struct arc_writer *w = xcalloc(1, sizeof(*w));
+    buf_init(&w->out);
+    w->a = archive_write_new();
+    if (!w->a)
+        abort();
+    int rc = archive_write_set_format_pax_restricted(w->a);
+    if (rc == ARCHIVE_OK && c == ARC_GZIP)
+        rc = archive_write_add_filter_gzip(w->a);
+    else if (rc == ARCHIVE_OK && c == ARC_ZSTD)
+        rc = archive_write_add_filter_zstd(w->a);
+    if (rc == ARCHIVE_OK)
+        rc = archive_write_set_bytes_in_last_block(w->a, 1);
+    if (rc == ARCHIVE_OK)
+        rc = archive_write_open(w->a, w, NULL, mem_write, NULL);
+    if (rc != ARCHIVE_OK) {
+        la_error(w->a, err, ERR_INTERNAL, "create archive");
+        arc_writer_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static int add_entry(struct arc_writer *w, const char *path, int type,
+                     mode_t perm, const char *link, bool hard, const void *data,
+                     size_t len, struct err *err)
+{
+    struct archive_entry *e = archive_entry_new();
+    if (!e)
+        abort();
+    archive_entry_set_pathname(e, path);
+    archive_entry_set_filetype(e, (unsigned)type);
+    archive_entry_set_perm(e, perm);
+    archive_entry_set_uid(e, 0);
+    archive_entry_set_gid(e, 0);
+    archive_entry_set_mtime(e, FIXED_MTIME, 0);
+    archive_entry_set_size(e, (la_int64_t)len);
+    if (link && hard)
+        archive_entry_set_hardlink(e, link);
+    else if (link)
+        archive_entry_set_symlink(e, link);
+    int rc = archive_write_header(w->a, e);
+    archive_entry_free(e);
+    if (rc != ARCHIVE_OK)
+        return la_error(w->a, err, ERR_INTERNAL, "write archive");
+    if (len && archive_write_data(w->a, data, len) != (la_ssize_t)len)
+        return la_error(w->a, err, ERR_INTERNAL, "write archive");
+    return 0;
+}
+
+int arc_writer_add_file(struct arc_writer *w, const char *path,
+                        const void *data, size_t len, mode_t perm,
+                        struct err *err)
+{
+    return add_entry(w, path, AE_IFREG, perm, NULL, false, data, len, err);
+}
+
+int arc_writer_add_dir(struct arc_writer *w, const char *path, mode_t perm,
+                       struct err *err)
+{
+    return add_entry(w, path, AE_IFDIR, perm, NULL, false, NULL, 0, err);
+}
+
+int arc_writer_add_symlink(struct arc_writer *w, const char *path,
+                           const char *target, struct err *err)
+{
+    return add_entry(w, path, AE_IFLNK, 0777, target, false, NULL, 0, err);
+}
+
+int arc_writer_add_hardlink(struct arc_writer *w, const char *path,
+                            const char *target, struct err *err)
+{
+    return add_entry(w, path, AE_IFREG, 0644, target, true, NULL, 0, err);
+}
+
+char *arc_writer_finish(struct arc_writer *w, size_t *len, struct err *err)
+{
+    if (archive_write_close(w->a) != ARCHIVE_OK) {
+        la_error(w->a, err, ERR_INTERNAL, "finish archive");
+        arc_writer_free(w);
+        return NULL;
+    }
+    if (len)
+        *len = w->out.len;
+    char *data = buf_steal(&w->out);
+    arc_writer_free(w);
+    return data;
+}
+
+void arc_writer_free(struct arc_writer *w)
+{
+    if (!w)
+        return;
+    archive_write_free(w->a);
+    buf_fini(&w->out);
+    free(w);
+}
