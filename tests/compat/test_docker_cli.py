@@ -119,8 +119,11 @@ def test_service_logs(loaded_node):
     node = loaded_node
     node.create_service("logger", client="docker", cmd=[
         "sh", "-c", "echo line-1; echo line-2 >&2; sleep 100000"])
-    wait_for(lambda: "line-2" in node.docker_ok("service", "logs", "logger"),
-             30, "the logger's output in docker service logs")
+    def logs():
+        r = node.docker("service", "logs", "logger")
+        return r.out + r.err
+    wait_for(lambda: "line-2" in logs(), 30,
+             "the logger's output in docker service logs")
     r = node.docker("service", "logs", "logger")
     assert r.rc == 0, r
     both = r.out + r.err

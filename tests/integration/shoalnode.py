@@ -33,8 +33,9 @@ REPO = Path(__file__).resolve().parents[2]
 CGROUP_PARENT_FMT = "shoal-{hostname}"
 # ASK LEAD: extra arguments for `swarm init` inside a node, whose network
 # namespace has only `lo` (e.g. ["--advertise-addr", "127.0.0.1"] if the
-# daemon cannot pick an address on its own there).
-SWARM_INIT_ARGS = []
+# daemon cannot pick an address on its own there). $SHOAL_TEST_SWARM_INIT_ARGS
+# overrides it.
+SWARM_INIT_ARGS = os.environ.get("SHOAL_TEST_SWARM_INIT_ARGS", "").split()
 # ---------------------------------------------------------------------------
 
 DOCKER = "/usr/local/bin/docker"
@@ -51,7 +52,7 @@ MARKER_ENV = "SHOAL_TEST_NODE_DIR"
 SERVICE_ID_LINE = re.compile(r"^[a-z0-9]{25}$", re.M)
 
 SANITIZER_PATTERNS = re.compile(
-    r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
+    r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|:\d+:\d+: runtime error: |"
     r"SUMMARY: UndefinedBehaviorSanitizer|ERROR: ThreadSanitizer")
 
 
@@ -845,7 +846,8 @@ class ImageSet:
 
 
 def build_test_image(outdir):
-    script = REPO / "scripts" / "build-test-image"
+    script = Path(os.environ.get("SHOAL_TEST_IMAGE_BUILDER",
+                                 REPO / "scripts" / "build-test-image"))
     if not os.access(script, os.X_OK):
         raise AssertionError(f"{script} is missing (it builds the test "
                              f"image every integration test needs)")

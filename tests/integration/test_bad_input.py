@@ -89,6 +89,8 @@ def test_negative_replicas(api_node):
 
 
 def test_stale_version(api_node):
+    # dockerd answers 500 ("rpc error: code = Unknown desc = update out of
+    # sequence"); shoal's conventions make a version conflict a 409.
     svc = api_node.api_json("GET", f"{V}/services/existing")
     new_spec = dict(svc["Spec"], Labels={"touched": "again"})
     r = api_node.api("POST", f"{V}/services/{api_node.service_id}/update?"

@@ -6,10 +6,11 @@ from shoalnode import hold_for, parse_table, wait_for
 
 
 def pending_reason(node, service):
+    """The scheduler's reason (Status.Err) for the service's only task,
+    once it is set and while the task is pending."""
     ts = node.tasks(service)
     if len(ts) == 1 and ts[0]["Status"]["State"] == "pending":
-        st = ts[0]["Status"]
-        return st.get("Err") or st.get("Message")
+        return ts[0]["Status"].get("Err")
     return None
 
 
