@@ -130,8 +130,9 @@ int http_query_filters(const struct http_request *req, json_t **out,
 /* API version of the request compared to v ("1.41"): <0, 0, >0. */
 int http_version_cmp(const struct http_request *req, const char *v);
 
-/* Replies. Each answers the request and frees it (the bytes are queued
- * first, so req must not be used after the call). Replies to HEAD requests
+/* Replies. Each answers the request and frees it: req must not be used
+ * after the call (a spooled body file is already gone when the client sees
+ * the reply). Answering twice is a bug (assert). Replies to HEAD requests
  * carry no body. If the client has already gone (and no abort callback was
  * registered) a reply just frees the request.
  *
@@ -183,8 +184,9 @@ void http_stdcopy_header(uint8_t out[8], int stream, uint32_t len);
  * server writes is appended to *out (borrowed; must outlive the
  * connection). Write completions and closes still happen on the server's
  * loop, so run it (uv_run) to make progress. The driver owns the object:
- * after the server side closes the connection, feeding is a no-op; free it
- * with http_conn_mem_free before closing the server. */
+ * after the server side closes the connection (or the server closes),
+ * feeding is a no-op; it is freed only by http_conn_mem_free, which may be
+ * called before or after the server is closed. */
 struct http_conn;
 struct http_conn *http_conn_mem_new(struct http_server *s, struct buf *out);
 /* Delivers bytes as if read from the socket. */

@@ -210,6 +210,8 @@ static bool match_from(struct matcher *m, size_t pi, size_t si, size_t k)
     if (m->ns < rest + si + 1)
         return false;
     for (size_t end = m->ns - rest; end > si; end--) {
+        if (end == si + 1 && m->path[si].len == 0)
+            break; /* a lone empty segment is no value */
         m->cap_start[k] = si;
         m->cap_end[k] = end;
         if (match_from(m, pi + 1, end, k + 1))

@@ -1456,6 +1456,8 @@ static void test_pure(void)
     check_match("/images/{name*}/json", "/images/a/b/c:d/json", true, "a/b/c:d",
                 NULL);
     check_match("/images/{name*}/json", "/images/json", false, NULL, NULL);
+    check_match("/images/{name*}/json", "/images//json", false, NULL, NULL);
+    check_match("/images/{name*}/json", "/images/a//json", true, "a/", NULL);
     check_match("/images/{name*}", "/images/a/b", true, "a/b", NULL);
     check_match("/images/{name*}/tag/{t}", "/images/a/json/tag/x", true,
                 "a/json", "x");
