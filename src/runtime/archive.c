@@ -574,7 +574,7 @@ int arc_unpack_layer(const char *src, const char *dest, arc_tap_fn tap,
     archive_read_support_format_empty(u.in);
     int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
                 ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_XATTR |
-                ARCHIVE_EXTRACT_UNLINK | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                 ARCHIVE_EXTRACT_SECURE_NODOTDOT;
     if (geteuid() == 0)
         flags |= ARCHIVE_EXTRACT_OWNER;
