@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// The agent's private state, shared by agent.c (following the store,
+// reporting) and executor.c (one task's lifecycle as a container).
+#pragma once
+
+#include <limits.h>
+
+#include "agent/agent.h"
+#include "base/fsutil.h"
+#include "base/hmap.h"
+#include "base/vec.h"
+#include "store/txn.h"
+
+enum exec_phase {
+    PH_IDLE,      /* nothing local yet */
+    PH_PREPARING, /* network namespace being created (async) */
+    PH_PREPARED,  /* container created, not started */
+    PH_STARTING,  /* shim spawned, waiting for RUNNING */
+    PH_RUNNING,
+    PH_STOPPING, /* stop signal sent, waiting for EXITED */
+    PH_EXITED,   /* exited (or never ran); kept for logs until removal */
+    PH_REMOVING, /* ctr_remove in progress */
+};
+
+struct atask {
+    struct agent *agent;
+    char id[ID_LEN + 1];
+    char ctr[ID_HEX_LEN + 1]; /* "" until created */
+    char image_id[80];
+    char netns[PATH_MAX]; /* "" when none */
+    enum exec_phase phase;
+    enum task_state reported; /* highest state reported (or known) */
+    bool dirty;
+    bool gone;           /* deleted from the store or not ours */
+    bool fast_stop;      /* swarm leave: no grace period */
+    bool stop_requested; /* the stop was ours (desired shutdown) */
+    int pid;
+    int exit_code;
+    char error[256];
+};
+
+struct agent {
+    struct agent_config cfg;
+    char *netns_dir;
+    struct hmap tasks;        /* task id -> atask (owned) */
+    struct hmap by_container; /* container id -> atask */
+    struct vec dirty;
+    struct store_watch *watch;
+    uv_timer_t reconcile_timer;
+    uv_timer_t flush_timer;
+    uv_timer_t resend_timer;
+    bool handles;
+    bool running;
+    bool restored;
+    bool closing;
+    int closing_handles;
+    struct txn outbox; /* reports not yet sent */
+    char *unsent;      /* encoded batch being sent / to resend */
+    size_t unsent_len;
+    bool sending;
+    bool removing_all;
+    void (*removed_cb)(void *);
+    void *removed_data;
+};
+
+void agent_mark(struct agent *a, struct atask *at);
+struct atask *agent_track(struct agent *a, const char *task_id);
+void agent_forget(struct agent *a, struct atask *at);
+void agent_set_container(struct agent *a, struct atask *at, const char *ctr);
+void agent_scan(struct agent *a);
+/* Calls the agent_remove_all callback once every task is gone. */
+void agent_check_removed_all(struct agent *a);
+/* Queues a status report if it moves the task forward. exit_code < 0:
+ * none. */
+void agent_report(struct agent *a, struct atask *at, enum task_state st,
+                  const char *message, const char *error, int exit_code);
+
+/* executor.c */
+void exec_reconcile(struct agent *a, struct atask *at);
+void exec_container_event(struct agent *a, struct atask *at,
+                          const struct ctr_status *st);

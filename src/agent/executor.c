@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: Apache-2.0
+// One task's lifecycle on this node, as a container: prepare (network
+// namespace, image, rootfs and bundle), start, watch, stop with the task's
+// stop signal and grace period, and remove once the task is gone. Each step
+// is decided from the task's desired state in the store and the local
+// phase, so re-running exec_reconcile at any point is always safe.
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent_internal.h"
+#include "base/jsonx.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/timeutil.h"
+#include "net/netns.h"
+
+static void release_netns(struct atask *at)
+{
+    if (!at->netns[0])
+        return;
+    struct err err = {0};
+    if (netns_delete(at->netns, &err) < 0)
+        log_warn("agent: task %s: %s", at->id, err.msg);
+    at->netns[0] = '\0';
+}
+
+/* ---- removal ---- */
+
+static void removed(void *data, const struct err *err)
+{
+    struct atask *at = data;
+    struct agent *a = at->agent;
+    if (err)
+        log_warn("agent: remove container %.12s: %s", at->ctr, err->msg);
+    agent_set_container(a, at, NULL);
+    at->phase = PH_EXITED;
+    release_netns(at);
+    if (at->gone)
+        agent_forget(a, at);
+    else
+        agent_mark(a, at);
+    agent_check_removed_all(a);
+}
+
+static void remove_container(struct agent *a, struct atask *at)
+{
+    struct err err = {0};
+    at->phase = PH_REMOVING;
+    if (ctr_remove(a->cfg.runtime, at->ctr, removed, at, &err) < 0) {
+        log_warn("agent: remove container %.12s: %s", at->ctr, err.msg);
+        removed(at, NULL);
+    }
+}
+
+static void stop_container(struct agent *a, struct atask *at,
+                           const struct task *t)
+{
+    int64_t grace = 10 * NS_PER_SEC;
+    json_t *gp = jx_path(t ? t->spec : NULL, "ContainerSpec.StopGracePeriod");
+    if (json_is_integer(gp))
+        grace = json_integer_value(gp);
+    if (at->fast_stop)
+        grace = 0;
+    struct err err = {0};
+    at->stop_requested = true;
+    at->phase = PH_STOPPING;
+    if (ctr_stop(a->cfg.runtime, at->ctr, 0, grace, &err) < 0)
+        log_warn("agent: stop container %.12s: %s", at->ctr, err.msg);
+}
+
+/* The task is gone (deleted, or no longer ours): clean everything up. */
+static void retire(struct agent *a, struct atask *at, const struct task *t)
+{
+    switch (at->phase) {
+    case PH_PREPARING:
+    case PH_STOPPING:
+    case PH_REMOVING:
+        return; /* their completion marks the task again */
+    case PH_STARTING:
+    case PH_RUNNING:
+        stop_container(a, at, t);
+        return;
+    case PH_PREPARED:
+    case PH_EXITED:
+        if (at->ctr[0]) {
+            remove_container(a, at);
+            return;
+        }
+        /* fall through */
+    case PH_IDLE:
+        release_netns(at);
+        agent_forget(a, at);
+        return;
+    }
+}
+
+/* ---- preparation ---- */
+
+static json_t *container_labels(struct agent *a, const struct task *t,
+                                const char *service_name, const char *task_name)
+{
+    json_t *labels = json_object();
+    json_t *user = jx_path(t->spec, "ContainerSpec.Labels");
+    const char *k;
+    json_t *v;
+    json_object_foreach(user, k, v)
+    {
+        if (json_is_string(v))
+            json_object_set(labels, k, v);
+    }
+    json_object_set_new(labels, "com.docker.swarm.node.id",
+                        json_string(a->cfg.node_id));
+    json_object_set_new(labels, "com.docker.swarm.service.id",
+                        json_string(t->service_id));
+    json_object_set_new(labels, "com.docker.swarm.service.name",
+                        json_string(service_name));
+    json_object_set_new(labels, "com.docker.swarm.task", json_string(""));
+    json_object_set_new(labels, "com.docker.swarm.task.id",
+                        json_string(t->meta.id));
+    json_object_set_new(labels, "com.docker.swarm.task.name",
+                        json_string(task_name));
+    return labels;
+}
+
+static void reject(struct agent *a, struct atask *at, const char *why)
+{
+    snprintf(at->error, sizeof(at->error), "%s", why);
+    at->phase = PH_EXITED;
+    release_netns(at);
+    agent_report(a, at, TASK_REJECTED, "preparing", why, -1);
+}
+
+static void create_container(struct agent *a, struct atask *at)
+{
+    const struct task *t = store_task(a->cfg.store, at->id);
+    if (!t || at->gone) {
+        at->phase = PH_IDLE;
+        agent_mark(a, at);
+        return;
+    }
+    const struct service *s = store_service(a->cfg.store, t->service_id);
+    const char *service_name = s ? s->name : t->service_id;
+    const char *image = jx_path_str(t->spec, "ContainerSpec.Image");
+    struct err err = {0};
+    struct image_ref *img =
+        image_resolve(a->cfg.images, image ? image : "", &err);
+    if (!img) {
+        reject(a, at, err.msg);
+        return;
+    }
+    char ctr[ID_HEX_LEN + 1];
+    id_new_hex(ctr);
+    char task_name[256];
+    if (t->slot)
+        snprintf(task_name, sizeof(task_name), "%s.%d.%s", service_name,
+                 t->slot, t->meta.id);
+    else
+        snprintf(task_name, sizeof(task_name), "%s.%s.%s", service_name,
+                 t->node_id, t->meta.id);
+    json_t *labels = container_labels(a, t, service_name, task_name);
+    const char *hostname = jx_path_str(t->spec, "ContainerSpec.Hostname");
+    struct ctr_config cfg = {
+        .id = ctr,
+        .name = task_name,
+        .labels = labels,
+        .spec = jx_path(t->spec, "ContainerSpec"),
+        .resources = jx_path(t->spec, "Resources"),
+        .hostname = hostname && *hostname ? hostname : NULL,
+        .netns = at->netns,
+    };
+    int rc = ctr_create(a->cfg.runtime, &cfg, img, &err);
+    json_decref(labels);
+    if (rc < 0) {
+        image_ref_free(img);
+        reject(a, at, err.msg);
+        return;
+    }
+    snprintf(at->image_id, sizeof(at->image_id), "%s", img->id);
+    image_ref_free(img);
+    agent_set_container(a, at, ctr);
+    at->phase = PH_PREPARED;
+    agent_report(a, at, TASK_READY, "prepared", NULL, -1);
+    agent_mark(a, at);
+}
+
+static void netns_ready(void *data, const struct err *err)
+{
+    struct atask *at = data;
+    struct agent *a = at->agent;
+    if (err) {
+        at->netns[0] = '\0';
+        reject(a, at, err->msg);
+        return;
+    }
+    create_container(a, at);
+}
+
+static void prepare(struct agent *a, struct atask *at)
+{
+    agent_report(a, at, TASK_ACCEPTED, "accepted", NULL, -1);
+    agent_report(a, at, TASK_PREPARING, "preparing", NULL, -1);
+    snprintf(at->netns, sizeof(at->netns), "%s/%s", a->netns_dir, at->id);
+    at->phase = PH_PREPARING;
+    struct err err = {0};
+    if (netns_create_async(a->cfg.loop, at->netns, netns_ready, at, &err) < 0) {
+        at->netns[0] = '\0';
+        reject(a, at, err.msg);
+    }
+}
+
+static void start(struct agent *a, struct atask *at)
+{
+    agent_report(a, at, TASK_STARTING, "starting", NULL, -1);
+    struct err err = {0};
+    at->phase = PH_STARTING;
+    if (ctr_start(a->cfg.runtime, at->ctr, &err) < 0) {
+        char why[400];
+        snprintf(why, sizeof(why), "starting container failed: %s", err.msg);
+        at->phase = PH_EXITED;
+        release_netns(at);
+        agent_report(a, at, TASK_FAILED, "starting", why, -1);
+    }
+}
+
+/* ---- the decision ---- */
+
+void exec_reconcile(struct agent *a, struct atask *at)
+{
+    const struct task *t = store_task(a->cfg.store, at->id);
+    if (at->gone || !t) {
+        retire(a, at, t);
+        return;
+    }
+    if (t->state > at->reported)
+        at->reported = t->state;
+    bool stop =
+        t->desired > TASK_RUNNING || task_state_is_terminal(at->reported);
+    if (stop) {
+        switch (at->phase) {
+        case PH_STARTING:
+        case PH_PREPARING:
+        case PH_STOPPING:
+        case PH_REMOVING:
+            return; /* wait for the step in progress */
+        case PH_RUNNING:
+            stop_container(a, at, t);
+            return;
+        case PH_PREPARED:
+            agent_report(a, at, TASK_SHUTDOWN, "shutdown", NULL, -1);
+            remove_container(a, at);
+            return;
+        case PH_IDLE:
+            release_netns(at);
+            if (t->state >= TASK_ASSIGNED)
+                agent_report(a, at, TASK_SHUTDOWN, "shutdown", NULL, -1);
+            return;
+        case PH_EXITED:
+            release_netns(at);
+            agent_report(a, at, TASK_SHUTDOWN, "shutdown", NULL, at->exit_code);
+            return;
+        }
+        return;
+    }
+    switch (at->phase) {
+    case PH_IDLE:
+        if (at->reported >= TASK_STARTING) {
+            /* The store says it ran here, but its container is gone (lost
+             * while shoald was down). */
+            agent_report(a, at, TASK_FAILED, "started",
+                         "task: container is gone", -1);
+            at->phase = PH_EXITED;
+            return;
+        }
+        if (t->state >= TASK_ASSIGNED)
+            prepare(a, at);
+        return;
+    case PH_PREPARED:
+        if (t->desired == TASK_RUNNING)
+            start(a, at);
+        return;
+    default:
+        return;
+    }
+}
+
+void exec_container_event(struct agent *a, struct atask *at,
+                          const struct ctr_status *st)
+{
+    switch (st->state) {
+    case CTR_CREATED:
+        if (at->phase == PH_IDLE)
+            at->phase = PH_PREPARED;
+        return;
+    case CTR_RUNNING:
+        at->pid = st->pid;
+        at->phase = PH_RUNNING;
+        agent_report(a, at, TASK_RUNNING, "started", NULL, -1);
+        return;
+    case CTR_EXITED:
+        break;
+    }
+    bool ours = at->stop_requested;
+    const struct task *t = store_task(a->cfg.store, at->id);
+    at->phase = PH_EXITED;
+    at->exit_code = st->exit_code;
+    at->pid = 0;
+    release_netns(at);
+    char why[400];
+    if (st->error[0]) {
+        snprintf(why, sizeof(why), "starting container failed: %s", st->error);
+        agent_report(a, at, TASK_FAILED, "starting", why, st->exit_code);
+    } else if (ours || (t && t->desired > TASK_RUNNING)) {
+        agent_report(a, at, TASK_SHUTDOWN, "shutdown", NULL, st->exit_code);
+    } else if (st->exit_code == 0) {
+        agent_report(a, at, TASK_COMPLETE, "finished", NULL, 0);
+    } else {
+        snprintf(why, sizeof(why), "task: non-zero exit (%d)", st->exit_code);
+        agent_report(a, at, TASK_FAILED, "started", why, st->exit_code);
+    }
+    log_debug("agent: task %s container %.12s exited (%d)", at->id, at->ctr,
+              st->exit_code);
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+// /services: create, list (with ServiceStatus), inspect, update
+// (optimistic concurrency on ?version=, rollback), delete.
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "base/mem.h"
+#include "manager/controlapi.h"
+
+/* Networks arrive with the networking work; until then a service may not
+ * name one (Docker's answer for an unknown network). */
+static int check_networks(const json_t *spec, struct err *err)
+{
+    json_t *lists[] = {json_object_get(spec, "Networks"),
+                       jx_path(spec, "TaskTemplate.Networks")};
+    for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+        json_t *first = json_array_get(lists[i], 0);
+        if (first)
+            return err_set(err, ERR_NOTFOUND, "network %s not found",
+                           jx_str0(first, "Target"));
+    }
+    return 0;
+}
+
+static void created(void *data, const struct err *err, uint64_t index)
+{
+    (void)index;
+    struct api_pending *p = data;
+    char id[ID_LEN + 1];
+    memcpy(id, p->id, sizeof(id));
+    struct http_request *req = api_pending_finish(p);
+    if (!req)
+        return;
+    if (err)
+        http_reply_err(req, err);
+    else
+        api_reply(req, 201, json_pack("{s:s}", "ID", id));
+}
+
+static void create_service(struct http_request *req, void *data)
+{
+    struct daemon *d = data;
+    if (!api_require_manager(req, d))
+        return;
+    struct err err = {0};
+    json_t *spec = NULL;
+    if (http_body_json(req, &spec, &err) < 0 ||
+        controlapi_service_spec(spec, &err) < 0 ||
+        check_networks(spec, &err) < 0) {
+        json_decref(spec);
+        http_reply_err(req, &err);
+        return;
+    }
+    const char *name = jx_str(spec, "Name");
+    if (store_service_by_name(d->store, name)) {
+        char msg[300];
+        snprintf(msg, sizeof(msg),
+                 "rpc error: code = AlreadyExists desc = name conflicts with "
+                 "an existing object: service %s already exists",
+                 name);
+        json_decref(spec);
+        http_reply_error(req, 409, msg);
+        return;
+    }
+    struct api_pending *p = api_pending_new(req, d);
+    id_new(p->id);
+    struct txn txn;
+    txn_init(&txn);
+    txn_service_create(&txn, p->id, spec);
+    json_decref(spec);
+    api_propose(p, &txn, created);
+}
+
+/* Docker's ServiceStatus: running tasks (on nodes that are not down) and
+ * the desired count. */
+static json_t *service_status(struct daemon *d, const struct service *s)
+{
+    const struct vec *tasks = store_service_tasks(d->store, s->meta.id);
+    json_int_t running = 0, desired_global = 0;
+    for (size_t i = 0; tasks && i < tasks->len; i++) {
+        const struct task *t = tasks->items[i];
+        struct node *n = store_node(d->store, t->node_id);
+        bool node_up = n && n->state != NODE_DOWN;
+        if (t->state == TASK_RUNNING && t->desired == TASK_RUNNING && node_up)
+            running++;
+        if (t->desired == TASK_RUNNING && node_up)
+            desired_global++;
+    }
+    int64_t replicas = service_replicas(s);
+    return json_pack("{s:I, s:I, s:I}", "RunningTasks", running, "DesiredTasks",
+                     replicas < 0 ? desired_global : (json_int_t)replicas,
+                     "CompletedTasks", (json_int_t)0);
+}
+
+static void list_services(struct http_request *req, void *data)
+{
+    struct daemon *d = data;
+    if (!api_require_manager(req, d))
+        return;
+    static const char *const allowed[] = {"id", "label", "mode", "name", NULL};
+    struct err err = {0};
+    json_t *f = NULL;
+    if (http_query_filters(req, &f, &err) < 0 ||
+        api_filter_check(f, allowed, &err) < 0) {
+        json_decref(f);
+        http_reply_err(req, &err);
+        return;
+    }
+    bool status = http_query_bool(req, "status");
+    json_t *out = json_array();
+    size_t it = 0;
+    void *o;
+    while (store_next(d->store, KIND_SERVICE, &it, &o)) {
+        struct service *s = o;
+        const char *mode = service_is_global(s) ? "global" : "replicated";
+        if (!api_filter_match(f, "id", s->meta.id, true) ||
+            !api_filter_match(f, "name", s->name, true) ||
+            !api_filter_match(f, "mode", mode, false) ||
+            !api_filter_labels(f, "label", json_object_get(s->spec, "Labels")))
+            continue;
+        json_t *j = service_to_json(s, false);
+        if (status)
+            json_object_set_new(j, "ServiceStatus", service_status(d, s));
+        json_array_append_new(out, j);
+    }
+    json_decref(f);
+    api_reply(req, 200, out);
+}
+
+static void get_service(struct http_request *req, void *data)
+{
+    struct daemon *d = data;
+    if (!api_require_manager(req, d))
+        return;
+    struct err err = {0};
+    struct service *s = api_find_service(d, req->params[0], &err);
+    if (!s) {
+        http_reply_err(req, &err);
+        return;
+    }
+    api_reply(req, 200,
+              service_to_json(s, http_query_bool(req, "insertDefaults")));
+}
+
+static void updated(void *data, const struct err *err, uint64_t index)
+{
+    (void)index;
+    struct http_request *req = api_pending_finish(data);
+    if (!req)
+        return;
+    if (err)
+        http_reply_err(req, err);
+    else
+        api_reply(req, 200, json_pack("{s:n}", "Warnings"));
+}
+
+static void update_service(struct http_request *req, void *data)
+{
+    struct daemon *d = data;
+    if (!api_require_manager(req, d))
+        return;
+    struct err err = {0};
+    uint64_t version;
+    json_t *spec = NULL;
+    struct service *s = api_find_service(d, req->params[0], &err);
+    if (!s || api_query_version(req, &version, &err) < 0 ||
+        http_body_json(req, &spec, &err) < 0) {
+        json_decref(spec);
+        http_reply_err(req, &err);
+        return;
+    }
+    const char *rollback = http_query(req, "rollback");
+    bool is_rollback = rollback && strcmp(rollback, "previous") == 0;
+    if (is_rollback) {
+        if (!s->previous_spec) {
+            char msg[200];
+            snprintf(msg, sizeof(msg),
+                     "rpc error: code = FailedPrecondition desc = service %s "
+                     "does not have a previous spec",
+                     s->meta.id);
+            json_decref(spec);
+            http_reply_error(req, 400, msg);
+            return;
+        }
+        json_decref(spec);
+        spec = jx_copy(s->previous_spec);
+    }
+    if (controlapi_service_spec(spec, &err) < 0 ||
+        check_networks(spec, &err) < 0) {
+        json_decref(spec);
+        http_reply_err(req, &err);
+        return;
+    }
+    struct txn txn;
+    txn_init(&txn);
+    txn_service_update(&txn, s->meta.id, version, spec, is_rollback);
+    json_decref(spec);
+    api_propose(api_pending_new(req, d), &txn, updated);
+}
+
+static void delete_service(struct http_request *req, void *data)
+{
+    struct daemon *d = data;
+    if (!api_require_manager(req, d))
+        return;
+    struct err err = {0};
+    struct service *s = api_find_service(d, req->params[0], &err);
+    if (!s) {
+        http_reply_err(req, &err);
+        return;
+    }
+    struct txn txn;
+    txn_init(&txn);
+    txn_service_delete(&txn, s->meta.id);
+    api_propose(api_pending_new(req, d), &txn, api_commit_empty);
+}
+
+static const struct http_route routes[] = {
+    {"POST", "/services/create", create_service},
+    {"GET", "/services", list_services},
+    {"GET", "/services/{id}", get_service},
+    {"POST", "/services/{id}/update", update_service},
+    {"DELETE", "/services/{id}", delete_service},
+};
+
+void api_services_routes(struct http_server *s)
+{
+    http_server_add_routes(s, routes, ARRAY_SIZE(routes));
+}

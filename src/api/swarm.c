@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+// /swarm: inspect, init, join, leave, update, unlock key.
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "base/mem.h"
+
+static void get_swarm(struct http_request *req, void *data)
+{
+    struct daemon *d = data;
+    if (!api_require_manager(req, d))
+        return;
+    struct cluster *c = store_cluster(d->store);
+    if (!c) {
+        http_reply_error(req, 503, "the swarm is still starting");
+        return;
+    }
+    api_reply(req, 200, cluster_to_json(c));
+}
+
+static void init_done(void *data, const struct err *err)
+{
+    struct api_pending *p = data;
+    struct daemon *d = p->d;
+    struct http_request *req = api_pending_finish(p);
+    if (!req)
+        return;
+    if (err)
+        http_reply_err(req, err);
+    else
+        api_reply(req, 200, json_string(d->node_id));
+}
+
+static void post_init(struct http_request *req, void *data)
+{
+    struct daemon *d = data;
+    struct err err = {0};
+    json_t *body = NULL;
+    if (http_body_json(req, &body, &err) < 0) {
+        http_reply_err(req, &err);
+        return;
+    }
+    if (!json_is_object(body)) {
+        json_decref(body);
+        http_reply_error(req, 400,
+                         "swarm init: request body must be a JSON "
+                         "object");
+        return;
+    }
+    struct api_pending *p = api_pending_new(req, d);
+    if (swarm_init(d, body, init_done, p, &err) < 0) {
+        api_pending_finish(p);
+        http_reply_err(req, &err);
+    }
+    json_decref(body);
+}
+
+static void post_join(struct http_request *req, void *data)
+{
+    struct daemon *d = data;
+    if (d->swarm != SWARM_INACTIVE) {
+        http_reply_error(req, 503,
+                         "This node is already part of a swarm. Use \"docker "
+                         "swarm leave\" to leave this swarm and join another "
+                         "one.");
+        return;
+    }
+    http_reply_error(req, 503,
+                     "joining a swarm needs the cluster transport (mutual "
+                     "TLS between nodes), which this shoald does not have "
+                     "yet; use \"swarm init\" for a single-node swarm");
+}
+
+static void leave_done(void *data, const struct err *err)
+{
+    api_commit_empty(data, err, 0);
+}
+
+static void post_leave(struct http_request *req, void *data)
+{
+    struct daemon *d = data;
+    struct err err = {0};
+    struct api_pending *p = api_pending_new(req, d);
+    if (swarm_leave(d, http_query_bool(req, "force"), leave_done, p, &err) <
+        0) {
+        api_pending_finish(p);
+        http_reply_err(req, &err);
+    }
+}
+
+static json_t *rotated_token(const char *old)
+{
+    /* Keep the CA digest part, replace the secret. */
+    char secret[ID_LEN + 1];
+    id_new(secret);
+    const char *dash = old ? strrchr(old, '-') : NULL;
+    if (!dash)
+        return NULL;
+    char *tok = xasprintf("%.*s-%s", (int)(dash - old), old, secret);
+    json_t *j = json_string(tok);
+    free(tok);
+    return j;
+}
+
+static void post_update(struct http_request *req, void *data)
+{
+    struct daemon *d = data;
+    if (!api_require_manager(req, d))
+        return;
+    struct err err = {0};
+    uint64_t version;
+    json_t *spec = NULL;
+    if (api_query_version(req, &version, &err) < 0 ||
+        http_body_json(req, &spec, &err) < 0) {
+        http_reply_err(req, &err);
+        return;
+    }
+    struct cluster *c = store_cluster(d->store);
+    if (!json_is_object(spec) || !c) {
+        json_decref(spec);
+        http_reply_error(req, 400,
+                         "swarm update: the body must be a "
+                         "SwarmSpec object");
+        return;
+    }
+    struct cluster *nc = cluster_new();
+    nc->meta = c->meta;
+    json_decref(nc->spec);
+    nc->spec = spec;
+    json_decref(nc->internal);
+    nc->internal = jx_copy(c->internal);
+    json_t *tokens = jx_obj(nc->internal, "JoinTokens");
+    static const char *const which[][2] = {{"rotateWorkerToken", "Worker"},
+                                           {"rotateManagerToken", "Manager"}};
+    for (size_t i = 0; i < ARRAY_SIZE(which); i++) {
+        if (!http_query_bool(req, which[i][0]))
+            continue;
+        json_t *t = rotated_token(jx_str(tokens, which[i][1]));
+        if (t)
+            json_object_set_new(tokens, which[i][1], t);
+    }
+    struct txn txn;
+    txn_init(&txn);
+    txn_cluster_put(&txn, nc, version);
+    cluster_free(nc);
+    api_propose(api_pending_new(req, d), &txn, api_commit_empty);
+}
+
+static void get_unlockkey(struct http_request *req, void *data)
+{
+    struct daemon *d = data;
+    if (!api_require_manager(req, d))
+        return;
+    api_reply(req, 200, json_pack("{s:s}", "UnlockKey", ""));
+}
+
+static void post_unlock(struct http_request *req, void *data)
+{
+    (void)data;
+    http_reply_error(req, 400, "swarm is not locked");
+}
+
+static const struct http_route routes[] = {
+    {"GET", "/swarm", get_swarm},
+    {"POST", "/swarm/init", post_init},
+    {"POST", "/swarm/join", post_join},
+    {"POST", "/swarm/leave", post_leave},
+    {"POST", "/swarm/update", post_update},
+    {"GET", "/swarm/unlockkey", get_unlockkey},
+    {"POST", "/swarm/unlock", post_unlock},
+};
+
+void api_swarm_routes(struct http_server *s)
+{
+    http_server_add_routes(s, routes, ARRAY_SIZE(routes));
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+// shoald's top level: the daemon struct every subsystem hangs off, its
+// ordered startup and reverse shutdown, and the swarm lifecycle (init,
+// reopen after a restart, leave). The API handlers reach the subsystems
+// through this struct.
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "agent/agent.h"
+#include "api/http.h"
+#include "base/err.h"
+#include "manager/manager.h"
+#include "raft/raftnode.h"
+#include "runtime/container.h"
+#include "runtime/image.h"
+#include "store/store.h"
+#include "store/txn.h"
+
+#define SHOAL_VERSION        "0.1.0"
+#define DEFAULT_SOCKET       "unix:///run/shoal/shoal.sock"
+#define DEFAULT_DATA_ROOT    "/var/lib/shoal"
+#define DEFAULT_CLUSTER_PORT 4377
+
+struct daemon_config {
+    const char *hosts[8]; /* -H addresses */
+    int n_hosts;
+    const char *data_root;
+    const char *runtime;       /* NULL = detect */
+    const char *cgroup_parent; /* NULL = "shoal-<hostname>" */
+    int log_level;
+};
+
+enum swarm_state {
+    SWARM_INACTIVE,
+    SWARM_STARTING, /* init in progress or reopening after a restart */
+    SWARM_ACTIVE,
+    SWARM_LEAVING,
+};
+
+struct daemon {
+    uv_loop_t *loop;
+    struct daemon_config cfg;
+    char *self_exe;
+    char hostname[256];
+    char *cgroup_parent;
+    int lock_fd;
+    int64_t started_at;
+    struct image_store *images;
+    struct runtime *runtime;
+    struct http_server *api;
+    uv_signal_t sig_term, sig_int;
+    uv_timer_t reaper;
+    bool stopping;
+    int exit_code;
+
+    /* The swarm (all NULL while inactive). */
+    enum swarm_state swarm;
+    char node_id[ID_LEN + 1];
+    char cluster_id[ID_LEN + 1];
+    char *swarm_dir;
+    struct store *store;
+    struct raftnode *raft;
+    struct manager *manager;
+    struct agent *agent;
+    bool leader;
+    /* Requests waiting for the swarm to become usable (init). */
+    struct swarm_waiter *waiters;
+};
+
+/* Runs the daemon until SIGTERM / SIGINT; returns the exit code. */
+int daemon_run(const struct daemon_config *cfg);
+
+/* ---- swarm lifecycle (swarm.c) ---- */
+
+/* Reopens the swarm recorded in the data root, if any. */
+int swarm_reopen(struct daemon *d, struct err *err);
+
+/* Completion of swarm init / leave: err NULL on success. */
+typedef void (*swarm_done_fn)(void *data, const struct err *err);
+int swarm_init(struct daemon *d, const json_t *request, swarm_done_fn cb,
+               void *data, struct err *err);
+int swarm_leave(struct daemon *d, bool force, swarm_done_fn cb, void *data,
+                struct err *err);
+/* Stops the swarm subsystems without leaving (daemon shutdown). */
+void swarm_close(struct daemon *d, void (*cb)(void *), void *data);
+
+/* True when this node is an active manager with a ready leader. */
+bool swarm_is_manager(const struct daemon *d);
+/* Fills err with Docker's message for "not a manager / not in a swarm"
+ * and returns -1, or returns 0 when manager requests can be served. */
+int swarm_require_manager(const struct daemon *d, struct err *err);
+
+/* Proposes a transaction; cb gets NULL err once committed and applied. */
+int daemon_propose(struct daemon *d, const struct txn *txn,
+                   raftnode_apply_fn cb, void *data, struct err *err);
+
+/* The description of this node (hostname, platform, resources, engine). */
+json_t *daemon_node_description(const struct daemon *d);

@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: Apache-2.0
+// The swarm's lifecycle on this node: `swarm init` (a new cluster with this
+// node as its only manager), reopening it after a restart, leaving it, and
+// the glue between raft leadership, the manager's controllers and the
+// agent. What a node must remember across restarts (its ids) is in
+// <data-root>/swarm/state.json; the cluster state itself is in raft.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "base/fsutil.h"
+#include "base/jsonx.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/timeutil.h"
+#include "daemon/daemon.h"
+#include "store/txn.h"
+
+struct swarm_waiter {
+    swarm_done_fn cb;
+    void *data;
+    json_t *request; /* swarm init request, or NULL when reopening */
+};
+
+static char *state_path(const struct daemon *d)
+{
+    return xasprintf("%s/state.json", d->swarm_dir);
+}
+
+/* ---- node facts ---- */
+
+static void first_ipv4(char *out, size_t size)
+{
+    snprintf(out, size, "127.0.0.1");
+    struct ifaddrs *ifs = NULL;
+    if (getifaddrs(&ifs) < 0)
+        return;
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
+            (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
+            continue;
+        inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, out,
+                  (socklen_t)size);
+        break;
+    }
+    freeifaddrs(ifs);
+}
+
+json_t *daemon_node_description(const struct daemon *d)
+{
+    struct sysinfo si;
+    sysinfo(&si);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    json_t *plugins = json_array();
+    static const char *const plugin_list[][2] = {
+        {"Log", "json-file"}, {"Network", "bridge"},  {"Network", "host"},
+        {"Network", "null"},  {"Network", "overlay"}, {"Volume", "local"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(plugin_list); i++)
+        json_array_append_new(plugins,
+                              json_pack("{s:s, s:s}", "Type", plugin_list[i][0],
+                                        "Name", plugin_list[i][1]));
+    return json_pack("{s:s, s:{s:s, s:s}, s:{s:I, s:I}, s:{s:s, s:o}}",
+                     "Hostname", d->hostname, "Platform", "Architecture",
+                     "x86_64", "OS", "linux", "Resources", "NanoCPUs",
+                     (json_int_t)cpus * 1000000000, "MemoryBytes",
+                     (json_int_t)si.totalram * si.mem_unit, "Engine",
+                     "EngineVersion", SHOAL_VERSION, "Plugins", plugins);
+}
+
+/* A join token in swarm's shape: SWMTKN-1-<50 base36>-<25 base36>. The
+ * cluster work replaces the first part with the CA certificate's digest. */
+static json_t *new_join_token(void)
+{
+    char digest[2 * ID_LEN + 1], secret[ID_LEN + 1];
+    id_new(digest);
+    id_new(digest + ID_LEN);
+    id_new(secret);
+    char token[128];
+    snprintf(token, sizeof(token), "SWMTKN-1-%s-%s", digest, secret);
+    return json_string(token);
+}
+
+static json_t *default_cluster_spec(const json_t *requested)
+{
+    json_t *spec =
+        json_pack("{s:s, s:{}, s:{s:i}, s:{s:i, s:i, s:i, s:i, s:i}, s:{s:I}, "
+                  "s:{s:I}, s:{}, s:{s:b}}",
+                  "Name", "default", "Labels", "Orchestration",
+                  "TaskHistoryRetentionLimit", 5, "Raft", "SnapshotInterval",
+                  10000, "KeepOldSnapshots", 0, "LogEntriesForSlowFollowers",
+                  500, "ElectionTick", 10, "HeartbeatTick", 1, "Dispatcher",
+                  "HeartbeatPeriod", (json_int_t)5000000000LL, "CAConfig",
+                  "NodeCertExpiry", (json_int_t)7776000000000000LL,
+                  "TaskDefaults", "EncryptionConfig", "AutoLockManagers", 0);
+    /* Merge what the request set, one level deep, like swarmkit's
+     * defaults. */
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)requested, k, v)
+    {
+        json_t *cur = json_object_get(spec, k);
+        if (json_is_object(cur) && json_is_object(v))
+            json_object_update(cur, v);
+        else if (!json_is_null(v))
+            json_object_set(spec, k, v);
+    }
+    return spec;
+}
+
+/* ---- raft -> manager / agent glue ---- */
+
+static void agent_sent(void *data, const struct err *err, uint64_t index)
+{
+    (void)index;
+    struct report_ctx {
+        agent_sent_fn done;
+        void *data;
+    } *ctx = data;
+    ctx->done(ctx->data, err == NULL || err->code != ERR_UNAVAILABLE);
+    free(ctx);
+}
+
+static int agent_report(void *report_data, const char *txn, size_t len,
+                        agent_sent_fn done, void *done_data)
+{
+    struct daemon *d = report_data;
+    struct report_ctx {
+        agent_sent_fn done;
+        void *data;
+    } *ctx = xcalloc(1, sizeof(*ctx));
+    ctx->done = done;
+    ctx->data = done_data;
+    struct err err = {0};
+    if (raftnode_propose(d->raft, txn, len, agent_sent, ctx, &err) < 0) {
+        free(ctx);
+        return -1;
+    }
+    return 0;
+}
+
+static void finish_waiter(struct daemon *d, const struct err *err)
+{
+    struct swarm_waiter *w = d->waiters;
+    if (!w)
+        return;
+    d->waiters = NULL;
+    if (w->cb)
+        w->cb(w->data, err);
+    json_decref(w->request);
+    free(w);
+}
+
+static void start_agent(struct daemon *d)
+{
+    if (d->agent)
+        return;
+    struct err err = {0};
+    struct agent_config cfg = {
+        .loop = d->loop,
+        .node_id = d->node_id,
+        .data_root = d->cfg.data_root,
+        .store = d->store,
+        .runtime = d->runtime,
+        .images = d->images,
+        .report = agent_report,
+        .report_data = d,
+    };
+    d->agent = agent_new(&cfg, &err);
+    if (!d->agent || agent_start(d->agent, &err) < 0)
+        log_error("swarm: start agent: %s", err.msg);
+}
+
+static void bootstrapped(void *data, const struct err *err, uint64_t index)
+{
+    (void)index;
+    struct daemon *d = data;
+    if (err) {
+        log_error("swarm: initial state not committed: %s", err->msg);
+        finish_waiter(d, err);
+        return;
+    }
+    d->swarm = SWARM_ACTIVE;
+    log_info("swarm: active, node %s", d->node_id);
+    start_agent(d);
+    finish_waiter(d, NULL);
+}
+
+/* First leadership after init: commit the cluster and this node. After a
+ * restart: mark this node ready again. */
+static void on_first_leadership(struct daemon *d)
+{
+    struct txn txn;
+    txn_init(&txn);
+    struct node *self = store_node(d->store, d->node_id);
+    char addr[64];
+    first_ipv4(addr, sizeof(addr));
+    if (d->waiters && d->waiters->request) {
+        const json_t *req = d->waiters->request;
+        const char *adv = jx_str(req, "AdvertiseAddr");
+        if (adv && *adv) {
+            snprintf(addr, sizeof(addr), "%s", adv);
+            char *colon = strrchr(addr, ':');
+            if (colon)
+                *colon = '\0';
+        }
+        struct cluster *c = cluster_new();
+        snprintf(c->meta.id, sizeof(c->meta.id), "%s", d->cluster_id);
+        json_decref(c->spec);
+        c->spec = default_cluster_spec(json_object_get(req, "Spec"));
+        json_t *tokens = json_object();
+        json_object_set_new(tokens, "Worker", new_join_token());
+        json_object_set_new(tokens, "Manager", new_join_token());
+        json_object_set_new(c->internal, "JoinTokens", tokens);
+        json_object_set_new(c->internal, "RootRotationInProgress",
+                            json_false());
+        json_object_set_new(c->internal, "DefaultAddrPool",
+                            json_pack("[s]", "10.0.0.0/8"));
+        json_object_set_new(c->internal, "SubnetSize", json_integer(24));
+        json_object_set_new(c->internal, "DataPathPort",
+                            json_integer(jx_int(req, "DataPathPort", 0)
+                                             ? jx_int(req, "DataPathPort", 0)
+                                             : 4789));
+        txn_cluster_put(&txn, c, 0);
+        cluster_free(c);
+    }
+    if (!self) {
+        struct node *n = node_new();
+        snprintf(n->meta.id, sizeof(n->meta.id), "%s", d->node_id);
+        const char *avail =
+            d->waiters ? jx_str(d->waiters->request, "Availability") : NULL;
+        json_decref(n->spec);
+        n->spec = json_pack("{s:{}, s:s, s:s}", "Labels", "Role", "manager",
+                            "Availability", avail && *avail ? avail : "active");
+        json_decref(n->description);
+        n->description = daemon_node_description(d);
+        n->state = NODE_READY;
+        n->addr = xstrdup(addr);
+        n->manager = true;
+        n->leader = true;
+        n->reachability = xstrdup("reachable");
+        n->manager_addr = xasprintf("%s:%d", addr, DEFAULT_CLUSTER_PORT);
+        txn_node_put(&txn, n);
+        node_free(n);
+    } else {
+        /* Back after a restart: fresh facts, ready again. */
+        json_t *enc = node_encode(self);
+        struct node *n = node_decode(enc, NULL);
+        json_decref(enc);
+        json_decref(n->description);
+        n->description = daemon_node_description(d);
+        n->state = NODE_READY;
+        n->leader = true;
+        txn_node_put(&txn, n);
+        node_free(n);
+    }
+    size_t len;
+    char *data = txn_encode(&txn, &len);
+    txn_fini(&txn);
+    struct err err = {0};
+    if (raftnode_propose(d->raft, data, len, bootstrapped, d, &err) < 0) {
+        log_error("swarm: %s", err.msg);
+        finish_waiter(d, &err);
+    }
+    free(data);
+}
+
+static void on_leader_change(void *data, bool is_leader)
+{
+    struct daemon *d = data;
+    d->leader = is_leader;
+    if (!d->manager)
+        return;
+    if (is_leader) {
+        manager_start(d->manager);
+        if (d->swarm == SWARM_STARTING)
+            on_first_leadership(d);
+    } else {
+        manager_stop(d->manager);
+    }
+}
+
+/* ---- opening ---- */
+
+static int open_swarm(struct daemon *d, uint64_t raft_id, bool bootstrap,
+                      struct err *err)
+{
+    _cleanup_free_ char *raft_dir = xasprintf("%s/raft", d->swarm_dir);
+    d->store = store_new();
+    char addr[64], raft_addr[80];
+    first_ipv4(addr, sizeof(addr));
+    snprintf(raft_addr, sizeof(raft_addr), "%s:%d", addr, DEFAULT_CLUSTER_PORT);
+    struct raftnode_config rc = {
+        .loop = d->loop,
+        .dir = raft_dir,
+        .id = raft_id,
+        .address = raft_addr,
+        .store = d->store,
+        .on_leader_change = on_leader_change,
+        .data = d,
+    };
+    d->raft = raftnode_new(&rc, err);
+    if (!d->raft)
+        goto fail;
+    if (bootstrap && raftnode_bootstrap(d->raft, err) < 0)
+        goto fail;
+    d->manager = manager_new(d->loop, d->store, d->raft);
+    d->swarm = SWARM_STARTING;
+    if (raftnode_start(d->raft, err) < 0)
+        goto fail;
+    return 0;
+fail:
+    /* raft could not start: nothing of it runs yet. */
+    if (d->manager) {
+        manager_close(d->manager, NULL, NULL);
+        d->manager = NULL;
+    }
+    if (d->raft) {
+        raftnode_close(d->raft, NULL, NULL);
+        d->raft = NULL;
+    }
+    store_free(d->store);
+    d->store = NULL;
+    d->swarm = SWARM_INACTIVE;
+    return -1;
+}
+
+int swarm_reopen(struct daemon *d, struct err *err)
+{
+    _cleanup_free_ char *path = state_path(d);
+    if (!fs_exists(path))
+        return 0;
+    _cleanup_free_ char *text = NULL;
+    if (fs_read_file(path, &text, NULL, err) < 0)
+        return -1;
+    _cleanup_json_ json_t *st = json_loads(text, 0, NULL);
+    const char *node = jx_str(st, "NodeID");
+    const char *cluster = jx_str(st, "ClusterID");
+    uint64_t raft_id = (uint64_t)jx_int(st, "RaftID", 0);
+    if (!node || !cluster || !raft_id)
+        return err_set(err, ERR_INTERNAL, "corrupt swarm state in '%s'", path);
+    snprintf(d->node_id, sizeof(d->node_id), "%s", node);
+    snprintf(d->cluster_id, sizeof(d->cluster_id), "%s", cluster);
+    log_info("swarm: reopening as node %s", d->node_id);
+    return open_swarm(d, raft_id, false, err);
+}
+
+int swarm_init(struct daemon *d, const json_t *request, swarm_done_fn cb,
+               void *data, struct err *err)
+{
+    if (d->swarm != SWARM_INACTIVE)
+        return err_set(err, ERR_UNAVAILABLE,
+                       "This node is already part of a swarm. Use \"docker "
+                       "swarm leave\" to leave this swarm and join another "
+                       "one.");
+    const char *avail = jx_str(request, "Availability");
+    if (avail && *avail && strcmp(avail, "active") != 0 &&
+        strcmp(avail, "pause") != 0 && strcmp(avail, "drain") != 0)
+        return err_set(err, ERR_INVALID, "invalid availability '%s'", avail);
+    id_new(d->node_id);
+    id_new(d->cluster_id);
+    uint64_t raft_id = id_hash64(d->node_id) | 1;
+    if (fs_mkdir_p(d->swarm_dir, 0700, err) < 0)
+        return -1;
+    _cleanup_json_ json_t *st =
+        json_pack("{s:s, s:s, s:I}", "NodeID", d->node_id, "ClusterID",
+                  d->cluster_id, "RaftID", (json_int_t)raft_id);
+    _cleanup_free_ char *text = jx_dumps(st);
+    _cleanup_free_ char *path = state_path(d);
+    if (fs_write_file_atomic(path, text, strlen(text), 0600, err) < 0)
+        return -1;
+    struct swarm_waiter *w = xcalloc(1, sizeof(*w));
+    w->cb = cb;
+    w->data = data;
+    w->request = request ? json_incref((json_t *)request) : json_object();
+    d->waiters = w;
+    if (open_swarm(d, raft_id, true, err) < 0) {
+        d->waiters = NULL;
+        json_decref(w->request);
+        free(w);
+        struct err ignored = {0};
+        fs_remove_tree(d->swarm_dir, &ignored);
+        return -1;
+    }
+    log_info("swarm: initialising cluster %s", d->cluster_id);
+    return 0;
+}
+
+bool swarm_is_manager(const struct daemon *d)
+{
+    return d->swarm == SWARM_ACTIVE && d->raft &&
+           raftnode_is_ready_leader(d->raft);
+}
+
+int swarm_require_manager(const struct daemon *d, struct err *err)
+{
+    if (d->swarm == SWARM_INACTIVE || d->swarm == SWARM_LEAVING)
+        return err_set(err, ERR_UNAVAILABLE,
+                       "This node is not a swarm manager. Use \"docker swarm "
+                       "init\" or \"docker swarm join\" to connect this node "
+                       "to swarm and try again.");
+    if (!swarm_is_manager(d))
+        return err_set(err, ERR_UNAVAILABLE,
+                       "rpc error: code = Unknown desc = The swarm does not "
+                       "have a leader. It's possible that too few managers "
+                       "are online. Make sure more than half of the managers "
+                       "are online.");
+    return 0;
+}
+
+int daemon_propose(struct daemon *d, const struct txn *txn,
+                   raftnode_apply_fn cb, void *data, struct err *err)
+{
+    if (swarm_require_manager(d, err) < 0)
+        return -1;
+    size_t len;
+    _cleanup_free_ char *text = txn_encode(txn, &len);
+    return raftnode_propose(d->raft, text, len, cb, data, err);
+}
+
+/* ---- closing and leaving ---- */
+
+struct close_ctx {
+    struct daemon *d;
+    bool leaving;
+    void (*cb)(void *);
+    void *data;
+    swarm_done_fn done;
+    void *done_data;
+};
+
+static void manager_closed(void *data)
+{
+    struct close_ctx *c = data;
+    struct daemon *d = c->d;
+    if (d->agent) {
+        agent_free(d->agent);
+        d->agent = NULL;
+    }
+    store_free(d->store);
+    d->store = NULL;
+    if (c->leaving) {
+        struct err err = {0};
+        if (fs_remove_tree(d->swarm_dir, &err) < 0)
+            log_warn("swarm: %s", err.msg);
+        memset(d->node_id, 0, sizeof(d->node_id));
+        memset(d->cluster_id, 0, sizeof(d->cluster_id));
+        log_info("swarm: left");
+    }
+    d->swarm = SWARM_INACTIVE;
+    d->leader = false;
+    if (c->cb)
+        c->cb(c->data);
+    if (c->done)
+        c->done(c->done_data, NULL);
+    free(c);
+}
+
+static void raft_closed(void *data)
+{
+    struct close_ctx *c = data;
+    struct daemon *d = c->d;
+    d->raft = NULL;
+    struct manager *m = d->manager;
+    d->manager = NULL;
+    if (m)
+        manager_close(m, manager_closed, c);
+    else
+        manager_closed(c);
+}
+
+static void close_raft(struct close_ctx *c)
+{
+    struct daemon *d = c->d;
+    struct err err = {.code = ERR_UNAVAILABLE};
+    snprintf(err.msg, sizeof(err.msg), "swarm is shutting down");
+    finish_waiter(d, &err);
+    if (d->manager)
+        manager_stop(d->manager);
+    if (d->raft)
+        raftnode_close(d->raft, raft_closed, c);
+    else
+        raft_closed(c);
+}
+
+void swarm_close(struct daemon *d, void (*cb)(void *), void *data)
+{
+    struct close_ctx *c = xcalloc(1, sizeof(*c));
+    c->d = d;
+    c->cb = cb;
+    c->data = data;
+    if (d->swarm == SWARM_INACTIVE) {
+        manager_closed(c);
+        return;
+    }
+    if (d->agent)
+        agent_stop(d->agent);
+    close_raft(c);
+}
+
+static void containers_removed(void *data)
+{
+    close_raft(data);
+}
+
+int swarm_leave(struct daemon *d, bool force, swarm_done_fn cb, void *data,
+                struct err *err)
+{
+    if (d->swarm == SWARM_INACTIVE || d->swarm == SWARM_LEAVING)
+        return err_set(err, ERR_UNAVAILABLE,
+                       "This node is not part of a swarm");
+    if (!force)
+        return err_set(
+            err, ERR_UNAVAILABLE,
+            "You are attempting to leave the swarm on a node that is "
+            "participating as a manager. Removing the last manager erases "
+            "all current state of the swarm. Use `--force` to ignore this "
+            "message.");
+    d->swarm = SWARM_LEAVING;
+    struct close_ctx *c = xcalloc(1, sizeof(*c));
+    c->d = d;
+    c->leaving = true;
+    c->done = cb;
+    c->done_data = data;
+    if (d->manager)
+        manager_stop(d->manager);
+    if (d->agent)
+        agent_remove_all(d->agent, containers_removed, c);
+    else
+        close_raft(c);
+    return 0;
+}

@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: Apache-2.0
+// The leader's reconcile loop. Store events mark what needs attention
+// (services, new tasks, pending tasks); a pass on the next loop turn turns
+// that into one transaction. Only one proposal is in flight at a time, so a
+// pass always sees the effects of the previous one and never decides the
+// same thing twice.
+#include "manager/manager.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/hmap.h"
+#include "base/jsonx.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/timeutil.h"
+#include "manager/orchestrator.h"
+#include "manager/scheduler.h"
+#include "store/txn.h"
+
+/* Bound on operations per transaction, so one entry stays reasonable. */
+#define MAX_OPS_PER_PASS 20000
+
+struct manager {
+    uv_loop_t *loop;
+    struct store *store;
+    struct raftnode *raft;
+    struct store_watch *watch;
+    uv_timer_t pass_timer;
+    uv_timer_t wake_timer;
+    bool running;
+    bool in_flight;
+    bool all_dirty;             /* rescan everything on the next pass */
+    uint64_t generation;        /* bumped on stop: stale callbacks ignored */
+    struct hmap dirty_services; /* owned id -> same pointer */
+    struct hmap wake_services;  /* owned id -> same pointer */
+    struct hmap new_tasks;      /* task id (borrowed) -> task */
+    struct hmap pending_tasks;  /* task id (borrowed) -> task */
+    int64_t wake_at;
+    unsigned long passes;
+    int closing;
+    void (*close_cb)(void *);
+    void *close_data;
+};
+
+struct proposal_ctx {
+    struct manager *m;
+    uint64_t generation;
+};
+
+/* ---- owned string sets ---- */
+
+static void set_add(struct hmap *set, const char *key)
+{
+    if (hmap_get(set, key))
+        return;
+    char *k = xstrdup(key);
+    hmap_put(set, k, k);
+}
+
+static void set_clear(struct hmap *set)
+{
+    size_t it = 0;
+    void *v;
+    while (hmap_next(set, &it, NULL, &v))
+        free(v);
+    hmap_fini(set);
+    hmap_init(set);
+}
+
+/* ---- scheduling of passes ---- */
+
+static void pass_cb(uv_timer_t *t);
+
+static void request_pass(struct manager *m)
+{
+    if (m->running && !m->in_flight && !m->closing &&
+        !uv_is_active((uv_handle_t *)&m->pass_timer))
+        uv_timer_start(&m->pass_timer, pass_cb, 0, 0);
+}
+
+static void track_task(struct manager *m, struct task *t, bool deleted)
+{
+    if (deleted || t->state != TASK_NEW || t->desired > TASK_RUNNING)
+        hmap_del(&m->new_tasks, t->meta.id);
+    else
+        hmap_put(&m->new_tasks, t->meta.id, t);
+    if (deleted || t->state != TASK_PENDING || t->desired > TASK_RUNNING)
+        hmap_del(&m->pending_tasks, t->meta.id);
+    else
+        hmap_put(&m->pending_tasks, t->meta.id, t);
+}
+
+static void on_store_event(void *data, const struct store_event *ev)
+{
+    struct manager *m = data;
+    if (!m->running)
+        return;
+    switch (ev->kind) {
+    case KIND_SERVICE:
+        set_add(&m->dirty_services, ((struct service *)ev->obj)->meta.id);
+        break;
+    case KIND_TASK: {
+        struct task *t = ev->obj;
+        track_task(m, t, ev->action == STORE_DELETE);
+        if (ev->action != STORE_UPDATE || ev->old_state != t->state ||
+            ev->old_desired != t->desired)
+            set_add(&m->dirty_services, t->service_id);
+        break;
+    }
+    case KIND_NODE: {
+        /* Placement may change, and tasks on a node that went down need
+         * replacing. */
+        struct node *n = ev->obj;
+        const struct vec *tasks = store_node_tasks(m->store, n->meta.id);
+        for (size_t i = 0; tasks && i < tasks->len; i++)
+            set_add(&m->dirty_services,
+                    ((struct task *)tasks->items[i])->service_id);
+        break;
+    }
+    default:
+        m->all_dirty = true;
+        break;
+    }
+    request_pass(m);
+}
+
+static void rescan(struct manager *m)
+{
+    hmap_fini(&m->new_tasks);
+    hmap_init(&m->new_tasks);
+    hmap_fini(&m->pending_tasks);
+    hmap_init(&m->pending_tasks);
+    size_t it = 0;
+    void *o;
+    while (store_next(m->store, KIND_SERVICE, &it, &o))
+        set_add(&m->dirty_services, ((struct service *)o)->meta.id);
+    struct vec orphans;
+    vec_init(&orphans);
+    store_orphan_service_ids(m->store, &orphans);
+    for (size_t i = 0; i < orphans.len; i++)
+        set_add(&m->dirty_services, orphans.items[i]);
+    vec_fini(&orphans);
+    it = 0;
+    while (store_next(m->store, KIND_TASK, &it, &o))
+        track_task(m, o, false);
+    m->all_dirty = false;
+}
+
+/* ---- the pass ---- */
+
+static bool node_is_down(void *data, const char *node_id)
+{
+    struct manager *m = data;
+    struct node *n = store_node(m->store, node_id);
+    return !n || n->state == NODE_DOWN;
+}
+
+static void orchestrate(struct manager *m, struct txn *txn)
+{
+    int history = 5;
+    struct cluster *c = store_cluster(m->store);
+    if (c)
+        history = (int)jx_path_int(
+            c->spec, "Orchestration.TaskHistoryRetentionLimit", 5);
+    int64_t now = time_now_ns();
+    struct hmap dirty = m->dirty_services;
+    hmap_init(&m->dirty_services);
+    size_t it = 0;
+    void *v;
+    while (hmap_next(&dirty, &it, NULL, &v)) {
+        const char *sid = v;
+        if (txn_size(txn) >= MAX_OPS_PER_PASS) {
+            set_add(&m->dirty_services, sid); /* next pass */
+            continue;
+        }
+        struct service *s = store_service(m->store, sid);
+        const struct vec *tasks = store_service_tasks(m->store, sid);
+        if (!s && !tasks)
+            continue;
+        struct orch_input in = {
+            .service = s,
+            .tasks = tasks ? (struct task *const *)tasks->items : NULL,
+            .n_tasks = tasks ? tasks->len : 0,
+            .now = now,
+            .history_limit = history,
+            .node_is_down = node_is_down,
+            .node_data = m,
+        };
+        struct orch_plan plan;
+        orch_plan_init(&plan);
+        orch_reconcile(&in, &plan);
+        orch_plan_to_txn(&plan, s, txn);
+        if (plan.wake_at) {
+            set_add(&m->wake_services, sid);
+            if (!m->wake_at || plan.wake_at < m->wake_at)
+                m->wake_at = plan.wake_at;
+        }
+        orch_plan_fini(&plan);
+    }
+    set_clear(&dirty);
+}
+
+static void allocate(struct manager *m, struct txn *txn)
+{
+    size_t it = 0;
+    void *v;
+    while (hmap_next(&m->new_tasks, &it, NULL, &v) &&
+           txn_size(txn) < MAX_OPS_PER_PASS) {
+        struct task *t = v;
+        txn_task_status(txn, t->meta.id, TASK_PENDING,
+                        "pending task scheduling", NULL, NULL, 0, -1);
+    }
+}
+
+static void schedule(struct manager *m, struct txn *txn)
+{
+    if (!hmap_count(&m->pending_tasks))
+        return;
+    struct scheduler sc;
+    sched_init(&sc, m->store);
+    size_t it = 0;
+    void *v;
+    char reason[256];
+    while (hmap_next(&m->pending_tasks, &it, NULL, &v) &&
+           txn_size(txn) < MAX_OPS_PER_PASS) {
+        struct task *t = v;
+        const char *node = sched_place(&sc, t, reason, sizeof(reason));
+        if (node)
+            txn_task_assign(txn, t->meta.id, node);
+        else if (!t->error || strcmp(t->error, reason) != 0)
+            txn_task_status(txn, t->meta.id, TASK_PENDING,
+                            "pending task scheduling", reason, NULL, 0, -1);
+    }
+    sched_fini(&sc);
+}
+
+static void wake_cb(uv_timer_t *t)
+{
+    struct manager *m = t->data;
+    size_t it = 0;
+    void *v;
+    while (hmap_next(&m->wake_services, &it, NULL, &v))
+        set_add(&m->dirty_services, v);
+    set_clear(&m->wake_services);
+    m->wake_at = 0;
+    request_pass(m);
+}
+
+static void arm_wake(struct manager *m)
+{
+    if (!m->wake_at)
+        return;
+    int64_t delay_ms = (m->wake_at - time_now_ns()) / NS_PER_MS + 1;
+    uv_timer_start(&m->wake_timer, wake_cb,
+                   (uint64_t)(delay_ms > 0 ? delay_ms : 0), 0);
+}
+
+static void committed(void *data, const struct err *err, uint64_t index)
+{
+    struct proposal_ctx *ctx = data;
+    struct manager *m = ctx->m;
+    bool current = ctx->generation == m->generation;
+    free(ctx);
+    if (!current)
+        return;
+    m->in_flight = false;
+    if (err)
+        log_debug("manager: pass at %llu partly skipped: %s",
+                  (unsigned long long)index, err->msg);
+    request_pass(m);
+}
+
+static void pass_cb(uv_timer_t *timer)
+{
+    struct manager *m = timer->data;
+    if (!m->running || m->in_flight)
+        return;
+    if (m->all_dirty)
+        rescan(m);
+    struct txn txn;
+    txn_init(&txn);
+    m->wake_at = 0;
+    orchestrate(m, &txn);
+    allocate(m, &txn);
+    schedule(m, &txn);
+    arm_wake(m);
+    if (txn_size(&txn) == 0) {
+        txn_fini(&txn);
+        return;
+    }
+    size_t len;
+    char *data = txn_encode(&txn, &len);
+    txn_fini(&txn);
+    struct proposal_ctx *ctx = xcalloc(1, sizeof(*ctx));
+    ctx->m = m;
+    ctx->generation = m->generation;
+    struct err err = {0};
+    if (raftnode_propose(m->raft, data, len, committed, ctx, &err) < 0) {
+        log_warn("manager: %s", err.msg);
+        free(ctx);
+        m->all_dirty = true;
+    } else {
+        m->in_flight = true;
+        m->passes++;
+    }
+    free(data);
+}
+
+/* ---- lifecycle ---- */
+
+struct manager *manager_new(uv_loop_t *loop, struct store *store,
+                            struct raftnode *raft)
+{
+    struct manager *m = xcalloc(1, sizeof(*m));
+    m->loop = loop;
+    m->store = store;
+    m->raft = raft;
+    hmap_init(&m->dirty_services);
+    hmap_init(&m->wake_services);
+    hmap_init(&m->new_tasks);
+    hmap_init(&m->pending_tasks);
+    uv_timer_init(loop, &m->pass_timer);
+    uv_timer_init(loop, &m->wake_timer);
+    m->pass_timer.data = m;
+    m->wake_timer.data = m;
+    m->watch = store_watch(store, on_store_event, m);
+    return m;
+}
+
+void manager_start(struct manager *m)
+{
+    if (m->running)
+        return;
+    m->running = true;
+    m->in_flight = false;
+    m->all_dirty = true;
+    log_info("manager: controllers started");
+    request_pass(m);
+}
+
+void manager_stop(struct manager *m)
+{
+    if (!m->running)
+        return;
+    m->running = false;
+    m->in_flight = false;
+    m->generation++;
+    uv_timer_stop(&m->pass_timer);
+    uv_timer_stop(&m->wake_timer);
+    set_clear(&m->dirty_services);
+    set_clear(&m->wake_services);
+    log_info("manager: controllers stopped");
+}
+
+unsigned long manager_passes(const struct manager *m)
+{
+    return m->passes;
+}
+
+static void closed_cb(uv_handle_t *h)
+{
+    struct manager *m = h->data;
+    if (--m->closing > 0)
+        return;
+    void (*cb)(void *) = m->close_cb;
+    void *data = m->close_data;
+    set_clear(&m->dirty_services);
+    set_clear(&m->wake_services);
+    hmap_fini(&m->new_tasks);
+    hmap_fini(&m->pending_tasks);
+    free(m);
+    if (cb)
+        cb(data);
+}
+
+void manager_close(struct manager *m, void (*cb)(void *), void *data)
+{
+    manager_stop(m);
+    store_unwatch(m->store, m->watch);
+    m->close_cb = cb;
+    m->close_data = data;
+    m->closing = 2;
+    uv_close((uv_handle_t *)&m->pass_timer, closed_cb);
+    uv_close((uv_handle_t *)&m->wake_timer, closed_cb);
+}
