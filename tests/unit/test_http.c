@@ -190,6 +190,21 @@ static void h_logs(struct http_request *req, void *data)
     http_stream_end(req);
 }
 
+/* Writes 8 MiB at once: most of it must stay queued. */
+static atomic_long flood_pending;
+
+static void h_flood(struct http_request *req, void *data)
+{
+    (void)data;
+    static char block[65536];
+    memset(block, 'f', sizeof(block));
+    http_stream_begin(req, 200, "application/octet-stream", NULL, NULL);
+    for (int i = 0; i < 128; i++)
+        http_stream_write(req, block, sizeof(block));
+    atomic_store(&flood_pending, (long)http_stream_pending(req));
+    http_stream_end(req);
+}
+
 static void h_events(struct http_request *req, void *data)
 {
     (void)data;
@@ -293,6 +308,7 @@ static const struct http_route routes[] = {
     {"GET", "/logs", h_logs},
     {"HEAD", "/logs", h_logs},
     {"GET", "/events", h_events},
+    {"GET", "/flood", h_flood},
     {"GET", "/later", h_later},
     {"GET", "/slow", h_slow},
     {"GET", "/follow", h_follow},
@@ -869,6 +885,12 @@ static void client_stream(void)
     /* A finite follow stream written from timers. */
     CHECK(roundtrip(&cl, "GET /follow?short=1 HTTP/1.1\r\n\r\n", &r));
     CHECK_INT(r.body.len, 14 + 13 * 2);
+    resp_fini(&r);
+
+    /* Flow control: what the client has not read yet is reported. */
+    CHECK(roundtrip(&cl, "GET /flood HTTP/1.1\r\n\r\n", &r));
+    CHECK_INT(r.body.len, 128 * 65536);
+    CHECK(atomic_load(&flood_pending) > 4 * 1024 * 1024);
     resp_fini(&r);
 
     CHECK(roundtrip(&cl, "GET /_ping HTTP/1.1\r\n\r\n", &r));
