@@ -44,11 +44,13 @@ struct http_request {
     struct http_query_param *query;
     size_t n_query;
     char *content_type; /* request header, or NULL */
-    /* The body. Small bodies are in memory (body/body_len, NUL-terminated).
-     * Bodies of image uploads (Content-Type application/x-tar or
-     * application/octet-stream, or larger than 1 MiB) are spooled to a
-     * temporary file instead: body_path is set, body is NULL. The file is
-     * removed when the request is freed. */
+    /* The body. Small bodies are in memory (body/body_len, NUL-terminated,
+     * "" when there is none). Bodies of image uploads (Content-Type
+     * application/x-tar or application/octet-stream, or larger than
+     * HTTP_SPOOL_THRESHOLD unless application/json) are spooled to a file
+     * in the spool directory instead: body_path is set, body is NULL,
+     * body_len is the file's size. The file is removed when the request is
+     * freed. */
     char *body;
     size_t body_len;
     char *body_path;
