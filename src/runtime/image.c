@@ -87,7 +87,7 @@ static struct image_rec *rec_from_config(const char *id, const void *data,
                                          size_t len, struct err *err)
 {
     json_error_t jerr;
-    json_t *cfg = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *cfg = json_loadb(data, len, 0, &jerr);
     if (!cfg || !json_is_object(cfg)) {
         json_decref(cfg);
         err_set(err, ERR_INVALID, "invalid image config: %s",

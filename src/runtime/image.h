@@ -47,8 +47,10 @@ int image_import_async(struct image_store *s, uv_loop_t *loop,
                        json_t *changes, image_done_cb cb, void *data,
                        struct err *err);
 
-/* GET /images/json: Docker's ImageSummary array (owned). filters as from
- * http_query_filters: "reference", "dangling". */
+/* GET /images/json: Docker's ImageSummary array (owned), newest first.
+ * filters (may be NULL) as from http_query_filters: "reference" (globs
+ * against repo:tag or repo), "dangling", "label" (key or key=value),
+ * "before", "since"; other keys are ignored. */
 json_t *image_list(struct image_store *s, const json_t *filters);
 /* GET /images/{name}/json: Docker's ImageInspect (owned), or NULL + 404
  * "No such image: NAME". name may be repo[:tag], a full or short id
@@ -63,9 +65,15 @@ typedef bool (*image_in_use_fn)(void *data, const char *image_id,
                                 char container_id[65]);
 
 /* DELETE /images/{name}: untags, and deletes the image (and layers no other
- * image shares) when no tag is left. *out (owned) is Docker's
- * [{"Untagged": "..."}, {"Deleted": "sha256:..."}]. 409 if in use by a
- * container (unless force) or if an id has several tags (unless force). */
+ * image shares) when no tag is left. *out (owned, only on success) is
+ * Docker's [{"Untagged": "..."}, {"Deleted": "sha256:..."}, ...] (layers
+ * named by chain id). Conflicts (409), as dockerd: removing the last name
+ * of an image a container uses needs force, and then only untags (the
+ * image stays, dangling); removing by id an image a container uses is
+ * refused even with force (its layers are under the container's rootfs);
+ * removing by id an image named in several repositories needs force.
+ * in_use may be NULL (nothing in use); it is called without the store's
+ * lock held. */
 int image_remove(struct image_store *s, const char *name, bool force,
                  image_in_use_fn in_use, void *in_use_data, json_t **out,
                  struct err *err);
@@ -105,11 +113,11 @@ json_t *image_import_file(struct image_store *s, const char *tar_path,
  * registry pull, and of load). Blocking: call it from the thread pool.
  * config: the exact config bytes (the id is their sha256). layer_paths: the
  * layer blobs bottom first (tar, optionally gzip/zstd/xz/bzip2); a layer
- * already in the store is not read again, the others are unpacked and
- * checked against the config's rootfs.diff_ids (400 on mismatch). refs:
- * names to point at the image, "repo:tag" or "repo@sha256:..." (normalised
- * here; may be NULL when n_refs is 0). *id_out (owned, may be NULL) gets
- * "sha256:<hex>". */
+ * already in the store is not read again (its entry may then be NULL), the
+ * others are unpacked and checked against the config's rootfs.diff_ids
+ * (400 on mismatch). refs: names to point at the image, "repo:tag" or
+ * "repo@sha256:..." (normalised here; may be NULL when n_refs is 0).
+ * *id_out (owned, may be NULL) gets "sha256:<hex>". */
 int image_store_add(struct image_store *s, const void *config,
                     size_t config_len, const char *const *layer_paths,
                     size_t n_layers, const char *const *refs, size_t n_refs,
