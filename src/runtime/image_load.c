@@ -33,6 +33,9 @@
 #endif
 
 #define MAX_LINK_HOPS 40
+/* An image archive has a few files per layer; far more is an attack on
+ * the inode table of tmp/. */
+#define MAX_MEMBERS 100000
 
 #define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_DOCKER_LIST                                                         \
@@ -177,9 +180,16 @@ static int read_bundle(struct image_store *s, const char *path,
     int ret = 0;
     struct arc_entry e;
     int rc;
+    size_t entries = 0;
     while ((rc = arc_reader_next(r, &e, err)) > 0) {
         if (e.type == ARC_DIR || e.type == ARC_OTHER)
             continue;
+        if (++entries > MAX_MEMBERS) {
+            ret = err_set(err, ERR_INVALID,
+                          "invalid image archive: more than %d files",
+                          MAX_MEMBERS);
+            break;
+        }
         char *p = norm_path("", e.path);
         if (!p)
             continue; /* outside the archive root: nothing can name it */
