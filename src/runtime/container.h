@@ -25,8 +25,8 @@ enum ctr_state {
 
 struct ctr_status {
     enum ctr_state state;
-    int pid;             /* init pid in shoald's pid namespace, 0 if none */
-    int exit_code;       /* valid when EXITED; 128+signo if killed */
+    int pid;       /* init pid in shoald's pid namespace, 0 if none */
+    int exit_code; /* valid when EXITED; 128+signo if killed */
     bool oom_killed;
     int64_t created_at;  /* ns since epoch */
     int64_t started_at;  /* 0 if never started */
@@ -54,9 +54,10 @@ struct runtime_config {
     void *event_data;
 };
 
-struct runtime *runtime_new(const struct runtime_config *cfg,
-                            struct err *err);
-/* Stops watching (containers keep running); frees. */
+struct runtime *runtime_new(const struct runtime_config *cfg, struct err *err);
+/* Stops watching (containers keep running); frees. Handles close on the
+ * loop: run it afterwards until they are closed. No callback (event,
+ * removal) runs after this. */
 void runtime_free(struct runtime *rt);
 /* The runtime binary in use ("runc" / "crun") and its version string. */
 const char *runtime_name(const struct runtime *rt);
@@ -71,18 +72,19 @@ int runtime_restore(struct runtime *rt, struct err *err);
 /* What the agent asks for. Every JSON value is borrowed (copied as
  * needed). */
 struct ctr_config {
-    const char *id;        /* 64 hex chars */
-    const char *name;      /* "<service>.<slot>.<task id>" */
-    json_t *labels;        /* object of strings (swarm labels), may be NULL */
-    json_t *spec;          /* swarm ContainerSpec (Args, Command, Env, Dir,
-                              User, Hostname, Mounts, ReadOnly, StopSignal,
-                              Sysctls, CapabilityAdd/Drop, Init...) */
-    json_t *resources;     /* swarm ResourceRequirements ({"Limits":
-                              {"MemoryBytes","NanoCPUs","Pids"}}), or NULL */
-    const char *hostname;  /* NULL = first 12 chars of id */
-    const char *netns;     /* path of the network namespace to join */
+    const char *id;          /* 64 hex chars */
+    const char *name;        /* "<service>.<slot>.<task id>" */
+    json_t *labels;          /* object of strings (swarm labels), may be NULL */
+    json_t *spec;            /* swarm ContainerSpec (Args, Command, Env, Dir,
+                                User, Hostname, Mounts, ReadOnly, StopSignal,
+                                Sysctls, CapabilityAdd/Drop, Init...) */
+    json_t *resources;       /* swarm ResourceRequirements ({"Limits":
+                                {"MemoryBytes","NanoCPUs","Pids"}}), or NULL */
+    const char *hostname;    /* NULL = first 12 chars of id */
+    const char *netns;       /* path of the network namespace to join;
+                                NULL = a new, empty one */
     const char *resolv_conf; /* file content, NULL = copy of the host's */
-    const char *hosts;     /* file content, NULL = localhost + hostname */
+    const char *hosts;       /* file content, NULL = localhost + hostname */
 };
 
 /* Creates the container: volume dirs (named volumes under volumes_root,
@@ -94,7 +96,10 @@ int ctr_create(struct runtime *rt, const struct ctr_config *cfg,
                const struct image_ref *img, struct err *err);
 
 /* Starts the container through its shim; RUNNING / EXITED arrive as
- * events. Fails at once only if the shim could not be spawned. */
+ * events (a failed start: EXITED only, with error set and exit code 127,
+ * 126 or 128 as Docker). Fails at once only if the shim could not be
+ * spawned, or with 409 if the container is not CREATED (an exited
+ * container is not started again). */
 int ctr_start(struct runtime *rt, const char *id, struct err *err);
 
 /* Sends a signal (0 = the container's stop signal) to the init process. */
@@ -109,8 +114,8 @@ int ctr_stop(struct runtime *rt, const char *id, int signo, int64_t grace_ns,
  * rootfs mount, keeping metadata and logs. ctr_remove deletes everything
  * (killing it first if still running). cb (may be NULL) runs when done. */
 typedef void (*ctr_done_fn)(void *data, const struct err *err);
-int ctr_remove(struct runtime *rt, const char *id, ctr_done_fn cb,
-               void *data, struct err *err);
+int ctr_remove(struct runtime *rt, const char *id, ctr_done_fn cb, void *data,
+               struct err *err);
 
 /* Resolves a full id, a unique id prefix, or a name (with or without the
  * leading "/") to the full id; NULL if unknown or ambiguous. Borrowed. */
@@ -127,7 +132,7 @@ json_t *ctr_inspect_json(struct runtime *rt, const char *id_or_name,
 
 /* Logs. One entry per line as written by the container. */
 struct ctr_log_entry {
-    int stream;       /* 1 stdout, 2 stderr */
+    int stream; /* 1 stdout, 2 stderr */
     int64_t time_ns;
     const char *line; /* includes the trailing '\n' when it had one */
     size_t len;
@@ -136,18 +141,18 @@ struct ctr_log_entry {
 typedef int (*ctr_log_fn)(void *data, const struct ctr_log_entry *e);
 
 struct ctr_log_options {
-    bool stdout_;   /* include stdout */
-    bool stderr_;   /* include stderr */
-    int64_t since;  /* ns; 0 = no bound */
-    int64_t until;  /* ns; 0 = no bound */
-    long tail;      /* last N lines per container; -1 = all */
+    bool stdout_;  /* include stdout */
+    bool stderr_;  /* include stderr */
+    int64_t since; /* ns; 0 = no bound */
+    int64_t until; /* ns; 0 = no bound */
+    long tail;     /* last N lines per container; -1 = all */
 };
 
 /* Reads the logs written so far (both rotated files), calling fn per entry
  * in order. Blocking (file reads; log files are size-capped). */
 int ctr_logs_read(struct runtime *rt, const char *id,
-                  const struct ctr_log_options *opts, ctr_log_fn fn,
-                  void *data, struct err *err);
+                  const struct ctr_log_options *opts, ctr_log_fn fn, void *data,
+                  struct err *err);
 
 /* Follows new entries written after the call (the caller reads the
  * existing ones first with ctr_logs_read), on the loop, until

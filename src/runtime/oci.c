@@ -318,16 +318,26 @@ int oci_mounts_check_sources(const struct oci_mounts *m, struct err *err)
 
 /* ---- process: args, env ---- */
 
+void oci_merge_command(const json_t *image_config, const json_t *spec,
+                       json_t **entrypoint, json_t **cmd)
+{
+    json_t *entry = str_array(spec, "Command");
+    json_t *args = str_array(spec, "Args");
+    if (!entry) {
+        entry = str_array(image_config, "Entrypoint");
+        if (!args)
+            args = str_array(image_config, "Cmd");
+    }
+    *entrypoint = entry;
+    *cmd = args;
+}
+
 json_t *oci_process_args(const json_t *image_config, const json_t *spec,
                          struct err *err)
 {
-    _cleanup_json_ json_t *entry = str_array(spec, "Command");
-    _cleanup_json_ json_t *cmd = str_array(spec, "Args");
-    if (!entry) {
-        entry = str_array(image_config, "Entrypoint");
-        if (!cmd)
-            cmd = str_array(image_config, "Cmd");
-    }
+    _cleanup_json_ json_t *entry = NULL;
+    _cleanup_json_ json_t *cmd = NULL;
+    oci_merge_command(image_config, spec, &entry, &cmd);
     json_t *args = json_array();
     if (entry)
         json_array_extend(args, entry);
@@ -1041,7 +1051,8 @@ static const char *const RLIMITS[] = {
     "rtprio",  "rttime",   "sigpending", "stack",
 };
 
-static int build_rlimits(const json_t *ulimits, json_t **out, struct err *err)
+static int build_rlimits(const json_t *ulimits, int64_t nofile, json_t **out,
+                         struct err *err)
 {
     json_t *rl = json_array();
     bool have_nofile = false;
@@ -1081,10 +1092,12 @@ static int build_rlimits(const json_t *ulimits, json_t **out, struct err *err)
         }
     }
     if (!have_nofile) {
+        if (nofile <= 0)
+            nofile = OCI_NOFILE_DEFAULT;
         json_t *r = json_object();
         json_object_set_new(r, "type", json_string("RLIMIT_NOFILE"));
-        json_object_set_new(r, "hard", json_integer(OCI_NOFILE_DEFAULT));
-        json_object_set_new(r, "soft", json_integer(OCI_NOFILE_DEFAULT));
+        json_object_set_new(r, "hard", json_integer(nofile));
+        json_object_set_new(r, "soft", json_integer(nofile));
         json_array_append_new(rl, r);
     }
     *out = rl;
@@ -1155,8 +1168,8 @@ static json_t *build_process(const struct oci_input *in, struct err *err)
     if (!caps)
         return NULL;
     json_t *rlimits = NULL;
-    if (build_rlimits(spec ? json_object_get(spec, "Ulimits") : NULL, &rlimits,
-                      err) < 0)
+    if (build_rlimits(spec ? json_object_get(spec, "Ulimits") : NULL,
+                      in->nofile, &rlimits, err) < 0)
         return NULL;
 
     json_t *p = json_object();

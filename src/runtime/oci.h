@@ -56,6 +56,12 @@ bool oci_volume_name_is_valid(const char *name);
 
 /* ---- process ---- */
 
+/* Docker's merged Entrypoint and Cmd, each owned and NULL when empty:
+ * Command replaces the image Entrypoint, Args replaces the image Cmd, and
+ * a Command without Args drops the image Cmd. */
+void oci_merge_command(const json_t *image_config, const json_t *spec,
+                       json_t **entrypoint, json_t **cmd);
+
 /* The process argv (owned JSON array of strings): Command replaces the
  * image Entrypoint, Args replaces the image Cmd, and a Command without
  * Args drops the image Cmd. 400 "no command specified" if empty. */
@@ -115,6 +121,7 @@ struct oci_input {
     const char *group;               /* rootfs /etc/group content, or NULL */
     const struct oci_mounts *mounts; /* parsed, host_path set; may be NULL */
     bool cgroup2;                    /* unified hierarchy: add a cgroup ns */
+    int64_t nofile; /* default RLIMIT_NOFILE, 0 = OCI_NOFILE_DEFAULT */
 };
 
 /* Builds config.json (owned). 400 on invalid input (bad working dir,
