@@ -33,8 +33,8 @@ REPO = Path(__file__).resolve().parents[2]
 CGROUP_PARENT_FMT = "shoal-{hostname}"
 # ASK LEAD: extra arguments for `swarm init` inside a node, whose network
 # namespace has only `lo` (e.g. ["--advertise-addr", "127.0.0.1"] if the
-# daemon cannot pick an address on its own there). $SHOAL_TEST_SWARM_INIT_ARGS
-# overrides it.
+# daemon cannot pick an address on its own there).
+# $SHOAL_TEST_SWARM_INIT_ARGS overrides it.
 SWARM_INIT_ARGS = os.environ.get("SHOAL_TEST_SWARM_INIT_ARGS", "").split()
 # ---------------------------------------------------------------------------
 
@@ -45,7 +45,7 @@ TIMEOUT_SCALE = float(os.environ.get("SHOAL_TEST_TIMEOUT_SCALE", "1"))
 TMP_BASE = os.environ.get("SHOAL_TEST_TMPDIR", "/tmp")
 NODE_PREFIX = "shoal-it-"
 # Marks the holder processes of this harness (value: "<pytest pid>:<host
-# name>:<node dir>"), so a later session can sweep what a dead session left behind.
+# name>:<node dir>"), so a later session can sweep what a dead one left.
 MARKER_ENV = "SHOAL_TEST_NODE_DIR"
 
 # An object ID on a line of its own (what `service create` prints).
@@ -723,60 +723,81 @@ class Node:
     def cleanup(self, leave_swarm=True):
         """Best effort, never raises: leave the swarm, stop shoald, kill every
         process of the node, drop the namespaces, remove the cgroup parents
-        and the node dir. Problems found are appended to self.problems."""
+        and the node dir. Each step runs even if an earlier one failed;
+        problems found are appended to self.problems."""
         if self.cleaned:
             return
         self.cleaned = True
         _LIVE_NODES.discard(self)
-        try:
-            if leave_swarm and self.daemon_alive():
-                try:
-                    run([self.shoal_bin, "-H", f"unix://{self.sock}", "swarm",
-                         "leave", "--force"], timeout=15)
-                except AssertionError:
-                    pass
-            if self.daemon_alive():
-                self.daemon.send_signal(signal.SIGTERM)
-                try:
-                    self.daemon.wait(timeout=scaled(10))
-                except subprocess.TimeoutExpired:
-                    self.problems.append("shoald ignored SIGTERM for "
-                                         f"{scaled(10)}s at teardown")
-                    self.daemon.kill()
-                    self.daemon.wait()
+        for step in (self._leave_swarm if leave_swarm else None,
+                     self._stop_daemon_at_teardown,
+                     self.check_log_for_sanitizer, self._kill_everything,
+                     self._remove_cgroups, self._check_host_mounts,
+                     self._keep_log, self._remove_dir):
+            if step is None:
+                continue
             try:
-                self.check_log_for_sanitizer()
-            except AssertionError as e:
-                self.problems.append(str(e))
+                step()
+            except Exception as e:  # noqa: BLE001 - teardown must go on
+                self.problems.append(f"{step.__name__}: {e}")
+
+    def _leave_swarm(self):
+        if self.daemon_alive():
+            try:
+                run([self.shoal_bin, "-H", f"unix://{self.sock}", "swarm",
+                     "leave", "--force"], timeout=15)
+            except (AssertionError, OSError):
+                pass  # best effort: the namespaces go anyway
+
+    def _stop_daemon_at_teardown(self):
+        if self.daemon_alive():
+            self.daemon.send_signal(signal.SIGTERM)
+            try:
+                self.daemon.wait(timeout=scaled(10))
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait()
+                raise AssertionError(f"shoald ignored SIGTERM for "
+                                     f"{scaled(10)}s") from None
+
+    def _kill_everything(self):
+        try:
             if not self.kill_node_processes():
-                self.problems.append(f"processes survived SIGKILL: "
+                raise AssertionError(f"processes survived SIGKILL: "
                                      f"{sorted(self.node_pids())}")
+        finally:
             if self.holder is not None and self.holder.poll() is None:
                 self.holder.kill()
                 self.holder.wait()
-            for d in self.cgroup_dirs():
+
+    def _remove_cgroups(self):
+        for d in self.cgroup_dirs():
+            left = remove_cgroup_tree(d)
+            if left:
+                time.sleep(0.2)
                 left = remove_cgroup_tree(d)
-                if left:
-                    time.sleep(0.2)
-                    left = remove_cgroup_tree(d)
-                if left:
-                    self.problems.append(f"cgroups not removable: {left}")
-            leaked = host_mounts_under(self.dir_prefix)
-            if leaked:
-                self.problems.append("mounts leaked into the host's mount "
-                                     "namespace:\n" + "\n".join(leaked))
-                for ln in reversed(leaked):
-                    subprocess.run(["umount", "-l", ln.split()[4]],
-                                   capture_output=True)
-            keep = os.environ.get("SHOAL_TEST_LOGDIR")
-            if keep and self.log_path.exists():
-                os.makedirs(keep, exist_ok=True)
-                shutil.copy(self.log_path,
-                            os.path.join(keep, f"{self.hostname}.log"))
-            if not host_mounts_under(self.dir_prefix):
-                shutil.rmtree(self.dir, ignore_errors=True)
-        except Exception as e:  # noqa: BLE001 - teardown must go on
-            self.problems.append(f"cleanup error: {e!r}")
+            if left:
+                raise AssertionError(f"cgroups not removable: {left}")
+
+    def _check_host_mounts(self):
+        leaked = host_mounts_under(self.dir_prefix)
+        if leaked:
+            for ln in reversed(leaked):
+                subprocess.run(["umount", "-l", ln.split()[4]],
+                               capture_output=True)
+            raise AssertionError("mounts leaked into the host's mount "
+                                 "namespace:\n" + "\n".join(leaked))
+
+    def _keep_log(self):
+        keep = os.environ.get("SHOAL_TEST_LOGDIR")
+        if keep and self.log_path.exists():
+            os.makedirs(keep, exist_ok=True)
+            shutil.copy(self.log_path,
+                        os.path.join(keep, f"{self.hostname}.log"))
+
+    def _remove_dir(self):
+        if not host_mounts_under(self.dir_prefix):
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def cleanup_all_nodes():
