@@ -75,6 +75,7 @@ struct ctr {
     bool running_sent; /* RUNNING event emitted */
     bool releasing, released;
     bool removing;
+    bool removed; /* remove_finish ran */
     bool in_registry;
     ctr_done_fn remove_cb;
     void *remove_data;
@@ -105,6 +106,7 @@ struct ctr_log_follow {
 
 static void ctr_release(struct ctr *c);
 static void remove_finish(struct ctr *c);
+static void on_defer_timer(uv_timer_t *t);
 
 /* ---- small helpers ---- */
 
@@ -752,11 +754,14 @@ int ctr_create(struct runtime *rt, const struct ctr_config *cfg,
 
 /* ---- signals and stop ---- */
 
+/* Signals go through the init's pidfd, opened while the process was known
+ * to be the container's init: a recycled pid can never be hit. Without one
+ * the init is already gone. */
 static int signal_init(struct ctr *c, int signo, struct err *err)
 {
-    int r = c->init_pidfd >= 0 ? sys_pidfd_send_signal(c->init_pidfd, signo)
-                               : kill(c->st.pid, signo);
-    if (r < 0 && errno != ESRCH) /* ESRCH: it is exiting */
+    if (c->init_pidfd < 0)
+        return 0;
+    if (sys_pidfd_send_signal(c->init_pidfd, signo) < 0 && errno != ESRCH)
         return err_sys(err, errno, "signal container %.12s", c->id);
     return 0;
 }
@@ -805,13 +810,13 @@ static void ctr_on_started(struct ctr *c, int pid, uint64_t init_start,
     c->st.pid = pid;
     c->st.started_at = started_at;
     uv_timer_stop(&c->adopt_timer);
-    /* A pidfd pins the process: signals can never reach a recycled pid. */
-    int fd = sys_pidfd_open(pid);
-    if (fd >= 0 && (init_start == 0 || proc_start_time(pid) == init_start)) {
+    /* A pidfd pins the process; the start time (checked after opening it)
+     * proves it is still the init the shim saw. */
+    int fd = init_start ? sys_pidfd_open(pid) : -1;
+    if (fd >= 0 && proc_start_time(pid) == init_start)
         c->init_pidfd = fd;
-    } else if (fd >= 0) {
+    else if (fd >= 0)
         close(fd);
-    }
     c->running_sent = true;
     emit(c);
     if (c->st.state != CTR_RUNNING)
@@ -1083,11 +1088,12 @@ static void release_done(void *data, int status, const char *out,
         log_warn("container %.12s: %s", c->id, err.msg);
     c->releasing = false;
     c->released = true;
-    if (!c->rt->closing) {
+    if (!c->rt->closing && !c->removed) {
         _cleanup_free_ char *marker = ctr_path(c, RELEASED_FILE);
         touch(marker);
+        /* On a later turn: this may run inside ctr_on_shim_exit. */
         if (c->removing)
-            remove_finish(c);
+            uv_timer_start(&c->defer_timer, on_defer_timer, 0, 0);
     }
     ctr_unref(c);
 }
@@ -1112,6 +1118,9 @@ static void ctr_release(struct ctr *c)
 static void remove_finish(struct ctr *c)
 {
     struct runtime *rt = c->rt;
+    if (c->removed)
+        return;
+    c->removed = true;
     struct err err = {0};
     _cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
     if (rootfs_umount(rootfs, &err) < 0)
@@ -1143,7 +1152,7 @@ static void remove_finish(struct ctr *c)
 static void on_defer_timer(uv_timer_t *t)
 {
     struct ctr *c = t->data;
-    if (c->removing && !c->rt->closing)
+    if (c->removing && !c->releasing && !c->rt->closing)
         remove_finish(c);
 }
 

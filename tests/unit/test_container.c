@@ -9,10 +9,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -190,6 +193,16 @@ static void make_layer(void)
     write_text(seed, "from the image\n");
 }
 
+static void fixture_paths(const char *tmp)
+{
+    F.tmp = xstrdup(tmp);
+    F.root = xasprintf("%s/containers", F.tmp);
+    F.state_root = xasprintf("%s/runtime", F.tmp);
+    F.volumes_root = xasprintf("%s/volumes", F.tmp);
+    F.layer = xasprintf("%s/layer", F.tmp);
+    F.netns_dir = xasprintf("%s/netns", F.tmp);
+}
+
 static void fixture_init(void)
 {
     char tmpl[] = "/tmp/shoal-ct.XXXXXX";
@@ -197,12 +210,7 @@ static void fixture_init(void)
         perror("mkdtemp");
         exit(1);
     }
-    F.tmp = xstrdup(tmpl);
-    F.root = xasprintf("%s/containers", F.tmp);
-    F.state_root = xasprintf("%s/runtime", F.tmp);
-    F.volumes_root = xasprintf("%s/volumes", F.tmp);
-    F.layer = xasprintf("%s/layer", F.tmp);
-    F.netns_dir = xasprintf("%s/netns", F.tmp);
+    fixture_paths(tmpl);
     snprintf(F.cgroup_parent, sizeof(F.cgroup_parent), "shoal-test-%d",
              getpid());
     struct err err = {0};
@@ -671,6 +679,102 @@ static void test_restore(void)
     remove_and_check(done_id);
 }
 
+/* `test_container crash-child TMP CGROUP_PARENT`: a stand-in for shoald
+ * that starts a container, prints its id and waits to be killed. */
+static int crash_child_main(int argc, char **argv)
+{
+    if (argc < 3)
+        return 2;
+    fixture_paths(argv[1]);
+    if (readlink("/proc/self/exe", F.self_exe, sizeof(F.self_exe) - 1) < 0)
+        return 1;
+    log_set_level(LOG_WARN);
+    snprintf(F.cgroup_parent, sizeof(F.cgroup_parent), "%s", argv[2]);
+    uv_loop_init(&F.loop);
+    uv_timer_init(&F.loop, &F.tick);
+    F.rt = runtime_open();
+    if (!F.rt)
+        return 1;
+    char id[ID_HEX_LEN + 1];
+    struct err err = {0};
+    if (create(id, "crashed-parent", "{\"Command\":[\"sleep\",\"1000\"]}", NULL,
+               NULL, &err) < 0 ||
+        ctr_start(F.rt, id, &err) < 0) {
+        fprintf(stderr, "crash-child: %s\n", err.msg);
+        return 1;
+    }
+    if (!run_until(has_running, id, 5000))
+        return 1;
+    printf("%s\n", id);
+    fflush(stdout);
+    for (;;)
+        pause();
+}
+
+static void test_restore_after_crash(void)
+{
+    /* A separate process plays shoald and dies by SIGKILL: the shim must
+     * not care, and this runtime must adopt the container. */
+    int p[2];
+    CHECK(pipe2(p, O_CLOEXEC) == 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    char *argv[] = {F.self_exe, (char *)"crash-child", F.tmp, F.cgroup_parent,
+                    NULL};
+    extern char **environ;
+    pid_t child;
+    int r = posix_spawn(&child, F.self_exe, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(p[1]);
+    CHECK_INT(r, 0);
+    if (r != 0) {
+        close(p[0]);
+        return;
+    }
+    char id[ID_HEX_LEN + 2] = "";
+    struct pollfd pf = {.fd = p[0], .events = POLLIN};
+    if (poll(&pf, 1, 10000) == 1) {
+        ssize_t n = read(p[0], id, sizeof(id) - 1);
+        id[n > 0 ? n : 0] = '\0';
+    }
+    close(p[0]);
+    char *nl = strchr(id, '\n');
+    if (nl)
+        *nl = '\0';
+    kill(child, SIGKILL);
+    int status;
+    waitpid(child, &status, 0);
+    CHECK_INT(strlen(id), ID_HEX_LEN);
+    if (strlen(id) != ID_HEX_LEN)
+        return;
+
+    struct err err = {0};
+    CHECK_INT(runtime_restore(F.rt, &err), 0);
+    const struct event *run = find_event(id, CTR_RUNNING);
+    CHECK(run != NULL);
+    if (!run)
+        return;
+    /* The shim is nobody's child here: it was the crashed process's. */
+    _cleanup_free_ char *shim_json = xasprintf("%s/%s/shim.json", F.root, id);
+    _cleanup_free_ char *text = NULL;
+    CHECK_INT(fs_read_file(shim_json, &text, NULL, &err), 0);
+    _cleanup_json_ json_t *ss = text ? json_loads(text, 0, NULL) : NULL;
+    int shim_pid = (int)jx_int(ss, "shim_pid", 0);
+    CHECK(shim_pid > 0 && kill(shim_pid, 0) == 0);
+    int64_t t0 = time_mono_ns();
+    CHECK_INT(ctr_stop(F.rt, id, SIGKILL, 0, &err), 0);
+    CHECK(run_until(has_exited, id, 2000));
+    const struct event *ex = find_event(id, CTR_EXITED);
+    if (ex) {
+        printf("  after a kill -9 of the owning process: re-adopted, exit "
+               "noticed in %.1f ms\n",
+               (double)(ex->mono_ns - t0) / 1e6);
+        CHECK_INT(ex->st.exit_code, 137);
+    }
+    remove_and_check(id);
+}
+
 static void test_resources(void)
 {
     char id[ID_HEX_LEN + 1];
@@ -885,6 +989,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "shim") == 0)
         return shim_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "crash-child") == 0)
+        return crash_child_main(argc - 1, argv + 1);
     if (geteuid() != 0) {
         printf("%s: skipped (needs root)\n", __FILE__);
         HARNESS_END();
@@ -913,6 +1019,7 @@ int main(int argc, char **argv)
     RUN(test_stop);
     RUN(test_kill_latency);
     RUN(test_restore);
+    RUN(test_restore_after_crash);
     RUN(test_resources);
     RUN(test_volume);
     RUN(test_netns_user);
