@@ -99,7 +99,7 @@ def test_second_daemon_on_same_data_root_refuses(node):
     other = str(node.dir / "other.sock")
     r = run(node.daemon_cmd(sock=other), timeout=15)
     assert r.rc != 0, f"a second shoald started on the same data root:\n{r}"
-    assert re.search(r"lock|in use|already|running", r.out + r.err, re.I), r
+    assert re.search(r"lock|in use|using|already|another|running", r.out + r.err, re.I), r
     assert node.ping(), "the first shoald stopped answering"
     assert not os.path.exists(other) or not _answers(other)
 
