@@ -135,6 +135,7 @@ static struct runtime *runtime_open(void)
         .cgroup_parent = F.cgroup_parent,
         .self_exe = F.self_exe,
         .log_max_size = 1024 * 1024,
+        .runtime = getenv("SHOAL_TEST_RUNTIME"), /* NULL: detect */
         .on_event = on_event,
     };
     struct err err = {0};
@@ -476,6 +477,26 @@ static void test_run_exit(void)
     CHECK_STR(jx_str(item, "Command"), "sh -c 'echo hi; echo err >&2; exit 3'");
     _cleanup_json_ json_t *running = ctr_list_json(F.rt, false, NULL);
     CHECK_INT(json_array_size(running), 0);
+    static const struct {
+        const char *filters;
+        size_t n;
+    } fcases[] = {
+        {"{\"name\":[\"xit\"]}", 1},
+        {"{\"name\":[\"nope\"]}", 0},
+        {"{\"status\":[\"exited\"]}", 1},
+        {"{\"status\":[\"running\"]}", 0},
+        {"{\"label\":[\"com.docker.swarm.task.id\"]}", 1},
+        {"{\"label\":[\"com.docker.swarm.task.id=other\"]}", 0},
+        {"{\"label\":[\"com.docker.swarm.task.id\",\"missing\"]}", 0},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(fcases); i++) {
+        _cleanup_json_ json_t *fj = json_loads(fcases[i].filters, 0, NULL);
+        _cleanup_json_ json_t *fl = ctr_list_json(F.rt, true, fj);
+        CHECK_INT(json_array_size(fl), fcases[i].n);
+    }
+    _cleanup_json_ json_t *idf = json_pack("{s:[s]}", "id", prefix);
+    _cleanup_json_ json_t *idl = ctr_list_json(F.rt, true, idf);
+    CHECK_INT(json_array_size(idl), 1);
 
     /* Starting again is refused. */
     CHECK_INT(ctr_start(F.rt, id, &err), -1);
@@ -809,6 +830,29 @@ static void test_resources(void)
     remove_and_check(id);
 }
 
+static void test_oom(void)
+{
+    char id[ID_HEX_LEN + 1];
+    struct err err = {0};
+    /* The shell buffers 200 MB of output in a 16 MB cgroup. */
+    CHECK_INT(create(id, "hog",
+                     "{\"Command\":[\"sh\",\"-c\",\"x=$(yes | head -c "
+                     "200000000); echo survived\"]}",
+                     "{\"Limits\":{\"MemoryBytes\":16777216}}", NULL, &err),
+              0);
+    CHECK_INT(ctr_start(F.rt, id, &err), 0);
+    CHECK(run_until(has_exited, id, 20000));
+    const struct event *ex = find_event(id, CTR_EXITED);
+    CHECK(ex != NULL);
+    if (ex) {
+        CHECK(ex->st.oom_killed);
+        CHECK_INT(ex->st.exit_code, 137);
+    }
+    _cleanup_json_ json_t *insp = ctr_inspect_json(F.rt, id, &err);
+    CHECK(json_is_true(jx_path(insp, "State.OOMKilled")));
+    remove_and_check(id);
+}
+
 static void test_volume(void)
 {
     char vol[64];
@@ -882,7 +926,9 @@ static void test_netns_user(void)
     CHECK_INT(create(id, "netns",
                      "{\"Command\":[\"sh\",\"-c\",\"cat "
                      "/sys/class/net/lo/flags; ls /sys/class/net; id; "
-                     "hostname\"],\"User\":\"app\",\"Hostname\":\"web-1\"}",
+                     "hostname; cat /proc/sys/net/ipv4/ip_forward\"],"
+                     "\"User\":\"app\",\"Hostname\":\"web-1\","
+                     "\"Sysctls\":{\"net.ipv4.ip_forward\":\"1\"}}",
                      NULL, ns, &err),
               0);
     CHECK_INT(ctr_start(F.rt, id, &err), 0);
@@ -895,7 +941,7 @@ static void test_netns_user(void)
     CHECK(strncmp(l.out.data, "0x9\nlo\n", 7) == 0 ||
           strncmp(l.out.data, "0x49\nlo\n", 8) == 0);
     CHECK(strstr(l.out.data, "uid=1000(app) gid=1000(app)") != NULL);
-    CHECK(strstr(l.out.data, "web-1\n") != NULL);
+    CHECK(strstr(l.out.data, "web-1\n1\n") != NULL);
     if (getenv("HARNESS_VERBOSE"))
         fprintf(stderr, "%s%s", l.out.data, l.err.data);
     logs_fini(&l);
@@ -966,6 +1012,31 @@ static bool int_set(const void *p)
     return *(const int *)p != 0;
 }
 
+struct ns_probe {
+    uv_work_t req;
+    ino_t ino;
+    bool done;
+};
+
+static void probe_work(uv_work_t *req)
+{
+    struct ns_probe *p = req->data;
+    struct stat st;
+    if (stat("/proc/thread-self/ns/net", &st) == 0)
+        p->ino = st.st_ino;
+}
+
+static void probe_done(uv_work_t *req, int status)
+{
+    (void)status;
+    ((struct ns_probe *)req->data)->done = true;
+}
+
+static bool probe_finished(const void *arg)
+{
+    return ((const struct ns_probe *)arg)->done;
+}
+
 static void test_netns_async(void)
 {
     _cleanup_free_ char *ns = xasprintf("%s/n2", F.netns_dir);
@@ -981,8 +1052,35 @@ static void test_netns_async(void)
     struct stat a, b;
     CHECK(stat(ns, &a) == 0 && stat("/proc/self/ns/net", &b) == 0 &&
           a.st_ino != b.st_ino);
+    /* The pool has one thread (UV_THREADPOOL_SIZE=1, set in main): the
+     * next work item runs on the thread that made the namespace, which
+     * must be back in ours. */
+    struct ns_probe probe = {0};
+    probe.req.data = &probe;
+    CHECK_INT(uv_queue_work(&F.loop, &probe.req, probe_work, probe_done), 0);
+    CHECK(run_until(probe_finished, &probe, 5000));
+    CHECK(probe.ino != 0 && probe.ino == b.st_ino);
     CHECK_INT(netns_delete(ns, &err), 0);
     CHECK(run_until(path_gone, ns, 100));
+}
+
+static void test_rootfs_limits(void)
+{
+    /* Too many long layer paths for one page of mount options. */
+    char *layers[64];
+    for (size_t i = 0; i < ARRAY_SIZE(layers); i++)
+        layers[i] = xasprintf("%s/%0100zu", F.layer, i);
+    struct err err = {0};
+    _cleanup_free_ char *target = xasprintf("%s/mnt", F.tmp);
+    CHECK_INT(
+        rootfs_mount(layers, ARRAY_SIZE(layers), "/u", "/w", target, &err), -1);
+    CHECK_INT(err.code, 400);
+    CHECK(strstr(err.msg, "more than the page size") != NULL);
+    char *bad[1] = {(char *)"/a:b"};
+    CHECK_INT(rootfs_mount(bad, 1, "/u", "/w", target, &err), -1);
+    CHECK(strstr(err.msg, "contains ',' or ':'") != NULL);
+    for (size_t i = 0; i < ARRAY_SIZE(layers); i++)
+        free(layers[i]);
 }
 
 int main(int argc, char **argv)
@@ -1011,6 +1109,7 @@ int main(int argc, char **argv)
         return 1;
     }
     log_set_level(getenv("HARNESS_VERBOSE") ? LOG_DEBUG : LOG_WARN);
+    setenv("UV_THREADPOOL_SIZE", "1", 1);
     fixture_init();
     printf("  runtime: %s (%s)\n", runtime_name(F.rt), runtime_version(F.rt));
     RUN(test_run_exit);
@@ -1021,10 +1120,12 @@ int main(int argc, char **argv)
     RUN(test_restore);
     RUN(test_restore_after_crash);
     RUN(test_resources);
+    RUN(test_oom);
     RUN(test_volume);
     RUN(test_netns_user);
     RUN(test_follow);
     RUN(test_netns_async);
+    RUN(test_rootfs_limits);
     fixture_fini();
     HARNESS_END();
 }
