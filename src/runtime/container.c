@@ -1266,7 +1266,7 @@ static void restore_one(struct runtime *rt, const char *id)
     struct shim_exit ex;
     struct shim_state ss;
     if (shim_exit_read(c->dir, &ex) == 0) {
-        restore_exited(c, &ex, NULL);
+        restore_exited(c, &ex, "");
     } else if (shim_state_read(c->dir, &ss) == 0) {
         if (adopt_shim(c, &ss)) {
             if (ss.init_pid > 0) {
@@ -1278,7 +1278,7 @@ static void restore_one(struct runtime *rt, const char *id)
             uv_timer_start(&c->adopt_timer, on_adopt_timer, ADOPT_POLL_MS,
                            ADOPT_POLL_MS);
         } else if (shim_exit_read(c->dir, &ex) == 0) {
-            restore_exited(c, &ex, NULL); /* exited while we looked */
+            restore_exited(c, &ex, ""); /* exited while we looked */
         } else {
             /* `runc delete --force` in the release also kills a container
              * left without its shim. */

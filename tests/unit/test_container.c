@@ -644,6 +644,44 @@ static void test_kill_latency(void)
     remove_and_check(id);
 }
 
+static bool pid_gone(const void *arg)
+{
+    return kill(*(const int *)arg, 0) < 0 && errno == ESRCH;
+}
+
+static void test_shim_killed(void)
+{
+    char id[ID_HEX_LEN + 1];
+    struct err err = {0};
+    CHECK_INT(create(id, "orphan", "{\"Command\":[\"sleep\",\"1000\"]}", NULL,
+                     NULL, &err),
+              0);
+    CHECK_INT(ctr_start(F.rt, id, &err), 0);
+    CHECK(run_until(has_running, id, 5000));
+    struct ctr_status st;
+    CHECK_INT(ctr_get_status(F.rt, id, &st), 0);
+    _cleanup_free_ char *shim_json = xasprintf("%s/%s/shim.json", F.root, id);
+    _cleanup_free_ char *text = NULL;
+    CHECK_INT(fs_read_file(shim_json, &text, NULL, &err), 0);
+    _cleanup_json_ json_t *ss = text ? json_loads(text, 0, NULL) : NULL;
+    int shim_pid = (int)jx_int(ss, "shim_pid", 0);
+    CHECK(shim_pid > 0 && st.pid > 0);
+    if (shim_pid <= 0 || st.pid <= 0)
+        return;
+    /* Without its shim nobody copies the output or records the exit: the
+     * container is reported failed and killed by the release. */
+    CHECK_INT(kill(shim_pid, SIGKILL), 0);
+    CHECK(run_until(has_exited, id, 2000));
+    const struct event *ex = find_event(id, CTR_EXITED);
+    if (ex) {
+        CHECK_STR(ex->st.error, "container shim exited unexpectedly");
+        CHECK_INT(ex->st.exit_code, 255);
+    }
+    int pid = st.pid;
+    CHECK(run_until(pid_gone, &pid, 5000));
+    remove_and_check(id);
+}
+
 static void test_restore(void)
 {
     char id[ID_HEX_LEN + 1], done_id[ID_HEX_LEN + 1];
@@ -1117,6 +1155,7 @@ int main(int argc, char **argv)
     RUN(test_bad_config);
     RUN(test_stop);
     RUN(test_kill_latency);
+    RUN(test_shim_killed);
     RUN(test_restore);
     RUN(test_restore_after_crash);
     RUN(test_resources);
