@@ -12,6 +12,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "cli/cli.h"
+#include "cli/cli_node.h"
 #include "cli/cli_progress.h"
 #include "cli/cli_service.h"
 #include "cli/cli_service_spec.h"
@@ -851,26 +852,6 @@ static json_t *list_services(struct cli_client *c, const char *key,
     return cli_client_get_json(c, path, err);
 }
 
-/* node.Reference: "self" means this node. */
-static char *node_reference(struct cli_client *c, const char *ref,
-                            struct err *err)
-{
-    if (strcmp(ref, "self") != 0)
-        return xstrdup(ref);
-    _cleanup_json_ json_t *info = cli_client_get_json(c, "/info", err);
-    if (!info)
-        return NULL;
-    const char *id = jx_path_str(info, "Swarm.NodeID");
-    if (!id || !*id) {
-        err_set(err, ERR_UNAVAILABLE,
-                "This node is not a swarm manager. Use \"shoal swarm init\" or "
-                "\"shoal swarm join\" to connect this node to swarm and try "
-                "again.");
-        return NULL;
-    }
-    return xstrdup(id);
-}
-
 static int run_ps(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
 {
     struct cli_client *c = client(ctx, err);
@@ -950,7 +931,7 @@ static int run_ps(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
         json_t *v;
         json_object_foreach(nodes, k, v)
         {
-            char *id = node_reference(c, k, err);
+            char *id = cli_node_reference(c, k, err);
             if (!id) {
                 rc = -1;
                 break;
@@ -1349,19 +1330,19 @@ static int run_inspect(struct cli_ctx *ctx, struct cli_flags *fl,
                 struct err e = {0};
                 _cleanup_free_ char *esc =
                     cli_path_escape(jx_str0(n, "Target"));
-                _cleanup_free_ char *path = xasprintf("/networks/%s", esc);
+                _cleanup_free_ char *path =
+                    xasprintf("/networks/%s?scope=swarm", esc);
                 _cleanup_json_ json_t *net = cli_client_get_json(c, path, &e);
                 if (net && jx_str(net, "Name"))
                     json_object_set_new(names, jx_str0(n, "Target"),
                                         json_string(jx_str(net, "Name")));
             }
             cli_service_pretty(&out, svc, names, time_now_ns());
+            buf_putc(&out, '\n');
             json_decref(names);
         }
         if (out.len)
             fwrite(out.data, 1, out.len, ctx->out);
-        if (nraw)
-            fputc('\n', ctx->out);
     } else {
         cli_print_inspect(ctx, raws, nraw);
     }

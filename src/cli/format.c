@@ -93,6 +93,8 @@ void cli_fmt_trunc_id(const char *id, char *out, size_t n)
 char *cli_fmt_pretty(const char *s)
 {
     char *r = xstrdup(s ? s : "");
+    for (char *p = r; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
     r[0] = (char)toupper((unsigned char)r[0]);
     return r;
 }

@@ -30,7 +30,8 @@ void cli_fmt_float(double f, bool f32, char *out, size_t n);
 /* First 12 characters of an ID, after any "sha256:"-style prefix. Writes
  * into out (at least 13 bytes). */
 void cli_fmt_trunc_id(const char *id, char *out, size_t n);
-/* "running" -> "Running" (command.PrettyPrint). Owned result. */
+/* "running" -> "Running", "UTC" -> "Utc" (command.PrettyPrint: first
+ * letter upper, the rest lower). Owned result. */
 char *cli_fmt_pretty(const char *s);
 /* formatter.Ellipsis: at most max characters, the last one "…". Owned. */
 char *cli_fmt_ellipsis(const char *s, size_t max);
