@@ -32,5 +32,8 @@ json_t *jx_obj(json_t *obj, const char *key);
 char *jx_dumps(const json_t *j);
 /* Pretty dump with 4-space indent, like `docker inspect`. */
 char *jx_dumps_pretty(const json_t *j);
+/* Equality where a missing key equals a zero value (null, false, 0, "",
+ * {}, []), as for protobuf messages: what swarmkit means by "same spec". */
+bool jx_equal_loose(const json_t *a, const json_t *b);
 /* Shallow-safe deep copy (never NULL for non-NULL input). */
 json_t *jx_copy(const json_t *j);

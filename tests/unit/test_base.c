@@ -125,6 +125,28 @@ static void test_buf_json(void)
     CHECK_STR(s, "{\"A\":{\"B\":{\"C\":7}}}");
 }
 
+static void test_equal_loose(void)
+{
+    json_t *a = json_loads("{\"Image\":\"x\",\"Args\":[\"a\"]}", 0, NULL);
+    json_t *b = json_loads("{\"Image\":\"x\",\"Args\":[\"a\"],"
+                           "\"Init\":false,\"DNSConfig\":{},"
+                           "\"Resources\":{\"Limits\":{}},\"N\":0}",
+                           0, NULL);
+    json_t *c = json_loads("{\"Image\":\"x\",\"Args\":[\"a\"],"
+                           "\"Init\":true}",
+                           0, NULL);
+    json_t *d = json_loads("{\"Image\":\"x\",\"Args\":[\"b\"]}", 0, NULL);
+    CHECK(jx_equal_loose(a, b));
+    CHECK(jx_equal_loose(b, a));
+    CHECK(!jx_equal_loose(a, c));
+    CHECK(!jx_equal_loose(c, a));
+    CHECK(!jx_equal_loose(a, d));
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+    json_decref(d);
+}
+
 int main(void)
 {
     RUN(test_rfc3339);
@@ -132,5 +154,6 @@ int main(void)
     RUN(test_ids);
     RUN(test_hmap);
     RUN(test_buf_json);
+    RUN(test_equal_loose);
     HARNESS_END();
 }
