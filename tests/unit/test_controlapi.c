@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+// Validation of user specs: Docker's error words for bad types and bad
+// values, unknown fields dropped, defaults filled in, names generated.
+#include "harness.h"
+
+#include "base/jsonx.h"
+#include "base/mem.h"
+#include "manager/controlapi.h"
+
+static int validate(const char *text, json_t **out, struct err *err)
+{
+    json_error_t jerr;
+    json_t *spec = json_loads(text, 0, &jerr);
+    if (!spec) {
+        fprintf(stderr, "bad test JSON: %s: %s\n", text, jerr.text);
+        return -2;
+    }
+    err_clear(err);
+    int rc = controlapi_service_spec(spec, err);
+    if (out)
+        *out = spec;
+    else
+        json_decref(spec);
+    return rc;
+}
+
+#define BASE "\"TaskTemplate\":{\"ContainerSpec\":{\"Image\":\"bb\"}}"
+
+static void test_valid_and_defaults(void)
+{
+    struct err err = {0};
+    json_t *spec = NULL;
+    CHECK_INT(validate("{\"Name\":\"web\"," BASE ",\"Bogus\":1,"
+                       "\"EndpointSpec\":null}",
+                       &spec, &err),
+              0);
+    CHECK(json_object_get(spec, "Bogus") == NULL);
+    CHECK(json_object_get(spec, "EndpointSpec") == NULL);
+    CHECK_INT(jx_path_int(spec, "Mode.Replicated.Replicas", -1), 1);
+    CHECK(json_is_object(json_object_get(spec, "Labels")));
+    json_decref(spec);
+
+    CHECK_INT(validate("{" BASE "}", &spec, &err), 0);
+    const char *name = jx_str(spec, "Name");
+    CHECK(name && strchr(name, '_') != NULL);
+    json_decref(spec);
+
+    CHECK_INT(validate("{\"Name\":\"a\"," BASE
+                       ",\"Mode\":{\"Replicated\":{\"Replicas\":0}}}",
+                       NULL, &err),
+              0);
+}
+
+static void test_type_errors(void)
+{
+    struct err err = {0};
+    CHECK_INT(validate("{\"Name\":\"a\"," BASE
+                       ",\"Mode\":{\"Replicated\":{\"Replicas\":-1}}}",
+                       NULL, &err),
+              -1);
+    CHECK_INT(err.code, ERR_INVALID);
+    CHECK_STR(err.msg, "json: cannot unmarshal number -1 into Go struct "
+                       "field ServiceSpec.Mode.Replicated.Replicas of type "
+                       "uint64");
+    CHECK_INT(validate("{\"Name\":\"a\",\"TaskTemplate\":{\"ContainerSpec\":"
+                       "{\"Image\":\"bb\",\"Args\":\"sh\"}}}",
+                       NULL, &err),
+              -1);
+    CHECK(strstr(err.msg, "of type []string") != NULL);
+    CHECK_INT(validate("[1,2]", NULL, &err), -1);
+    CHECK_INT(err.code, ERR_INVALID);
+    CHECK_INT(validate("{\"Name\":5," BASE "}", NULL, &err), -1);
+}
+
+static void test_semantic_errors(void)
+{
+    struct err err = {0};
+    CHECK_INT(validate("{\"Name\":\"a\"}", NULL, &err), -1);
+    CHECK(strstr(err.msg, "image reference must be provided") != NULL);
+    CHECK_INT(validate("{\"Name\":\"bad_name\"," BASE "}", NULL, &err), -1);
+    CHECK(strstr(err.msg, "valid as a DNS name") != NULL);
+    CHECK_INT(validate("{\"Name\":\"a\",\"TaskTemplate\":{\"ContainerSpec\":"
+                       "{\"Image\":\"bb\"},\"RestartPolicy\":{\"Condition\":"
+                       "\"sometimes\"}}}",
+                       NULL, &err),
+              -1);
+    CHECK_STR(err.msg, "invalid RestartCondition type: sometimes");
+    CHECK_INT(validate("{\"Name\":\"a\",\"TaskTemplate\":{\"ContainerSpec\":"
+                       "{\"Image\":\"bb\",\"Mounts\":[{\"Type\":\"bind\","
+                       "\"Source\":\"rel\",\"Target\":\"/x\"}]}}}",
+                       NULL, &err),
+              -1);
+    CHECK(strstr(err.msg, "bind mount source") != NULL);
+    CHECK_INT(validate("{\"Name\":\"a\",\"TaskTemplate\":{\"ContainerSpec\":"
+                       "{\"Image\":\"bb\"},\"Placement\":{\"Constraints\":"
+                       "[\"node.role=manager\"]}}}",
+                       NULL, &err),
+              -1);
+    CHECK(strstr(err.msg, "invalid constraint") != NULL);
+    CHECK_INT(validate("{\"Name\":\"a\"," BASE ",\"Mode\":{\"Replicated\":"
+                       "{},\"Global\":{}}}",
+                       NULL, &err),
+              -1);
+    CHECK_INT(validate("{\"Name\":\"a\"," BASE ",\"EndpointSpec\":{\"Ports\":"
+                       "[{\"TargetPort\":80,\"PublishedPort\":8080},"
+                       "{\"TargetPort\":81,\"PublishedPort\":8080}]}}",
+                       NULL, &err),
+              -1);
+    CHECK(strstr(err.msg, "duplicate published ports") != NULL);
+    CHECK_INT(validate("{\"Name\":\"a\",\"TaskTemplate\":{\"ContainerSpec\":"
+                       "{\"Image\":\"bb\",\"StopGracePeriod\":-1}}}",
+                       NULL, &err),
+              -1);
+    CHECK_INT(validate("{\"Name\":\"a\",\"TaskTemplate\":{\"ContainerSpec\":"
+                       "{\"Image\":\"bb\"},\"Resources\":{\"Limits\":"
+                       "{\"MemoryBytes\":1024}}}}",
+                       NULL, &err),
+              -1);
+    CHECK(strstr(err.msg, "Minimum memory limit") != NULL);
+}
+
+static void test_node_spec(void)
+{
+    struct err err = {0};
+    json_t *spec = json_loads("{\"Role\":\"manager\",\"Availability\":"
+                              "\"drain\",\"X\":1}",
+                              0, NULL);
+    CHECK_INT(controlapi_node_spec(spec, &err), 0);
+    CHECK(json_object_get(spec, "X") == NULL);
+    json_decref(spec);
+    spec = json_loads("{\"Availability\":\"sleepy\"}", 0, NULL);
+    CHECK_INT(controlapi_node_spec(spec, &err), -1);
+    json_decref(spec);
+}
+
+int main(void)
+{
+    RUN(test_valid_and_defaults);
+    RUN(test_type_errors);
+    RUN(test_semantic_errors);
+    RUN(test_node_spec);
+    HARNESS_END();
+}
