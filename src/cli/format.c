@@ -148,6 +148,30 @@ static void ref_split(const char *ref, size_t *name_end, const char **tag,
     *digest = at ? at + 1 : NULL;
 }
 
+bool cli_ref_digest_valid(const char *ref)
+{
+    const char *at = strchr(ref, '@');
+    if (!at)
+        return true;
+    const char *d = at + 1;
+    const char *colon = strchr(d, ':');
+    if (!colon || colon == d)
+        return false;
+    size_t want = 0;
+    if (!strncmp(d, "sha256:", 7))
+        want = 64;
+    else if (!strncmp(d, "sha384:", 7))
+        want = 96;
+    else if (!strncmp(d, "sha512:", 7))
+        want = 128;
+    size_t n = 0;
+    for (const char *p = colon + 1; *p; p++, n++) {
+        if (!isxdigit((unsigned char)*p) || isupper((unsigned char)*p))
+            return false;
+    }
+    return want ? n == want : n >= 32;
+}
+
 char *cli_image_normalize(const char *image)
 {
     size_t name_end;

@@ -38,6 +38,9 @@ char *cli_fmt_ellipsis(const char *s, size_t max);
 /* Image reference for display: tag kept, digest dropped when a tag is
  * present, "docker.io/library/" dropped (reference.FamiliarString). */
 char *cli_fmt_image_familiar(const char *image);
+/* Whether a reference's digest part (after '@') is well formed
+ * ("sha256:" + 64 hex digits); references without one are valid. */
+bool cli_ref_digest_valid(const char *ref);
 /* Adds ":latest" when an image reference has neither tag nor digest, as the
  * CLI does before creating a service. Owned. */
 char *cli_image_normalize(const char *image);
