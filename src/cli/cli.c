@@ -11,6 +11,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/timeutil.h"
 #include "cli/format.h"
 #include "cli/table.h"
 
@@ -32,6 +33,11 @@ struct cli_client *cli_ctx_client(struct cli_ctx *ctx, struct err *err)
     if (!ctx->client)
         ctx->client = cli_client_new(ctx->host, ctx->debug, err);
     return ctx->client;
+}
+
+int64_t cli_ctx_now(const struct cli_ctx *ctx)
+{
+    return ctx->now ? ctx->now : time_now_ns();
 }
 
 void cli_ctx_fini(struct cli_ctx *ctx)
@@ -281,10 +287,9 @@ int cli_dispatch(struct cli_ctx *ctx, const struct cli_cmd *root, int argc,
                         bin, ctx->path, a, ctx->path);
             } else {
                 fprintf(ctx->err,
-                        "%s: unknown command: %s %s\n\nUsage:  %s%s%s\n\n"
+                        "%s: unknown command: %s %s\n\nUsage:  %s\n\n"
                         "Run '%s --help' for more information\n",
-                        bin, ctx->path, a, ctx->path, c->use ? " " : "",
-                        c->use ? c->use : "", ctx->path);
+                        bin, ctx->path, a, ctx->path, ctx->path);
             }
             return 1;
         }

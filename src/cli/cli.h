@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "base/err.h"
@@ -23,7 +24,11 @@ struct cli_ctx {
     struct cli_client *client; /* created on first use; owned */
     char path[160];            /* "shoal service create" */
     const struct cli_cmd *cmd; /* the command being run */
+    int64_t now;               /* fixed clock for tests (ns); 0 = real */
 };
+
+/* The wall clock, or ctx->now when a test fixed it. */
+int64_t cli_ctx_now(const struct cli_ctx *ctx);
 
 enum cli_args {
     CLI_ARGS_ANY,

@@ -18,6 +18,7 @@
 struct ctr_rec {
     const json_t *c;
     bool trunc;
+    int64_t now;
 };
 
 /* strconv.Quote for the COMMAND column. */
@@ -222,8 +223,8 @@ static char *ctr_field(const char *field, void *rec)
     }
     if (!strcmp(field, "RunningFor") || !strcmp(field, "CreatedAt")) {
         char human[64];
-        duration_human(time_now_ns() - jx_int(c, "Created", 0) * NS_PER_SEC,
-                       human, sizeof(human));
+        duration_human(r->now - jx_int(c, "Created", 0) * NS_PER_SEC, human,
+                       sizeof(human));
         return xasprintf("%s ago", human);
     }
     if (!strcmp(field, "Status"))
@@ -317,6 +318,7 @@ static int run_ps(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
     for (size_t i = 0; i < n; i++) {
         recs[i].c = json_array_get(list, i);
         recs[i].trunc = trunc;
+        recs[i].now = cli_ctx_now(ctx);
         ptrs[i] = &recs[i];
     }
     int rc = cli_print_list(

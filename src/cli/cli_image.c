@@ -23,6 +23,7 @@ struct image_rec {
     char *tag;
     char *digest;
     bool trunc;
+    int64_t now;
 };
 
 static char *image_field(const char *field, void *rec)
@@ -44,8 +45,7 @@ static char *image_field(const char *field, void *rec)
     if (!strcmp(field, "CreatedSince") || !strcmp(field, "CreatedAt")) {
         int64_t created = jx_int(r->img, "Created", 0);
         char human[64];
-        duration_human(time_now_ns() - created * NS_PER_SEC, human,
-                       sizeof(human));
+        duration_human(r->now - created * NS_PER_SEC, human, sizeof(human));
         return xasprintf("%s ago", human);
     }
     if (!strcmp(field, "Size")) {
@@ -94,11 +94,12 @@ static void add_rec(struct image_rec **recs, size_t *n, size_t *cap,
                     const json_t *img, char *repo, char *tag, char *digest,
                     bool trunc)
 {
+    /* The clock is filled in by the caller once all rows exist. */
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 16;
         *recs = xrealloc(*recs, *cap * sizeof(**recs));
     }
-    (*recs)[(*n)++] = (struct image_rec){img, repo, tag, digest, trunc};
+    (*recs)[(*n)++] = (struct image_rec){img, repo, tag, digest, trunc, 0};
 }
 
 static int run_ls(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
@@ -201,8 +202,10 @@ static int run_ls(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
         json_decref(seen);
     }
     void **ptrs = xcalloc(n + 1, sizeof(void *));
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
+        recs[i].now = cli_ctx_now(ctx);
         ptrs[i] = &recs[i];
+    }
     int rc = cli_print_list(
         ctx, quiet ? "{{.ID}}" : format,
         digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{."

@@ -521,7 +521,11 @@ int cli_progress_on_tasks(struct cli_progress *p, const json_t *service,
     if (conv) {
         if (p->converged_at == 0)
             p->converged_at = now;
-        int64_t wait = p->monitor - (now - p->converged_at);
+        /* time.Since is never exactly zero in Go. */
+        int64_t elapsed = now - p->converged_at;
+        if (elapsed <= 0)
+            elapsed = 1;
+        int64_t wait = p->monitor - elapsed;
         if (wait >= 0) {
             char a[96];
             snprintf(a, sizeof(a),

@@ -699,6 +699,7 @@ struct task_rec {
     char *display; /* name, or " \_ name" for older tasks of a slot */
     const char *node;
     bool trunc;
+    int64_t now;
 };
 
 static char *task_field(const char *field, void *rec)
@@ -729,8 +730,8 @@ static char *task_field(const char *field, void *rec)
             cli_fmt_pretty(jx_path_str(task, "Status.State")
                                ? jx_path_str(task, "Status.State")
                                : "");
-        _cleanup_free_ char *ago = cli_fmt_ago(
-            jx_path_str(task, "Status.Timestamp"), time_now_ns(), true);
+        _cleanup_free_ char *ago =
+            cli_fmt_ago(jx_path_str(task, "Status.Timestamp"), t->now, true);
         return xasprintf("%s %s", st, ago);
     }
     if (!strcmp(field, "Error")) {
@@ -797,6 +798,7 @@ int cli_task_print(struct cli_ctx *ctx, struct cli_client *c,
         int64_t slot = jx_int(t, "Slot", 0);
         recs[i].task = t;
         recs[i].trunc = trunc;
+        recs[i].now = cli_ctx_now(ctx);
         recs[i].name = slot ? xasprintf("%s.%lld", svc, (long long)slot)
                             : xasprintf("%s.%s", svc, jx_str0(t, "NodeID"));
         ptrs[i] = &recs[i];
@@ -1337,7 +1339,7 @@ static int run_inspect(struct cli_ctx *ctx, struct cli_flags *fl,
                     json_object_set_new(names, jx_str0(n, "Target"),
                                         json_string(jx_str(net, "Name")));
             }
-            cli_service_pretty(&out, svc, names, time_now_ns());
+            cli_service_pretty(&out, svc, names, cli_ctx_now(ctx));
             buf_putc(&out, '\n');
             json_decref(names);
         }
