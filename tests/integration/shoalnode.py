@@ -116,6 +116,11 @@ class WaitTimeout(AssertionError):
     pass
 
 
+class DaemonDied(Exception):
+    """shoald exited while a test expected it to run. Not an AssertionError,
+    so wait_for stops at once instead of polling a dead daemon."""
+
+
 def wait_for(condition, timeout=30, what="condition", interval=0.05):
     """Polls condition() until it returns a truthy value, which it returns.
     An AssertionError raised by condition counts as "not yet" (its message is
@@ -361,6 +366,7 @@ class Node:
         self.log_path = self.dir / "shoald.log"
         self.holder = None
         self.daemon = None
+        self.daemon_expected_down = False
         self.daemon_starts = 0
         self.cleaned = False
         self.problems = []  # found at teardown; reported by the fixture
@@ -450,6 +456,7 @@ class Node:
         assert self.daemon is None or self.daemon.poll() is not None, \
             "shoald already running"
         self.daemon_starts += 1
+        self.daemon_expected_down = False
         with open(self.log_path, "ab") as log:
             log.write(f"=== harness: starting shoald (start #"
                       f"{self.daemon_starts}) at {time.time():.3f} ===\n"
@@ -492,6 +499,8 @@ class Node:
         """Sends sig to shoald and waits for it to exit; SIGKILL after
         timeout (and fails the test if sig was SIGTERM and it hung).
         Returns its exit status."""
+        self.check_daemon()
+        self.daemon_expected_down = True
         if not self.daemon_alive():
             return self.daemon.returncode if self.daemon else None
         self.daemon.send_signal(sig)
@@ -512,6 +521,15 @@ class Node:
     def restart_daemon(self, sig=signal.SIGTERM):
         self.stop_daemon(sig)
         self.start_daemon()
+
+    def check_daemon(self):
+        """Raises DaemonDied (with the log's tail) if shoald exited without
+        the test stopping it."""
+        if (self.daemon is not None and not self.daemon_expected_down
+                and self.daemon.poll() is not None):
+            self.daemon_expected_down = True  # report it once
+            raise DaemonDied(f"shoald exited unexpectedly with status "
+                             f"{self.daemon.returncode}\n{self.log_tail()}")
 
     def log_text(self):
         return read_text(self.log_path)
@@ -537,6 +555,7 @@ class Node:
         r = run([self.shoal_bin, "-H", f"unix://{self.sock}", *args],
                 timeout=timeout, input=input, env=self._client_env(env))
         check_no_sanitizer_report(r.err, f"stderr of {r.cmd}")
+        self.check_daemon()
         return r
 
     def shoal_ok(self, *args, **kw):
@@ -551,11 +570,13 @@ class Node:
             pytest.skip(f"{DOCKER} not installed")
         cfg = self.dir / "docker-config"
         cfg.mkdir(exist_ok=True)
-        return run([DOCKER, *args], timeout=timeout, input=input,
-                   env=self._client_env({
-                       "DOCKER_HOST": f"unix://{self.sock}",
-                       "DOCKER_CONFIG": str(cfg),
-                       "DOCKER_CLI_HINTS": "false"}))
+        r = run([DOCKER, *args], timeout=timeout, input=input,
+                env=self._client_env({
+                    "DOCKER_HOST": f"unix://{self.sock}",
+                    "DOCKER_CONFIG": str(cfg),
+                    "DOCKER_CLI_HINTS": "false"}))
+        self.check_daemon()
+        return r
 
     def docker_ok(self, *args, **kw):
         r = self.docker(*args, **kw)
@@ -564,7 +585,11 @@ class Node:
 
     def api(self, method, path, body=None, headers=None, timeout=30):
         """A raw HTTP request on the node's socket; returns ApiResponse."""
-        return api_request(self.sock, method, path, body, headers, timeout)
+        try:
+            return api_request(self.sock, method, path, body, headers,
+                               timeout)
+        finally:
+            self.check_daemon()
 
     def api_json(self, method, path, body=None):
         r = self.api(method, path, body)
@@ -729,7 +754,8 @@ class Node:
             return
         self.cleaned = True
         _LIVE_NODES.discard(self)
-        for step in (self._leave_swarm if leave_swarm else None,
+        for step in (self.check_daemon,
+                     self._leave_swarm if leave_swarm else None,
                      self._stop_daemon_at_teardown,
                      self.check_log_for_sanitizer, self._kill_everything,
                      self._remove_cgroups, self._check_host_mounts,
