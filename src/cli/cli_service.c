@@ -671,13 +671,13 @@ static const char *resolve_name(struct resolver *r, const char *kind,
 {
     if (r->no_resolve || !id || !*id)
         return id ? id : "";
-    if (!r->c)
-        return id;
     char key[160];
     snprintf(key, sizeof(key), "%s/%s", kind, id);
     const char *cached = jx_str(r->cache, key);
     if (cached)
         return cached;
+    if (!r->c)
+        return id;
     _cleanup_free_ char *esc = cli_path_escape(id);
     _cleanup_free_ char *path =
         !strcmp(kind, "node")

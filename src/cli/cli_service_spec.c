@@ -1442,8 +1442,9 @@ static void ulimits_sorted(json_t *byname, json_t *arr)
     free(items);
 }
 
-static json_t *healthcheck(const struct cli_flags *fl, bool *have,
-                           struct err *err)
+/* toHealthConfig: *out is NULL when no healthcheck was asked for. */
+static int healthcheck(const struct cli_flags *fl, json_t **out,
+                       struct err *err)
 {
     const char *cmd = cli_flag_str(fl, "health-cmd");
     static const char *const durs[] = {"health-interval", "health-timeout",
@@ -1451,22 +1452,21 @@ static json_t *healthcheck(const struct cli_flags *fl, bool *have,
                                        "health-start-interval", NULL};
     bool settings = (cmd && *cmd) || any_changed(fl, durs) ||
                     cli_flag_int(fl, "health-retries") != 0;
-    *have = false;
+    *out = NULL;
     if (cli_flag_bool(fl, "no-healthcheck")) {
-        if (settings) {
-            err_set(err, ERR_INVALID,
-                    "--no-healthcheck conflicts with --health-* options");
-            return NULL;
-        }
+        if (settings)
+            return err_set(err, ERR_INVALID,
+                           "--no-healthcheck conflicts with --health-* "
+                           "options");
         json_t *h = json_object();
         json_t *t = json_array();
         json_array_append_new(t, json_string("NONE"));
         json_object_set_new(h, "Test", t);
-        *have = true;
-        return h;
+        *out = h;
+        return 0;
     }
     if (!settings)
-        return NULL;
+        return 0;
     json_t *h = json_object();
     if (cmd && *cmd) {
         json_t *t = json_array();
@@ -1484,8 +1484,8 @@ static json_t *healthcheck(const struct cli_flags *fl, bool *have,
                         json_integer(ns_of(fl, "health-start-interval")));
     json_object_set_new(h, "Retries",
                         json_integer(cli_flag_int(fl, "health-retries")));
-    *have = true;
-    return h;
+    *out = h;
+    return 0;
 }
 
 /* swarmkit's defaults for UpdateConfig / RollbackConfig. */
@@ -1796,9 +1796,8 @@ json_t *cli_service_spec_create(const struct cli_flags *fl,
     json_t *env = build_env(fl, "env", err);
     if (!env)
         goto fail;
-    bool have_health;
-    json_t *health = healthcheck(fl, &have_health, err);
-    if (!health && err_is_set(err)) {
+    json_t *health;
+    if (healthcheck(fl, &health, err) < 0) {
         json_decref(env);
         goto fail;
     }
@@ -1871,7 +1870,7 @@ json_t *cli_service_spec_create(const struct cli_flags *fl,
     if (changed(fl, "stop-grace-period"))
         json_object_set_new(cs, "StopGracePeriod",
                             json_integer(ns_of(fl, "stop-grace-period")));
-    if (have_health)
+    if (health)
         json_object_set_new(cs, "Healthcheck", health);
     json_t *hosts = json_array();
     const struct vec *hv = list(fl, "host");
