@@ -240,7 +240,7 @@ static char *ctr_field(const char *field, void *rec)
         json_t *n;
         json_array_foreach(json_object_get(c, "Names"), i, n)
         {
-            const char *name = json_string_value(n);
+            const char *name = cli_jstr(n);
             if (!name)
                 continue;
             if (*name == '/')

@@ -139,8 +139,7 @@ static int run_ls(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
         json_t *dgs = json_object_get(img, "RepoDigests");
         bool dangling = json_array_size(tags) == 0 && json_array_size(dgs) == 0;
         if (json_array_size(tags) == 1 && json_array_size(dgs) == 1 &&
-            !strcmp(json_string_value(json_array_get(tags, 0)),
-                    "<none>:<none>"))
+            !strcmp(cli_jstr(json_array_get(tags, 0)), "<none>:<none>"))
             dangling = true;
         if (dangling) {
             add_rec(&recs, &n, &cap, img, xstrdup("<none>"), xstrdup("<none>"),
@@ -154,7 +153,7 @@ static int run_ls(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
         json_array_foreach(tags, k, t)
         {
             char *repo, *tag, *dg;
-            split_ref(json_string_value(t), &repo, &tag, &dg);
+            split_ref(cli_jstr(t), &repo, &tag, &dg);
             free(dg);
             if (!tag) {
                 free(repo);
@@ -168,7 +167,7 @@ static int run_ls(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
                 json_array_foreach(dgs, m, d)
                 {
                     char *r2, *t2, *d2;
-                    split_ref(json_string_value(d), &r2, &t2, &d2);
+                    split_ref(cli_jstr(d), &r2, &t2, &d2);
                     if (!strcmp(r2, repo) && d2) {
                         free(digest);
                         digest = xstrdup(d2);
@@ -183,10 +182,9 @@ static int run_ls(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
         json_array_foreach(dgs, k, t)
         {
             char *repo, *tag, *dg;
-            if (!json_string_value(t) ||
-                !cli_ref_digest_valid(json_string_value(t)))
+            if (!cli_jstr(t) || !cli_ref_digest_valid(cli_jstr(t)))
                 continue;
-            split_ref(json_string_value(t), &repo, &tag, &dg);
+            split_ref(cli_jstr(t), &repo, &tag, &dg);
             free(tag);
             if (!dg || json_object_get(seen, repo)) {
                 free(repo);

@@ -272,7 +272,7 @@ void cli_node_pretty(struct buf *b, const json_t *node)
             if (json_array_size(l)) {
                 buf_puts(b, "\t\t");
                 json_array_foreach(l, i, v)
-                    buf_printf(b, "%s%s", i ? ", " : "", json_string_value(v));
+                    buf_printf(b, "%s%s", i ? ", " : "", cli_jstr(v));
             }
             buf_puts(b, "\n");
         }
@@ -444,7 +444,7 @@ static int update_node(struct cli_client *c, const char *ref,
 {
     _cleanup_free_ char *esc = cli_path_escape(ref);
     _cleanup_free_ char *path = xasprintf("/nodes/%s", esc);
-    _cleanup_json_ json_t *node = cli_client_get_json(c, path, err);
+    _cleanup_json_ json_t *node = cli_client_get_object(c, path, err);
     if (!node)
         return -1;
     json_t *spec = jx_obj(node, "Spec");

@@ -124,7 +124,7 @@ static void print_warnings(struct cli_ctx *ctx, const json_t *reply,
     size_t i;
     json_t *w;
     json_array_foreach(json_object_get(reply, "Warnings"), i, w)
-        fprintf(ctx->err, "%s\n", json_string_value(w));
+        fprintf(ctx->err, "%s\n", cli_jstr(w));
     if (extra)
         fprintf(ctx->err, "%s\n", extra);
     fflush(ctx->err);
@@ -173,7 +173,7 @@ static json_t *get_service(struct cli_client *c, const char *ref, bool defaults,
     _cleanup_free_ char *esc = cli_path_escape(ref);
     _cleanup_free_ char *path = xasprintf("/services/%s?insertDefaults=%s", esc,
                                           defaults ? "true" : "false");
-    return cli_client_get_json(c, path, err);
+    return cli_client_get_object(c, path, err);
 }
 
 static int wait_service(struct cli_ctx *ctx, struct cli_client *c,
@@ -1071,7 +1071,7 @@ void cli_service_pretty(struct buf *b, const json_t *svc,
         size_t i;
         json_t *v;
         json_array_foreach(cons, i, v)
-            buf_printf(b, "%s%s", i ? " " : "", json_string_value(v));
+            buf_printf(b, "%s%s", i ? " " : "", cli_jstr(v));
         buf_puts(b, "]");
     }
     json_t *prefs = json_object_get(pl, "Preferences");
@@ -1102,12 +1102,12 @@ void cli_service_pretty(struct buf *b, const json_t *svc,
     if (json_array_size(json_object_get(cs, "Args"))) {
         buf_puts(b, "\n Args:\t\t");
         json_array_foreach(json_object_get(cs, "Args"), i, v)
-            buf_printf(b, "%s ", json_string_value(v));
+            buf_printf(b, "%s ", cli_jstr(v));
     }
     if (json_array_size(json_object_get(cs, "Env"))) {
         buf_puts(b, "\n Env:\t\t");
         json_array_foreach(json_object_get(cs, "Env"), i, v)
-            buf_printf(b, "%s ", json_string_value(v));
+            buf_printf(b, "%s ", cli_jstr(v));
     }
     if (*jx_str0(cs, "Dir"))
         buf_printf(b, "\n Dir:\t\t%s", jx_str0(cs, "Dir"));
@@ -1124,12 +1124,12 @@ void cli_service_pretty(struct buf *b, const json_t *svc,
         if (json_array_size(cadd)) {
             buf_puts(b, "\n Add: ");
             json_array_foreach(cadd, i, v)
-                buf_printf(b, "%s%s", i ? ", " : "", json_string_value(v));
+                buf_printf(b, "%s%s", i ? ", " : "", cli_jstr(v));
         }
         if (json_array_size(cdrop)) {
             buf_puts(b, "\n Drop: ");
             json_array_foreach(cdrop, i, v)
-                buf_printf(b, "%s%s", i ? ", " : "", json_string_value(v));
+                buf_printf(b, "%s%s", i ? ", " : "", cli_jstr(v));
         }
     }
     json_t *sysctls = json_object_get(cs, "Sysctls");
@@ -1271,7 +1271,7 @@ void cli_service_pretty(struct buf *b, const json_t *svc,
         if (json_array_size(test)) {
             buf_puts(b, "\n  Tests:");
             json_array_foreach(test, i, v)
-                buf_printf(b, "\n\t Test = %s", json_string_value(v));
+                buf_printf(b, "\n\t Test = %s", cli_jstr(v));
             buf_puts(b, " ");
         }
     }

@@ -1317,10 +1317,10 @@ static json_t *build_env(const struct cli_flags *fl, const char *env_flag,
     json_t *v;
     json_array_foreach(vars, i, v)
     {
-        const char *e = json_string_value(v);
+        const char *e = cli_jstr(v);
         size_t kl = key_len(e);
         for (size_t j = 0; j < json_array_size(cur);) {
-            const char *c = json_string_value(json_array_get(cur, j));
+            const char *c = cli_jstr(json_array_get(cur, j));
             if (strcmp(c, e) != 0 && strncmp(c, e, kl) == 0 && c[kl] == '=')
                 json_array_remove(cur, j);
             else
@@ -1352,8 +1352,7 @@ static char *norm_cap(const char *c)
 
 static int cmp_json_str(const void *a, const void *b)
 {
-    return strcmp(json_string_value(*(json_t *const *)a),
-                  json_string_value(*(json_t *const *)b));
+    return strcmp(cli_jstr(*(json_t *const *)a), cli_jstr(*(json_t *const *)b));
 }
 
 /* Sorts a JSON array of strings in place. */
@@ -1378,7 +1377,7 @@ static bool arr_has(const json_t *arr, const char *s)
     json_t *v;
     json_array_foreach(arr, i, v)
     {
-        if (strcmp(json_string_value(v), s) == 0)
+        if (strcmp(cli_jstr(v), s) == 0)
             return true;
     }
     return false;
@@ -1411,7 +1410,7 @@ static void effective_caps(const struct vec *add_v, const struct vec *drop_v,
         json_array_append_new(drop, json_string("ALL"));
     }
     for (size_t j = 0; j < json_array_size(drop);) {
-        if (arr_has(add, json_string_value(json_array_get(drop, j))))
+        if (arr_has(add, cli_jstr(json_array_get(drop, j))))
             json_array_remove(drop, j);
         else
             j++;
@@ -2039,7 +2038,7 @@ static void update_env(json_t *cs, const struct cli_flags *fl)
     json_t *env = ensure_array(cs, "Env");
     json_t *rm = to_remove_set(fl, "env-rm");
     for (size_t j = 0; j < json_array_size(env);) {
-        const char *e = json_string_value(json_array_get(env, j));
+        const char *e = cli_jstr(json_array_get(env, j));
         _cleanup_free_ char *k = xstrndup(e ? e : "", key_len(e ? e : ""));
         if (json_object_get(rm, k))
             json_array_remove(env, j);
@@ -2053,7 +2052,7 @@ static void update_env(json_t *cs, const struct cli_flags *fl)
         size_t kl = key_len(v);
         bool replaced = false;
         for (size_t j = 0; j < json_array_size(env); j++) {
-            const char *e = json_string_value(json_array_get(env, j));
+            const char *e = cli_jstr(json_array_get(env, j));
             if (e && key_len(e) == kl && !strncmp(e, v, kl)) {
                 json_array_set_new(env, j, json_string(v));
                 replaced = true;
@@ -2153,7 +2152,7 @@ static void update_sorted_list(json_t *parent, const char *key,
         json_array_append_new(arr, json_string(add->items[i]));
     json_t *rm = to_remove_set(fl, rm_flag);
     for (size_t j = 0; j < json_array_size(arr);) {
-        if (json_object_get(rm, json_string_value(json_array_get(arr, j))))
+        if (json_object_get(rm, cli_jstr(json_array_get(arr, j))))
             json_array_remove(arr, j);
         else
             j++;
@@ -2172,7 +2171,7 @@ static void update_dns_list(json_t *old, json_t *out, const char *key,
     json_t *v;
     json_array_foreach(json_object_get(old, key), i, v)
     {
-        if (!arr_has(items, json_string_value(v)))
+        if (!arr_has(items, cli_jstr(v)))
             json_array_append(items, v);
     }
     const struct vec *add = list(fl, add_flag);
@@ -2184,7 +2183,7 @@ static void update_dns_list(json_t *old, json_t *out, const char *key,
     json_t *res = json_array();
     json_array_foreach(items, i, v)
     {
-        if (!json_object_get(rm, json_string_value(v)))
+        if (!json_object_get(rm, cli_jstr(v)))
             json_array_append(res, v);
     }
     sort_strings(res);
@@ -2279,7 +2278,7 @@ static void update_hosts(json_t *cs, const struct cli_flags *fl)
     json_t *h;
     json_array_foreach(json_object_get(cs, "Hosts"), i, h)
     {
-        _cleanup_free_ char *e = xstrdup(json_string_value(h));
+        _cleanup_free_ char *e = xstrdup(cli_jstr(h));
         char *save = NULL;
         char *ip = strtok_r(e, " \t", &save);
         if (!ip)
@@ -2347,9 +2346,8 @@ static int update_health(json_t *cs, const struct cli_flags *fl,
                        "--no-healthcheck conflicts with --health-* options");
     }
     json_t *test = json_object_get(h, "Test");
-    if (json_array_size(test) > 0 &&
-        json_string_value(json_array_get(test, 0)) &&
-        !strcmp(json_string_value(json_array_get(test, 0)), "NONE"))
+    if (json_array_size(test) > 0 && cli_jstr(json_array_get(test, 0)) &&
+        !strcmp(cli_jstr(json_array_get(test, 0)), "NONE"))
         json_object_del(h, "Test");
     static const struct {
         const char *flag, *field;
@@ -2386,14 +2384,14 @@ static void update_caps(json_t *cs, const struct cli_flags *fl)
     json_t *v;
     json_array_foreach(json_object_get(cs, "CapabilityDrop"), i, v)
     {
-        char *c = norm_cap(json_string_value(v) ? json_string_value(v) : "");
+        char *c = norm_cap(cli_jstr(v) ? cli_jstr(v) : "");
         if (!arr_has(cap_drop, c))
             json_array_append_new(cap_drop, json_string(c));
         free(c);
     }
     json_array_foreach(json_object_get(cs, "CapabilityAdd"), i, v)
     {
-        char *c = norm_cap(json_string_value(v) ? json_string_value(v) : "");
+        char *c = norm_cap(cli_jstr(v) ? cli_jstr(v) : "");
         if (!arr_has(cap_add, c))
             json_array_append_new(cap_add, json_string(c));
         free(c);
@@ -2403,8 +2401,7 @@ static void update_caps(json_t *cs, const struct cli_flags *fl)
     if (arr_has(to_add, "RESET")) {
         json_array_clear(cap_add);
         for (size_t j = 0; j < json_array_size(to_add); j++) {
-            if (!strcmp(json_string_value(json_array_get(to_add, j)),
-                        "RESET")) {
+            if (!strcmp(cli_jstr(json_array_get(to_add, j)), "RESET")) {
                 json_array_remove(to_add, j);
                 break;
             }
@@ -2413,8 +2410,7 @@ static void update_caps(json_t *cs, const struct cli_flags *fl)
     if (arr_has(to_drop, "RESET")) {
         json_array_clear(cap_drop);
         for (size_t j = 0; j < json_array_size(to_drop); j++) {
-            if (!strcmp(json_string_value(json_array_get(to_drop, j)),
-                        "RESET")) {
+            if (!strcmp(cli_jstr(json_array_get(to_drop, j)), "RESET")) {
                 json_array_remove(to_drop, j);
                 break;
             }
@@ -2422,12 +2418,12 @@ static void update_caps(json_t *cs, const struct cli_flags *fl)
     }
     json_array_foreach(to_drop, i, v)
     {
-        const char *c = json_string_value(v);
+        const char *c = cli_jstr(v);
         if (arr_has(to_add, c))
             continue;
         if (arr_has(cap_add, c)) {
             for (size_t j = 0; j < json_array_size(cap_add); j++) {
-                if (!strcmp(json_string_value(json_array_get(cap_add, j)), c)) {
+                if (!strcmp(cli_jstr(json_array_get(cap_add, j)), c)) {
                     json_array_remove(cap_add, j);
                     break;
                 }
@@ -2438,11 +2434,10 @@ static void update_caps(json_t *cs, const struct cli_flags *fl)
     }
     json_array_foreach(to_add, i, v)
     {
-        const char *c = json_string_value(v);
+        const char *c = cli_jstr(v);
         if (arr_has(cap_drop, c)) {
             for (size_t j = 0; j < json_array_size(cap_drop); j++) {
-                if (!strcmp(json_string_value(json_array_get(cap_drop, j)),
-                            c)) {
+                if (!strcmp(cli_jstr(json_array_get(cap_drop, j)), c)) {
                     json_array_remove(cap_drop, j);
                     break;
                 }

@@ -109,7 +109,7 @@ static int print_join_command(struct cli_ctx *ctx, struct cli_client *c,
     _cleanup_json_ json_t *node = cli_client_get_json(c, path, err);
     if (!node)
         return -1;
-    _cleanup_json_ json_t *sw = cli_client_get_json(c, "/swarm", err);
+    _cleanup_json_ json_t *sw = cli_client_get_object(c, "/swarm", err);
     if (!sw)
         return -1;
     json_t *ms = json_object_get(node, "ManagerStatus");
@@ -221,7 +221,7 @@ static int run_init(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
         return -1;
     }
     _cleanup_free_ char *node_id =
-        xstrdup(json_is_string(reply) ? json_string_value(reply) : "");
+        xstrdup(json_is_string(reply) ? cli_jstr(reply) : "");
     json_decref(reply);
     fprintf(ctx->out,
             "Swarm initialized: current node (%s) is now a manager.\n\n",
@@ -305,13 +305,13 @@ static int run_join_token(struct cli_ctx *ctx, struct cli_flags *fl,
         return -1;
     bool quiet = cli_flag_bool(fl, "quiet");
     if (cli_flag_bool(fl, "rotate")) {
-        _cleanup_json_ json_t *sw = cli_client_get_json(c, "/swarm", err);
+        _cleanup_json_ json_t *sw = cli_client_get_object(c, "/swarm", err);
         if (!sw || swarm_update(c, sw, worker, manager, false, err) < 0)
             return -1;
         if (!quiet)
             fprintf(ctx->out, "Successfully rotated %s join token.\n\n", role);
     }
-    _cleanup_json_ json_t *sw = cli_client_get_json(c, "/swarm", err);
+    _cleanup_json_ json_t *sw = cli_client_get_object(c, "/swarm", err);
     if (!sw)
         return -1;
     if (quiet) {
@@ -348,7 +348,7 @@ static int run_update(struct cli_ctx *ctx, struct cli_flags *fl,
     struct cli_client *c = cli_ctx_client(ctx, err);
     if (!c)
         return -1;
-    _cleanup_json_ json_t *sw = cli_client_get_json(c, "/swarm", err);
+    _cleanup_json_ json_t *sw = cli_client_get_object(c, "/swarm", err);
     if (!sw)
         return -1;
     json_t *spec = jx_obj(sw, "Spec");
@@ -429,7 +429,7 @@ static int run_unlock_key(struct cli_ctx *ctx, struct cli_flags *fl,
         return -1;
     bool quiet = cli_flag_bool(fl, "quiet");
     if (cli_flag_bool(fl, "rotate")) {
-        _cleanup_json_ json_t *sw = cli_client_get_json(c, "/swarm", err);
+        _cleanup_json_ json_t *sw = cli_client_get_object(c, "/swarm", err);
         if (!sw)
             return -1;
         if (!json_is_true(
@@ -470,7 +470,7 @@ static int run_ca(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
     struct cli_client *c = cli_ctx_client(ctx, err);
     if (!c)
         return -1;
-    _cleanup_json_ json_t *sw = cli_client_get_json(c, "/swarm", err);
+    _cleanup_json_ json_t *sw = cli_client_get_object(c, "/swarm", err);
     if (!sw)
         return -1;
     bool rotate = cli_flag_bool(fl, "rotate");
@@ -487,7 +487,7 @@ static int run_ca(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
                             json_integer(jx_int(ca, "ForceRotate", 0) + 1));
     if (swarm_update(c, sw, false, false, false, err) < 0)
         return -1;
-    _cleanup_json_ json_t *now = cli_client_get_json(c, "/swarm", err);
+    _cleanup_json_ json_t *now = cli_client_get_object(c, "/swarm", err);
     if (!now)
         return -1;
     if (!cli_flag_bool(fl, "quiet"))

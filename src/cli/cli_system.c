@@ -155,8 +155,7 @@ static void print_swarm_info(FILE *f, const json_t *sw)
             size_t i;
             json_t *p;
             fprintf(f, "  Default Address Pool: ");
-            json_array_foreach(pool, i, p)
-                fprintf(f, "%s  ", json_string_value(p));
+            json_array_foreach(pool, i, p) fprintf(f, "%s  ", cli_jstr(p));
             fprintf(f, "\n  SubnetSize: %lld\n",
                     (long long)jx_int(cl, "SubnetSize", 0));
         }
@@ -221,8 +220,7 @@ static void join_strings(FILE *f, const json_t *arr)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v)
-        fprintf(f, "%s%s", i ? " " : "", json_string_value(v));
+    json_array_foreach(arr, i, v) fprintf(f, "%s%s", i ? " " : "", cli_jstr(v));
 }
 
 static void nonempty(FILE *f, const char *label, const char *v)
@@ -254,11 +252,11 @@ static void print_info(struct cli_ctx *ctx, const json_t *in)
     size_t i;
     json_t *pair;
     json_array_foreach(json_object_get(in, "DriverStatus"), i, pair)
-        fprintf(f, "  %s: %s\n", json_string_value(json_array_get(pair, 0)),
-                json_string_value(json_array_get(pair, 1)));
+        fprintf(f, "  %s: %s\n", cli_jstr(json_array_get(pair, 0)),
+                cli_jstr(json_array_get(pair, 1)));
     json_array_foreach(json_object_get(in, "SystemStatus"), i, pair)
-        fprintf(f, " %s: %s\n", json_string_value(json_array_get(pair, 0)),
-                json_string_value(json_array_get(pair, 1)));
+        fprintf(f, " %s: %s\n", cli_jstr(json_array_get(pair, 0)),
+                cli_jstr(json_array_get(pair, 1)));
     nonempty(f, " Logging Driver:", jx_str(in, "LoggingDriver"));
     nonempty(f, " Cgroup Driver:", jx_str(in, "CgroupDriver"));
     nonempty(f, " Cgroup Version:", jx_str(in, "CgroupVersion"));
@@ -315,7 +313,7 @@ static void print_info(struct cli_ctx *ctx, const json_t *in)
             json_array_foreach(so, i, o)
             {
                 /* "name=seccomp,profile=default" */
-                _cleanup_free_ char *s = xstrdup(json_string_value(o));
+                _cleanup_free_ char *s = xstrdup(cli_jstr(o));
                 char *save = NULL;
                 for (char *kv = strtok_r(s, ",", &save); kv;
                      kv = strtok_r(NULL, ",", &save)) {
@@ -359,8 +357,7 @@ static void print_info(struct cli_ctx *ctx, const json_t *in)
     if (json_array_size(labels)) {
         json_t *l;
         fprintf(f, " Labels:\n");
-        json_array_foreach(labels, i, l)
-            fprintf(f, "  %s\n", json_string_value(l));
+        json_array_foreach(labels, i, l) fprintf(f, "  %s\n", cli_jstr(l));
     }
     fprintf(f, " Experimental: %s\n",
             tf(jx_bool(in, "ExperimentalBuild", false)));
@@ -377,15 +374,13 @@ static void print_info(struct cli_ctx *ctx, const json_t *in)
             if (!jx_bool(v, "Secure", false))
                 fprintf(f, "  %s\n", jx_str0(v, "Name"));
         }
-        json_array_foreach(cidrs, i, v)
-            fprintf(f, "  %s\n", json_string_value(v));
+        json_array_foreach(cidrs, i, v) fprintf(f, "  %s\n", cli_jstr(v));
     }
     json_t *mirrors = json_object_get(rc, "Mirrors");
     if (json_array_size(mirrors)) {
         json_t *m;
         fprintf(f, " Registry Mirrors:\n");
-        json_array_foreach(mirrors, i, m)
-            fprintf(f, "  %s\n", json_string_value(m));
+        json_array_foreach(mirrors, i, m) fprintf(f, "  %s\n", cli_jstr(m));
     }
     fprintf(f, " Live Restore Enabled: %s\n",
             tf(jx_bool(in, "LiveRestoreEnabled", false)));
@@ -401,7 +396,7 @@ static void print_info(struct cli_ctx *ctx, const json_t *in)
     json_t *w;
     fflush(f);
     json_array_foreach(json_object_get(in, "Warnings"), i, w)
-        fprintf(ctx->err, "%s\n", json_string_value(w));
+        fprintf(ctx->err, "%s\n", cli_jstr(w));
 }
 
 static int run_info(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)

@@ -429,6 +429,19 @@ json_t *cli_client_get_json(struct cli_client *c, const char *path,
     return j;
 }
 
+json_t *cli_client_get_object(struct cli_client *c, const char *path,
+                              struct err *err)
+{
+    json_t *j = cli_client_get_json(c, path, err);
+    if (j && !json_is_object(j)) {
+        json_decref(j);
+        err_set(err, ERR_INTERNAL, "unexpected reply from the daemon to GET %s",
+                path);
+        return NULL;
+    }
+    return j;
+}
+
 json_t *cli_client_send_json(struct cli_client *c, const char *method,
                              const char *path, const json_t *body,
                              struct err *err)

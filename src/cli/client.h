@@ -74,6 +74,10 @@ int cli_client_do(struct cli_client *c, const struct cli_request *req,
 /* GET path and parse the JSON body. Owned result; NULL with err. */
 json_t *cli_client_get_json(struct cli_client *c, const char *path,
                             struct err *err);
+/* Like cli_client_get_json, but the reply must be a JSON object (error
+ * "unexpected reply from the daemon" otherwise). */
+json_t *cli_client_get_object(struct cli_client *c, const char *path,
+                              struct err *err);
 /* GET path and return the raw body (owned, NUL-terminated). */
 char *cli_client_get_raw(struct cli_client *c, const char *path, size_t *len,
                          struct err *err);

@@ -13,6 +13,14 @@
 #include "base/buf.h"
 #include "base/err.h"
 
+/* A JSON string's value, "" for anything else (daemon replies are not
+ * trusted to have the expected types). Borrowed. */
+static inline const char *cli_jstr(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s ? s : "";
+}
+
 /* "33 seconds ago" style: units.HumanDuration(now - t) + " ago". With lower
  * set the first word is lowercased ("less than a second ago"), as `service
  * ps` prints it. ts is RFC 3339; "" if unparsable. Owned result. */

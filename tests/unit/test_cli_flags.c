@@ -217,8 +217,7 @@ static int run_ok(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
     return 0;
 }
 
-static int run_fail(struct cli_ctx *ctx, struct cli_flags *fl,
-                    struct err *err)
+static int run_fail(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
 {
     (void)ctx;
     (void)fl;
@@ -254,8 +253,8 @@ static const struct cli_cmd cmd_logs = {
     .nmin = 1,
     .run = run_fail,
 };
-static const struct cli_cmd *const svc_subs[] = {&cmd_logs, &cmd_ls,
-                                                 &cmd_scale, NULL};
+static const struct cli_cmd *const svc_subs[] = {&cmd_logs, &cmd_ls, &cmd_scale,
+                                                 NULL};
 static const struct cli_cmd cmd_service = {
     .name = "service",
     .use = "COMMAND",

@@ -20,16 +20,16 @@ static char *fake_network(void *ud, const char *name, struct err *err)
 {
     (void)ud;
     if (!strcmp(name, "missing")) {
-        err_set(err, 404, "Error response from daemon: network missing not "
-                          "found");
+        err_set(err, 404,
+                "Error response from daemon: network missing not "
+                "found");
         return NULL;
     }
     return xasprintf("id_%s", name);
 }
 
 static json_t *fake_objects(void *ud, const char *kind,
-                            const char *const *names, size_t n,
-                            struct err *err)
+                            const char *const *names, size_t n, struct err *err)
 {
     (void)ud;
     (void)kind;
@@ -52,12 +52,10 @@ static const struct cli_spec_resolver resolver = {fake_network, fake_objects,
 static int parse_args(struct cli_flags *fl, bool create, struct err *err,
                       char **argv, int argc)
 {
-    return cli_flags_parse(fl,
-                           create ? cli_service_create_flags
-                                  : cli_service_update_flags,
-                           create ? CLI_SERVICE_CREATE_NFLAGS
-                                  : CLI_SERVICE_UPDATE_NFLAGS,
-                           argc, argv, !create, err);
+    return cli_flags_parse(
+        fl, create ? cli_service_create_flags : cli_service_update_flags,
+        create ? CLI_SERVICE_CREATE_NFLAGS : CLI_SERVICE_UPDATE_NFLAGS, argc,
+        argv, !create, err);
 }
 
 static char *go_dump(const json_t *j)
@@ -286,31 +284,30 @@ static void test_create_all_flags(void)
         &err, "-d", "--name", "web", "--replicas", "3", "-e", "A=1", "--env",
         "B=2", "-l", "l1=v1", "--label", "l2", "--container-label", "c1=x",
         "--workdir", "/w", "-u", "nobody", "--hostname", "h1", "--mount",
-        "type=volume,source=vol,target=/data,readonly,volume-nocopy",
-        "--mount", "type=bind,src=/a,dst=/b,bind-propagation=rslave",
-        "--mount", "type=tmpfs,dst=/t,tmpfs-size=64m,tmpfs-mode=1777",
+        "type=volume,source=vol,target=/data,readonly,volume-nocopy", "--mount",
+        "type=bind,src=/a,dst=/b,bind-propagation=rslave", "--mount",
+        "type=tmpfs,dst=/t,tmpfs-size=64m,tmpfs-mode=1777",
         "--restart-condition", "on-failure", "--restart-delay", "3s",
         "--restart-max-attempts", "4", "--restart-window", "1m",
         "--limit-memory", "512m", "--limit-cpu", "0.5", "--limit-pids", "100",
         "--reserve-memory", "1g", "--reserve-cpu", "0.25", "--constraint",
         "node.role==manager", "--constraint", "node.labels.x!=y",
-        "--stop-grace-period", "20s", "--stop-signal", "SIGTERM",
-        "--read-only", "--entrypoint", "/bin/sh -c", "--network", "n1",
-        "--network", "name=n2,alias=a2", "-p", "80:8080/udp", "-p",
+        "--stop-grace-period", "20s", "--stop-signal", "SIGTERM", "--read-only",
+        "--entrypoint", "/bin/sh -c", "--network", "n1", "--network",
+        "name=n2,alias=a2", "-p", "80:8080/udp", "-p",
         "published=443,target=8443,mode=host", "--dns", "8.8.8.8", "--secret",
         "source=s2,target=t2,uid=1,gid=2,mode=0400", "--config", "c1",
         "--update-parallelism", "2", "--update-delay", "10s", "--update-order",
         "start-first", "--update-failure-action", "rollback",
         "--update-monitor", "7s", "--rollback-parallelism", "3",
         "--rollback-delay", "1s", "--health-cmd", "curl -f localhost",
-        "--health-interval", "5s", "--health-retries", "3",
-        "--health-timeout", "2s", "--init", "--cap-add", "NET_ADMIN",
-        "--cap-drop", "MKNOD", "--sysctl", "net.core.somaxconn=1024",
-        "--ulimit", "nofile=1024:2048", "--group", "100", "--tty",
-        "--replicas-max-per-node", "2", "--placement-pref",
-        "spread=node.labels.dc", "--log-driver", "json-file", "--log-opt",
-        "max-size=1m", "--update-max-failure-ratio", "0.1", "bb:latest", "a",
-        "b", NULL);
+        "--health-interval", "5s", "--health-retries", "3", "--health-timeout",
+        "2s", "--init", "--cap-add", "NET_ADMIN", "--cap-drop", "MKNOD",
+        "--sysctl", "net.core.somaxconn=1024", "--ulimit", "nofile=1024:2048",
+        "--group", "100", "--tty", "--replicas-max-per-node", "2",
+        "--placement-pref", "spread=node.labels.dc", "--log-driver",
+        "json-file", "--log-opt", "max-size=1m", "--update-max-failure-ratio",
+        "0.1", "bb:latest", "a", "b", NULL);
     CHECK_STR(s, ks_json);
     free(s);
 }
@@ -345,8 +342,8 @@ static void test_create_modes_and_env(void)
     close(fd);
     setenv("SHOAL_TEST_K", "kv", 1);
     unsetenv("UNSET_X_SHOAL");
-    s = create_json(&err, "--env-file", path, "-e", "A=1", "-e",
-                    "SHOAL_TEST_K", "-e", "UNSET_Y_SHOAL", "bb", NULL);
+    s = create_json(&err, "--env-file", path, "-e", "A=1", "-e", "SHOAL_TEST_K",
+                    "-e", "UNSET_Y_SHOAL", "bb", NULL);
     CHECK(s && strstr(s, "\"Env\":[\"FOO=bar\",\"Q=1\",\"A=1\","
                          "\"SHOAL_TEST_K=kv\",\"UNSET_Y_SHOAL\"]"));
     free(s);
@@ -510,17 +507,16 @@ static void test_update_merge(void)
         "--mount-add", "type=volume,src=v2,dst=/v2", "--mount-rm", "/b",
         "--constraint-add", "node.id==x", "--constraint-rm",
         "node.role==manager", "--publish-add", "9000:90", "--publish-rm",
-        "8443", "--dns-add", "1.1.1.1", "--dns-rm", "8.8.8.8",
-        "--network-add", "n3", "--network-rm", "n1", "--secret-rm", "s2",
-        "--secret-add", "s3", "--config-rm", "c1", "--replicas", "5",
-        "--image", "bb:v2", "--args", "x", "--force", "--limit-memory", "0",
-        "--group-add", "200", "--group-rm", "100", "--cap-add", "SYS_ADMIN",
-        "--cap-drop", "NET_RAW", "--sysctl-add", "a.b=1", "--sysctl-rm",
-        "net.core.somaxconn", "--ulimit-add", "nproc=10", "--ulimit-rm",
-        "nofile", "--rollback-order", "start-first", "--health-retries", "5",
-        "--restart-condition", "any", "--update-parallelism", "0",
-        "--host-add", "h:1.2.3.4", "--placement-pref-rm",
-        "spread=node.labels.dc", "web", NULL);
+        "8443", "--dns-add", "1.1.1.1", "--dns-rm", "8.8.8.8", "--network-add",
+        "n3", "--network-rm", "n1", "--secret-rm", "s2", "--secret-add", "s3",
+        "--config-rm", "c1", "--replicas", "5", "--image", "bb:v2", "--args",
+        "x", "--force", "--limit-memory", "0", "--group-add", "200",
+        "--group-rm", "100", "--cap-add", "SYS_ADMIN", "--cap-drop", "NET_RAW",
+        "--sysctl-add", "a.b=1", "--sysctl-rm", "net.core.somaxconn",
+        "--ulimit-add", "nproc=10", "--ulimit-rm", "nofile", "--rollback-order",
+        "start-first", "--health-retries", "5", "--restart-condition", "any",
+        "--update-parallelism", "0", "--host-add", "h:1.2.3.4",
+        "--placement-pref-rm", "spread=node.labels.dc", "web", NULL);
     CHECK_STR(s, upd_json);
     free(s);
 

@@ -400,15 +400,16 @@ static void test_service_ls(void)
     struct err err = {0};
     CHECK_INT(cli_service_print_list(&m.ctx, svcs, NULL, false, &err), 0);
     mem_close(&m);
-    CHECK_STR(m.out,
-              "ID             NAME            MODE         REPLICAS   IMAGE     "
-              "  PORTS\n"
-              "j3e8bnzm8158   logger          replicated   1/1        "
-              "bb:latest   \n"
-              "s3qdr2cawh46   simple-server   replicated   1/1        "
-              "bb:latest   *:8001->8000/tcp\n"
-              "zr7bbf2ddfkl   w               replicated   2/2        "
-              "bb:latest   *:8000->8000/tcp\n");
+    CHECK_STR(
+        m.out,
+        "ID             NAME            MODE         REPLICAS   IMAGE     "
+        "  PORTS\n"
+        "j3e8bnzm8158   logger          replicated   1/1        "
+        "bb:latest   \n"
+        "s3qdr2cawh46   simple-server   replicated   1/1        "
+        "bb:latest   *:8001->8000/tcp\n"
+        "zr7bbf2ddfkl   w               replicated   2/2        "
+        "bb:latest   *:8000->8000/tcp\n");
     mem_free(&m);
 
     /* -q and --format */
@@ -425,9 +426,8 @@ static void test_service_ls(void)
     CHECK_STR(m.out, "logger: 1/1\nsimple-server: 1/1\nw: 2/2\n");
     mem_free(&m);
     mem_open(&m, 0);
-    CHECK_INT(cli_service_print_list(&m.ctx, svcs,
-                                     "table {{.Name}}\\t{{.Mode}}", false,
-                                     &err),
+    CHECK_INT(cli_service_print_list(
+                  &m.ctx, svcs, "table {{.Name}}\\t{{.Mode}}", false, &err),
               0);
     mem_close(&m);
     CHECK_STR(m.out, "NAME            MODE\nlogger          replicated\n"
@@ -463,9 +463,9 @@ static void test_service_ps(void)
     /* first `service ps` of trace 03, 33 s after the task started */
     mem_open(&m, 1795753829364125938LL + 33500000000LL);
     json_t *tasks = json_loads(tasks1_json, 0, NULL);
-    CHECK_INT(cli_task_print(&m.ctx, NULL, nm, tasks, true, false, false, NULL,
-                             &err),
-              0);
+    CHECK_INT(
+        cli_task_print(&m.ctx, NULL, nm, tasks, true, false, false, NULL, &err),
+        0);
     mem_close(&m);
     CHECK_STR(m.out, "ID             NAME              IMAGE       NODE      "
                      "DESIRED STATE   CURRENT STATE            ERROR     "
@@ -478,9 +478,9 @@ static void test_service_ps(void)
     /* after the rolling update: history rows under each slot */
     mem_open(&m, 1795753922000000000LL);
     tasks = json_loads(tasks2_json, 0, NULL);
-    CHECK_INT(cli_task_print(&m.ctx, NULL, nm, tasks, true, false, false, NULL,
-                             &err),
-              0);
+    CHECK_INT(
+        cli_task_print(&m.ctx, NULL, nm, tasks, true, false, false, NULL, &err),
+        0);
     mem_close(&m);
     CHECK_STR(m.out,
               "ID             NAME                  IMAGE       NODE      "
@@ -512,9 +512,9 @@ static void test_service_ps(void)
     CHECK(strstr(m.out, "\n\"starting container failed: no…\"\n") != NULL);
     mem_free(&m);
     mem_open(&m, 1795753922000000000LL);
-    CHECK_INT(cli_task_print(&m.ctx, NULL, nm, tasks, false, false, true, NULL,
-                             &err),
-              0);
+    CHECK_INT(
+        cli_task_print(&m.ctx, NULL, nm, tasks, false, false, true, NULL, &err),
+        0);
     mem_close(&m);
     /* six full 25-character IDs, one per line */
     CHECK_INT(strlen(m.out), 6 * 26);
@@ -638,8 +638,8 @@ static void test_units(void)
     CHECK_STR(out, "2");
 
     int64_t t0 = 1795753829364125938LL;
-    char *a = cli_fmt_ago("2026-11-27T04:30:29.364125938Z", t0 + 33500000000LL,
-                          true);
+    char *a =
+        cli_fmt_ago("2026-11-27T04:30:29.364125938Z", t0 + 33500000000LL, true);
     CHECK_STR(a, "33 seconds ago");
     free(a);
     a = cli_fmt_ago("2026-11-27T04:30:29.364125938Z", t0 + 500000000LL, true);
