@@ -601,6 +601,12 @@ class Node:
     def swarm_init(self):
         return self.shoal_ok("swarm", "init", *SWARM_INIT_ARGS)
 
+    def wait_manager(self, timeout=30):
+        """Waits until this node answers manager calls (after a restart the
+        API is up a moment before Raft has a leader)."""
+        return wait_for(lambda: self.shoal("node", "ls").rc == 0, timeout,
+                        "the swarm to have a leader (shoal node ls)")
+
     def load_image(self, archive):
         return self.shoal_ok("image", "load", "-i", str(archive))
 
@@ -614,9 +620,12 @@ class Node:
         return None
 
     def wait_replicas(self, service, want, timeout=60):
-        return wait_for(lambda: self.replicas(service) == want, timeout,
-                        f"service {service} at REPLICAS {want} (now "
-                        f"{self.replicas(service)})")
+        def at_want():
+            now = self.replicas(service)
+            assert now == want, f"service {service} at REPLICAS {now}"
+            return True
+        return wait_for(at_want, timeout,
+                        f"service {service} at REPLICAS {want}")
 
     def ps(self):
         """`shoal ps` as a list of rows (CONTAINER ID, NAMES, ...)."""

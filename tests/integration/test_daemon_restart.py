@@ -41,6 +41,7 @@ def start_three(node):
 
 
 def check_same_after_restart(node, ids, tasks, before):
+    node.wait_manager()
     node.wait_replicas("web", "3/3")
     # the same containers, re-adopted, and never a fourth one
     hold_for(lambda: running_ids(node, "web") == ids, 2,
@@ -90,6 +91,7 @@ def test_state_survives_restart_without_tasks(loaded_node):
     before = {s: inspect(node, s) for s in ("a", "b")}
     node.kill_daemon()
     node.start_daemon()
+    node.wait_manager()
     assert {s: inspect(node, s) for s in ("a", "b")} == before
     assert node.shoal_ok("node", "ls") == nodes_before
     assert sorted(r["NAME"] for r in node.service_ls()) == ["a", "b"]
