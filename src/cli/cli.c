@@ -85,6 +85,10 @@ void cli_print_help(FILE *f, const char *path, const struct cli_cmd *cmd)
         for (const struct cli_cmd *const *s = cmd->subs; *s; s++)
             buf_printf(&b, "  %-*s %s\n", (int)pad, (*s)->name,
                        (*s)->short_desc);
+        if (cmd->nflags) {
+            buf_puts(&b, "\nGlobal Options:\n");
+            cli_flags_help(cmd->flags, cmd->nflags, &b);
+        }
         buf_printf(&b,
                    "\nRun '%s COMMAND --help' for more information on a "
                    "command.\n",

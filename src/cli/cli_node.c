@@ -201,7 +201,10 @@ void cli_node_pretty(struct buf *b, const json_t *node)
         const char **keys = xcalloc(n, sizeof(char *));
         const char *k;
         json_t *v;
-        json_object_foreach(labels, k, v) keys[i++] = k;
+        json_object_foreach(labels, k, v)
+        {
+            keys[i++] = k;
+        }
         qsort(keys, n, sizeof(char *), cmp_cstr);
         buf_puts(b, "Labels:\n");
         for (i = 0; i < n; i++) {
@@ -263,7 +266,10 @@ void cli_node_pretty(struct buf *b, const json_t *node)
         const char **types = xcalloc(n, sizeof(char *));
         const char *key;
         json_t *v;
-        json_object_foreach(by, key, v) types[k++] = key;
+        json_object_foreach(by, key, v)
+        {
+            types[k++] = key;
+        }
         qsort(types, n, sizeof(char *), cmp_cstr);
         buf_puts(b, "Plugins:\n");
         for (k = 0; k < n; k++) {
@@ -272,7 +278,9 @@ void cli_node_pretty(struct buf *b, const json_t *node)
             if (json_array_size(l)) {
                 buf_puts(b, "\t\t");
                 json_array_foreach(l, i, v)
+                {
                     buf_printf(b, "%s%s", i ? ", " : "", cli_jstr(v));
+                }
             }
             buf_puts(b, "\n");
         }
@@ -287,7 +295,10 @@ void cli_node_pretty(struct buf *b, const json_t *node)
         const char **keys = xcalloc(n, sizeof(char *));
         const char *k;
         json_t *v;
-        json_object_foreach(el, k, v) keys[i++] = k;
+        json_object_foreach(el, k, v)
+        {
+            keys[i++] = k;
+        }
         qsort(keys, n, sizeof(char *), cmp_cstr);
         buf_puts(b, "Engine Labels:\n");
         for (i = 0; i < n; i++) {

@@ -124,7 +124,9 @@ static void print_warnings(struct cli_ctx *ctx, const json_t *reply,
     size_t i;
     json_t *w;
     json_array_foreach(json_object_get(reply, "Warnings"), i, w)
+    {
         fprintf(ctx->err, "%s\n", cli_jstr(w));
+    }
     if (extra)
         fprintf(ctx->err, "%s\n", extra);
     fflush(ctx->err);
@@ -748,10 +750,12 @@ static char *task_field(const char *field, void *rec)
         size_t i;
         json_t *p;
         json_array_foreach(jx_path(task, "Status.PortStatus.Ports"), i, p)
+        {
             buf_printf(&b, "%s*:%lld->%lld/%s", i ? "," : "",
                        (long long)jx_int(p, "PublishedPort", 0),
                        (long long)jx_int(p, "TargetPort", 0),
                        jx_str0(p, "Protocol"));
+        }
         return b.data ? buf_steal(&b) : xstrdup("");
     }
     return NULL;
@@ -1010,7 +1014,10 @@ static const char **sorted_keys(const json_t *o, size_t *n)
     size_t i = 0;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)o, k, v) keys[i++] = k;
+    json_object_foreach((json_t *)o, k, v)
+    {
+        keys[i++] = k;
+    }
     qsort(keys, *n, sizeof(char *), cmp_cstr);
     return keys;
 }
@@ -1071,7 +1078,9 @@ void cli_service_pretty(struct buf *b, const json_t *svc,
         size_t i;
         json_t *v;
         json_array_foreach(cons, i, v)
+        {
             buf_printf(b, "%s%s", i ? " " : "", cli_jstr(v));
+        }
         buf_puts(b, "]");
     }
     json_t *prefs = json_object_get(pl, "Preferences");
@@ -1080,10 +1089,12 @@ void cli_service_pretty(struct buf *b, const json_t *svc,
         size_t i;
         json_t *v;
         json_array_foreach(prefs, i, v)
+        {
             buf_printf(b, "%sspread=%s", i ? " " : "",
                        jx_path_str(v, "Spread.SpreadDescriptor")
                            ? jx_path_str(v, "Spread.SpreadDescriptor")
                            : "");
+        }
         buf_puts(b, "]");
     }
     if (jx_int(pl, "MaxReplicas", 0))
@@ -1102,12 +1113,16 @@ void cli_service_pretty(struct buf *b, const json_t *svc,
     if (json_array_size(json_object_get(cs, "Args"))) {
         buf_puts(b, "\n Args:\t\t");
         json_array_foreach(json_object_get(cs, "Args"), i, v)
+        {
             buf_printf(b, "%s ", cli_jstr(v));
+        }
     }
     if (json_array_size(json_object_get(cs, "Env"))) {
         buf_puts(b, "\n Env:\t\t");
         json_array_foreach(json_object_get(cs, "Env"), i, v)
+        {
             buf_printf(b, "%s ", cli_jstr(v));
+        }
     }
     if (*jx_str0(cs, "Dir"))
         buf_printf(b, "\n Dir:\t\t%s", jx_str0(cs, "Dir"));
@@ -1124,12 +1139,16 @@ void cli_service_pretty(struct buf *b, const json_t *svc,
         if (json_array_size(cadd)) {
             buf_puts(b, "\n Add: ");
             json_array_foreach(cadd, i, v)
+            {
                 buf_printf(b, "%s%s", i ? ", " : "", cli_jstr(v));
+            }
         }
         if (json_array_size(cdrop)) {
             buf_puts(b, "\n Drop: ");
             json_array_foreach(cdrop, i, v)
+            {
                 buf_printf(b, "%s%s", i ? ", " : "", cli_jstr(v));
+            }
         }
     }
     json_t *sysctls = json_object_get(cs, "Sysctls");
@@ -1146,34 +1165,46 @@ void cli_service_pretty(struct buf *b, const json_t *svc,
     json_t *ul = json_object_get(cs, "Ulimits");
     if (json_array_size(ul)) {
         buf_puts(b, "\nUlimits:");
-        json_array_foreach(ul, i, v) buf_printf(
-            b, "\n %s: %lld:%lld", jx_str0(v, "Name"),
-            (long long)jx_int(v, "Soft", 0), (long long)jx_int(v, "Hard", 0));
+        json_array_foreach(ul, i, v)
+        {
+            buf_printf(b, "\n %s: %lld:%lld", jx_str0(v, "Name"),
+                       (long long)jx_int(v, "Soft", 0),
+                       (long long)jx_int(v, "Hard", 0));
+        }
     }
     json_t *mounts = json_object_get(cs, "Mounts");
     if (json_array_size(mounts))
         buf_puts(b, "\nMounts:");
-    json_array_foreach(mounts, i, v) buf_printf(
-        b,
-        "\n Target:\t%s\n  Source:\t%s\n  ReadOnly:\t%s\n  "
-        "Type:\t\t%s",
-        jx_str0(v, "Target"), jx_str0(v, "Source"),
-        jx_bool(v, "ReadOnly", false) ? "true" : "false", jx_str0(v, "Type"));
+    json_array_foreach(mounts, i, v)
+    {
+        buf_printf(b,
+                   "\n Target:\t%s\n  Source:\t%s\n  ReadOnly:\t%s\n  "
+                   "Type:\t\t%s",
+                   jx_str0(v, "Target"), jx_str0(v, "Source"),
+                   jx_bool(v, "ReadOnly", false) ? "true" : "false",
+                   jx_str0(v, "Type"));
+    }
     json_t *cfgs = json_object_get(cs, "Configs");
     if (json_array_size(cfgs)) {
         buf_puts(b, "\nConfigs:");
-        json_array_foreach(cfgs, i, v) buf_printf(
-            b, "\n Target:\t%s\n  Source:\t%s",
-            jx_path_str(v, "File.Name") ? jx_path_str(v, "File.Name") : "",
-            jx_str0(v, "ConfigName"));
+        json_array_foreach(cfgs, i, v)
+        {
+            buf_printf(b, "\n Target:\t%s\n  Source:\t%s",
+                       jx_path_str(v, "File.Name") ? jx_path_str(v, "File.Name")
+                                                   : "",
+                       jx_str0(v, "ConfigName"));
+        }
     }
     json_t *secs = json_object_get(cs, "Secrets");
     if (json_array_size(secs)) {
         buf_puts(b, "\nSecrets:");
-        json_array_foreach(secs, i, v) buf_printf(
-            b, "\n Target:\t%s\n  Source:\t%s",
-            jx_path_str(v, "File.Name") ? jx_path_str(v, "File.Name") : "",
-            jx_str0(v, "SecretName"));
+        json_array_foreach(secs, i, v)
+        {
+            buf_printf(b, "\n Target:\t%s\n  Source:\t%s",
+                       jx_path_str(v, "File.Name") ? jx_path_str(v, "File.Name")
+                                                   : "",
+                       jx_str0(v, "SecretName"));
+        }
     }
     json_t *ld = json_object_get(task, "LogDriver");
     if (ld) {
@@ -1248,12 +1279,16 @@ void cli_service_pretty(struct buf *b, const json_t *svc,
     json_t *ports = jx_path(svc, "Endpoint.Ports");
     if (json_array_size(ports)) {
         buf_puts(b, "\nPorts:");
-        json_array_foreach(ports, i, v) buf_printf(
-            b,
-            "\n PublishedPort = %lld\n  Protocol = %s\n  "
-            "TargetPort = %lld\n  PublishMode = %s",
-            (long long)jx_int(v, "PublishedPort", 0), jx_str0(v, "Protocol"),
-            (long long)jx_int(v, "TargetPort", 0), jx_str0(v, "PublishMode"));
+        json_array_foreach(ports, i, v)
+        {
+            buf_printf(b,
+                       "\n PublishedPort = %lld\n  Protocol = %s\n  "
+                       "TargetPort = %lld\n  PublishMode = %s",
+                       (long long)jx_int(v, "PublishedPort", 0),
+                       jx_str0(v, "Protocol"),
+                       (long long)jx_int(v, "TargetPort", 0),
+                       jx_str0(v, "PublishMode"));
+        }
         buf_puts(b, " ");
     }
     json_t *hc = json_object_get(cs, "Healthcheck");
@@ -1271,7 +1306,9 @@ void cli_service_pretty(struct buf *b, const json_t *svc,
         if (json_array_size(test)) {
             buf_puts(b, "\n  Tests:");
             json_array_foreach(test, i, v)
+            {
                 buf_printf(b, "\n\t Test = %s", cli_jstr(v));
+            }
             buf_puts(b, " ");
         }
     }

@@ -1434,7 +1434,10 @@ static void ulimits_sorted(json_t *byname, json_t *arr)
     json_t **items = xcalloc(n + 1, sizeof(json_t *));
     const char *k;
     json_t *v;
-    json_object_foreach(byname, k, v) items[i++] = v;
+    json_object_foreach(byname, k, v)
+    {
+        items[i++] = v;
+    }
     qsort(items, n, sizeof(json_t *), cmp_ulimit);
     for (i = 0; i < n; i++)
         json_array_append(arr, items[i]);
@@ -2124,7 +2127,9 @@ static void update_ulimits(json_t *cs, const struct cli_flags *fl)
     size_t i;
     json_t *u;
     json_array_foreach(json_object_get(cs, "Ulimits"), i, u)
+    {
         json_object_set(by, jx_str0(u, "Name"), u);
+    }
     const struct vec *rm = list(fl, "ulimit-rm");
     for (i = 0; i < rm->len; i++) {
         _cleanup_free_ char *k = xstrndup(rm->items[i], key_len(rm->items[i]));

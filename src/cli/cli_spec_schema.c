@@ -253,7 +253,10 @@ static json_t *convert(const struct field *f, const json_t *v)
         const char **keys = xcalloc(n + 1, sizeof(char *));
         const char *k;
         json_t *x;
-        json_object_foreach((json_t *)v, k, x) keys[i++] = k;
+        json_object_foreach((json_t *)v, k, x)
+        {
+            keys[i++] = k;
+        }
         for (size_t a = 1; a < n; a++) {
             const char *key = keys[a];
             size_t b = a;

@@ -75,7 +75,10 @@ static void print_server_version(FILE *f, const json_t *v)
         const char **keys = xcalloc(nk + 1, sizeof(char *));
         const char *key;
         json_t *val;
-        json_object_foreach(d, key, val) keys[k++] = key;
+        json_object_foreach(d, key, val)
+        {
+            keys[k++] = key;
+        }
         qsort(keys, k, sizeof(char *), cmp_strp);
         for (size_t j = 0; j < k; j++) {
             char label[96];
@@ -107,7 +110,16 @@ static int run_version(struct cli_ctx *ctx, struct cli_flags *fl,
     else
         snprintf(tmp, sizeof(tmp), "%s", v);
     vline(f, " API version:", tmp);
-    vline(f, " Built:", __DATE__ " " __TIME__);
+    /* The build time in Go's ANSIC layout, as docker prints it. */
+    struct tm bt = {0};
+    char built[64] = __DATE__ " " __TIME__;
+    if (strptime(__DATE__ " " __TIME__, "%b %d %Y %H:%M:%S", &bt)) {
+        bt.tm_isdst = -1;
+        time_t t = timegm(&bt);
+        gmtime_r(&t, &bt);
+        strftime(built, sizeof(built), "%a %b %e %H:%M:%S %Y", &bt);
+    }
+    vline(f, " Built:", built);
     vline(f, " OS/Arch:",
           "linux/"
 #if defined(__x86_64__)
@@ -155,7 +167,10 @@ static void print_swarm_info(FILE *f, const json_t *sw)
             size_t i;
             json_t *p;
             fprintf(f, "  Default Address Pool: ");
-            json_array_foreach(pool, i, p) fprintf(f, "%s  ", cli_jstr(p));
+            json_array_foreach(pool, i, p)
+            {
+                fprintf(f, "%s  ", cli_jstr(p));
+            }
             fprintf(f, "\n  SubnetSize: %lld\n",
                     (long long)jx_int(cl, "SubnetSize", 0));
         }
@@ -191,8 +206,11 @@ static void print_swarm_info(FILE *f, const json_t *sw)
             size_t i;
             json_t *e;
             fprintf(f, "   External CAs:\n");
-            json_array_foreach(ext, i, e) fprintf(
-                f, "     %s: %s\n", jx_str0(e, "Protocol"), jx_str0(e, "URL"));
+            json_array_foreach(ext, i, e)
+            {
+                fprintf(f, "     %s: %s\n", jx_str0(e, "Protocol"),
+                        jx_str0(e, "URL"));
+            }
         }
         json_t *al = jx_path(spec, "EncryptionConfig.AutoLockManagers");
         fprintf(f, "  Autolock Managers: %s\n",
@@ -220,7 +238,10 @@ static void join_strings(FILE *f, const json_t *arr)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) fprintf(f, "%s%s", i ? " " : "", cli_jstr(v));
+    json_array_foreach(arr, i, v)
+    {
+        fprintf(f, "%s%s", i ? " " : "", cli_jstr(v));
+    }
 }
 
 static void nonempty(FILE *f, const char *label, const char *v)
@@ -252,11 +273,15 @@ static void print_info(struct cli_ctx *ctx, const json_t *in)
     size_t i;
     json_t *pair;
     json_array_foreach(json_object_get(in, "DriverStatus"), i, pair)
+    {
         fprintf(f, "  %s: %s\n", cli_jstr(json_array_get(pair, 0)),
                 cli_jstr(json_array_get(pair, 1)));
+    }
     json_array_foreach(json_object_get(in, "SystemStatus"), i, pair)
+    {
         fprintf(f, " %s: %s\n", cli_jstr(json_array_get(pair, 0)),
                 cli_jstr(json_array_get(pair, 1)));
+    }
     nonempty(f, " Logging Driver:", jx_str(in, "LoggingDriver"));
     nonempty(f, " Cgroup Driver:", jx_str(in, "CgroupDriver"));
     nonempty(f, " Cgroup Version:", jx_str(in, "CgroupVersion"));
@@ -284,7 +309,10 @@ static void print_info(struct cli_ctx *ctx, const json_t *in)
         const char *k;
         json_t *v;
         size_t n = 0;
-        json_object_foreach(rt, k, v) names[n++] = k;
+        json_object_foreach(rt, k, v)
+        {
+            names[n++] = k;
+        }
         qsort(names, n, sizeof(char *), cmp_strp);
         fprintf(f, " Runtimes:");
         for (size_t j = 0; j < n; j++)
@@ -357,7 +385,10 @@ static void print_info(struct cli_ctx *ctx, const json_t *in)
     if (json_array_size(labels)) {
         json_t *l;
         fprintf(f, " Labels:\n");
-        json_array_foreach(labels, i, l) fprintf(f, "  %s\n", cli_jstr(l));
+        json_array_foreach(labels, i, l)
+        {
+            fprintf(f, "  %s\n", cli_jstr(l));
+        }
     }
     fprintf(f, " Experimental: %s\n",
             tf(jx_bool(in, "ExperimentalBuild", false)));
@@ -374,13 +405,19 @@ static void print_info(struct cli_ctx *ctx, const json_t *in)
             if (!jx_bool(v, "Secure", false))
                 fprintf(f, "  %s\n", jx_str0(v, "Name"));
         }
-        json_array_foreach(cidrs, i, v) fprintf(f, "  %s\n", cli_jstr(v));
+        json_array_foreach(cidrs, i, v)
+        {
+            fprintf(f, "  %s\n", cli_jstr(v));
+        }
     }
     json_t *mirrors = json_object_get(rc, "Mirrors");
     if (json_array_size(mirrors)) {
         json_t *m;
         fprintf(f, " Registry Mirrors:\n");
-        json_array_foreach(mirrors, i, m) fprintf(f, "  %s\n", cli_jstr(m));
+        json_array_foreach(mirrors, i, m)
+        {
+            fprintf(f, "  %s\n", cli_jstr(m));
+        }
     }
     fprintf(f, " Live Restore Enabled: %s\n",
             tf(jx_bool(in, "LiveRestoreEnabled", false)));
@@ -389,14 +426,18 @@ static void print_info(struct cli_ctx *ctx, const json_t *in)
         json_t *p;
         fprintf(f, " Default Address Pools:\n");
         json_array_foreach(pools, i, p)
+        {
             fprintf(f, "   Base: %s, Size: %lld\n", jx_str0(p, "Base"),
                     (long long)jx_int(p, "Size", 0));
+        }
     }
     fprintf(f, "\n");
     json_t *w;
     fflush(f);
     json_array_foreach(json_object_get(in, "Warnings"), i, w)
+    {
         fprintf(ctx->err, "%s\n", cli_jstr(w));
+    }
 }
 
 static int run_info(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
