@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/jsonx.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "cli/format.h"
@@ -421,4 +422,125 @@ void cli_print_inspect(struct cli_ctx *ctx, char *const *raw, size_t n)
         fprintf(ctx->out, "%s\n", out.data);
     buf_fini(&in);
     buf_fini(&out);
+}
+
+/* Go's text/template printing of a value: scalars as fmt prints them,
+ * maps as map[k:v ...] (sorted keys), slices as [a b]. */
+static void go_print(const json_t *v, struct buf *b)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        buf_puts(b, json_string_value(v));
+        break;
+    case JSON_INTEGER:
+        buf_printf(b, "%lld", (long long)json_integer_value(v));
+        break;
+    case JSON_REAL: {
+        char tmp[64];
+        cli_fmt_float(json_real_value(v), false, tmp, sizeof(tmp));
+        buf_puts(b, tmp);
+        break;
+    }
+    case JSON_TRUE:
+        buf_puts(b, "true");
+        break;
+    case JSON_FALSE:
+        buf_puts(b, "false");
+        break;
+    case JSON_NULL:
+        buf_puts(b, "<nil>");
+        break;
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *e;
+        buf_putc(b, '[');
+        json_array_foreach(v, i, e)
+        {
+            if (i)
+                buf_putc(b, ' ');
+            go_print(e, b);
+        }
+        buf_putc(b, ']');
+        break;
+    }
+    case JSON_OBJECT: {
+        size_t n = json_object_size(v), i = 0;
+        const char **keys = xcalloc(n + 1, sizeof(char *));
+        const char *k;
+        json_t *e;
+        json_object_foreach((json_t *)v, k, e)
+        {
+            keys[i++] = k;
+        }
+        for (size_t a = 1; a < n; a++) {
+            const char *key = keys[a];
+            size_t c = a;
+            while (c > 0 && strcmp(keys[c - 1], key) > 0) {
+                keys[c] = keys[c - 1];
+                c--;
+            }
+            keys[c] = key;
+        }
+        buf_puts(b, "map[");
+        for (i = 0; i < n; i++) {
+            buf_printf(b, "%s%s:", i ? " " : "", keys[i]);
+            go_print(json_object_get(v, keys[i]), b);
+        }
+        buf_putc(b, ']');
+        free(keys);
+        break;
+    }
+    }
+}
+
+/* Template field of an inspected object: a dotted path into the JSON. */
+static char *inspect_field(const char *field, void *record)
+{
+    const json_t *obj = record;
+    bool json = strncmp(field, "json:", 5) == 0;
+    if (json)
+        field += 5;
+    const json_t *v = *field ? jx_path(obj, field) : obj;
+    if (!v) {
+        if (json)
+            return xstrdup("null");
+        return xstrdup("<no value>");
+    }
+    struct buf b;
+    buf_init(&b);
+    if (json) {
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!s)
+            abort();
+        buf_puts(&b, s);
+        free(s);
+    } else {
+        go_print(v, &b);
+    }
+    return b.data ? buf_steal(&b) : xstrdup("");
+}
+
+int cli_print_inspect_format(struct cli_ctx *ctx, char *const *raw, size_t n,
+                             const char *format, struct err *err)
+{
+    struct cli_template *t = cli_template_parse(format, err);
+    if (!t)
+        return -1;
+    int rc = 0;
+    struct buf line;
+    buf_init(&line);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        json_error_t je;
+        json_t *obj = json_loads(raw[i], JSON_DECODE_ANY, &je);
+        if (!obj)
+            continue;
+        buf_reset(&line);
+        rc = cli_template_exec(t, inspect_field, obj, &line, err);
+        if (rc == 0)
+            fprintf(ctx->out, "%s\n", line.data ? line.data : "");
+        json_decref(obj);
+    }
+    buf_fini(&line);
+    cli_template_free(t);
+    return rc;
 }

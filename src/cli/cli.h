@@ -112,6 +112,11 @@ json_t *cli_filters_from_flag(const struct cli_flags *fl, const char *flag,
 /* Prints raw JSON documents as a `docker inspect` array (json.Indent). */
 void cli_print_inspect(struct cli_ctx *ctx, char *const *raw, size_t n);
 
+/* Prints each raw JSON document through an inspect --format template
+ * ({{.ID}}, {{.Spec.Name}}, {{json .Spec}}), one line per document. */
+int cli_print_inspect_format(struct cli_ctx *ctx, char *const *raw, size_t n,
+                             const char *format, struct err *err);
+
 /* Command groups (one per cli_<group>.c). */
 extern const struct cli_cmd cli_cmd_swarm;
 extern const struct cli_cmd cli_cmd_node;

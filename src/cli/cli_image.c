@@ -280,10 +280,7 @@ static int run_inspect(struct cli_ctx *ctx, struct cli_flags *fl,
     struct cli_client *c = cli_ctx_client(ctx, err);
     if (!c)
         return -1;
-    if (cli_flag_str(fl, "format") && *cli_flag_str(fl, "format"))
-        return err_set(err, ERR_INVALID,
-                       "template parsing error: shoal image inspect supports "
-                       "only the default JSON");
+    const char *format = cli_flag_str(fl, "format");
     char **raws = xcalloc(fl->nargs + 1, sizeof(char *));
     size_t nraw = 0;
     struct buf errs;
@@ -304,7 +301,12 @@ static int run_inspect(struct cli_ctx *ctx, struct cli_flags *fl,
         }
         raws[nraw++] = raw;
     }
-    cli_print_inspect(ctx, raws, nraw);
+    if (format && *format) {
+        if (cli_print_inspect_format(ctx, raws, nraw, format, err) < 0)
+            buf_printf(&errs, "%s%s", errs.len ? "\n" : "", err->msg);
+    } else {
+        cli_print_inspect(ctx, raws, nraw);
+    }
     for (size_t i = 0; i < nraw; i++)
         free(raws[i]);
     free(raws);

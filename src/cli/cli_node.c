@@ -329,12 +329,10 @@ static int run_inspect(struct cli_ctx *ctx, struct cli_flags *fl,
     if (pretty && format && *format)
         return err_set(err, ERR_INVALID,
                        "--format is incompatible with human friendly format");
-    if (format && *format && strcmp(format, "pretty") == 0)
+    if (format && *format && strcmp(format, "pretty") == 0) {
         pretty = true;
-    else if (format && *format)
-        return err_set(err, ERR_INVALID,
-                       "template parsing error: shoal node inspect supports "
-                       "only --pretty and the default JSON");
+        format = NULL;
+    }
     char **raws = xcalloc(fl->nargs + 1, sizeof(char *));
     size_t nraw = 0;
     struct buf errs, out;
@@ -367,6 +365,9 @@ static int run_inspect(struct cli_ctx *ctx, struct cli_flags *fl,
         }
         if (out.len)
             fwrite(out.data, 1, out.len, ctx->out);
+    } else if (format && *format) {
+        if (cli_print_inspect_format(ctx, raws, nraw, format, err) < 0)
+            buf_printf(&errs, "%s%s", errs.len ? "\n" : "", err->msg);
     } else {
         cli_print_inspect(ctx, raws, nraw);
     }
@@ -630,9 +631,8 @@ static const struct cli_flag ls_flags[] = {
 };
 
 static const struct cli_flag inspect_flags[] = {
-    {"format", 'f', CLI_FLAG_STRING,
-     "Format output using a custom template ('pretty' only)", NULL, NULL, NULL,
-     false},
+    {"format", 'f', CLI_FLAG_STRING, "Format output using a custom template",
+     NULL, NULL, NULL, false},
     {"pretty", 0, CLI_FLAG_BOOL,
      "Print the information in a human friendly format", NULL, NULL, NULL,
      false},

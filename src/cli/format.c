@@ -646,21 +646,38 @@ struct cli_template *cli_template_parse(const char *fmt, struct err *err)
             a++;
         while (b > a && isspace((unsigned char)b[-1]))
             b--;
-        bool ok = b - a >= 2 && *a == '.';
+        /* "json .Path" marks a part to print as JSON. */
+        bool json = false;
+        if (b - a > 5 && strncmp(a, "json", 4) == 0 &&
+            isspace((unsigned char)a[4])) {
+            json = true;
+            a += 5;
+            while (a < b && isspace((unsigned char)*a))
+                a++;
+        }
+        /* ".", ".Field" or ".A.B.C" */
+        bool ok = b - a >= 1 && *a == '.' && (b - a > 1 || json);
         for (const char *q = a + 1; ok && q < b; q++) {
-            if (!isalnum((unsigned char)*q) && *q != '_')
+            if (!isalnum((unsigned char)*q) && *q != '_' &&
+                !(*q == '.' && q[-1] != '.' && q + 1 < b))
                 ok = false;
         }
         if (!ok) {
             err_set(err, ERR_INVALID,
                     "template parsing error: unsupported action {{%.*s}}: "
-                    "shoal supports only simple field references such as "
-                    "{{.ID}}",
+                    "shoal supports only field references such as {{.ID}} "
+                    "and {{json .Field}}",
                     (int)(close - open - 2), open + 2);
             cli_template_free(t);
             return NULL;
         }
-        add_part(t, NULL, xstrndup(a + 1, (size_t)(b - a - 1)));
+        char *field = xstrndup(a + 1, (size_t)(b - a - 1));
+        if (json) {
+            char *jf = xasprintf("json:%s", field);
+            free(field);
+            field = jf;
+        }
+        add_part(t, NULL, field);
         p = close + 2;
     }
     return t;
@@ -696,6 +713,10 @@ int cli_template_exec(const struct cli_template *t, cli_template_field_cb cb,
         }
         char *v = cb(p->field, record);
         if (!v) {
+            if (!strncmp(p->field, "json:", 5))
+                return err_set(err, ERR_INVALID,
+                               "template: {{json .%s}} is not supported here",
+                               p->field + 5);
             return err_set(err, ERR_INVALID,
                            "template: can't evaluate field %s", p->field);
         }

@@ -71,8 +71,10 @@ void cli_fmt_duration(int64_t ns, char *out, size_t n);
 int cli_json_indent(const char *raw, size_t len, const char *prefix,
                     struct buf *out);
 
-/* The --format subset: literal text, {{.Field}} / {{ .Field }}, and the
- * "table " prefix; "\t" and "\n" escapes are expanded as docker does. */
+/* The --format subset: literal text, {{.Field}} / {{ .Field }}, dotted
+ * paths ({{.Spec.Name}}), {{json .Path}} (the callback gets "json:Path"),
+ * and the "table " prefix; "\t" and "\n" escapes are expanded as docker
+ * does. */
 struct cli_template;
 /* Returns the field value for one record (owned string), or NULL if the
  * field does not exist. */

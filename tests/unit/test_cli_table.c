@@ -588,6 +588,32 @@ static void test_inspect_indent(void)
     buf_fini(&b);
 }
 
+static void test_inspect_format(void)
+{
+    struct mem_ctx m;
+    struct err err = {0};
+    char *raws[] = {(char *)node_json};
+    mem_open(&m, 0);
+    CHECK_INT(cli_print_inspect_format(
+                  &m.ctx, raws, 1,
+                  "{{.ID}} {{.Description.Hostname}} {{json .Spec}} "
+                  "{{.ManagerStatus.Leader}} {{.Spec.Labels}} {{.Nope}}",
+                  &err),
+              0);
+    mem_close(&m);
+    CHECK_STR(m.out, "s6uyjs3s1yyllx9jdb7aw68f4 vm {\"Labels\":{},\"Role\":"
+                     "\"manager\",\"Availability\":\"active\"} true map[] "
+                     "<no value>\n");
+    mem_free(&m);
+    mem_open(&m, 0);
+    CHECK_INT(
+        cli_print_inspect_format(&m.ctx, raws, 1, "{{if .ID}}x{{end}}", &err),
+        -1);
+    mem_close(&m);
+    CHECK(strstr(err.msg, "unsupported action {{if .ID}}") != NULL);
+    mem_free(&m);
+}
+
 static void test_ports_column(void)
 {
     json_t *s = json_loads(
@@ -684,6 +710,7 @@ int main(void)
     RUN(test_service_ps);
     RUN(test_node_ls);
     RUN(test_inspect_indent);
+    RUN(test_inspect_format);
     RUN(test_ports_column);
     RUN(test_units);
     HARNESS_END();
