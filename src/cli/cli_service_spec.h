@@ -70,5 +70,9 @@ json_t *cli_parse_network(const char *value, struct err *err);
 json_t *cli_parse_secret_ref(const char *kind, const char *value,
                              struct err *err);
 json_t *cli_parse_ulimit(const char *value, struct err *err);
+/* "spread=<descriptor>" -> a PlacementPreference. */
+json_t *cli_parse_pref(const char *value, struct err *err);
+/* runconfigopts.ConvertKVStringsToMap for one "k=v" (or "k") into map. */
+void cli_kv_into(json_t *map, const char *kv);
 /* The digest-pinning warning docker prints when GET /distribution fails. */
 char *cli_digest_warning(const char *image);
