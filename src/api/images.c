@@ -15,7 +15,6 @@
 struct upload {
     struct api_pending *p;
     char *tmp_path; /* our own copy of a small in-memory body, if any */
-    bool quiet;
 };
 
 /* The archive's path: the spooled body, or a temp file for a small body. */
@@ -79,7 +78,6 @@ static void reply_messages(struct http_request *req, json_t *messages)
 static void loaded(void *data, json_t *result, const struct err *err)
 {
     struct upload *u = data;
-    bool quiet = u->quiet;
     struct http_request *req = api_pending_finish(u->p);
     upload_free(u);
     if (!req)
@@ -103,10 +101,8 @@ static void loaded(void *data, json_t *result, const struct err *err)
         json_array_append_new(msgs, json_pack("{s:s}", "stream", s));
         free(s);
     }
-    if (quiet) {
-        json_decref(msgs);
-        msgs = json_array();
-    }
+    /* ?quiet only silences progress output (dockerd shows none for a
+     * load either): the "Loaded image" lines are the result. */
     reply_messages(req, msgs);
     json_decref(msgs);
 }
@@ -116,7 +112,6 @@ static void load_images(struct http_request *req, void *data)
     struct daemon *d = data;
     struct err err = {0};
     struct upload *u = xcalloc(1, sizeof(*u));
-    u->quiet = http_query_bool(req, "quiet");
     const char *path = body_file(req, d, u, &err);
     if (!path) {
         upload_free(u);

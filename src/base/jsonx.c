@@ -67,6 +67,8 @@ int64_t jx_path_int(const json_t *obj, const char *path, int64_t def)
 
 json_t *jx_obj(json_t *obj, const char *key)
 {
+    if (!json_is_object(obj))
+        return NULL;
     json_t *v = json_object_get(obj, key);
     if (!json_is_object(v)) {
         v = json_object();

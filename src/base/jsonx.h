@@ -26,7 +26,8 @@ const char *jx_path_str(const json_t *obj, const char *path);
 int64_t jx_path_int(const json_t *obj, const char *path, int64_t def);
 /* Sets (stealing value) at "A.B.C", creating objects on the way. */
 void jx_set_path(json_t *obj, const char *path, json_t *value);
-/* Object at key, created empty if missing (borrowed). */
+/* Object at key, created empty if missing or not an object (borrowed);
+ * NULL if obj itself is not an object. */
 json_t *jx_obj(json_t *obj, const char *key);
 /* Compact dump; owned string (aborts on OOM). */
 char *jx_dumps(const json_t *j);

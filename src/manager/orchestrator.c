@@ -320,7 +320,8 @@ void orch_reconcile(const struct orch_input *in, struct orch_plan *out)
     restart_policy_from_spec(in->service->task_spec, &rp);
 
     struct task **ts = xcalloc(in->n_tasks + 1, sizeof(*ts));
-    memcpy(ts, in->tasks, in->n_tasks * sizeof(*ts));
+    if (in->n_tasks)
+        memcpy(ts, in->tasks, in->n_tasks * sizeof(*ts));
     qsort(ts, in->n_tasks, sizeof(*ts), cmp_tasks);
     struct slot_view *views = xcalloc((size_t)replicas + 1, sizeof(*views));
 

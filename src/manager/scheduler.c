@@ -10,17 +10,22 @@
 #include "base/mem.h"
 #include "manager/constraint.h"
 
+/* Tasks of one service on one node; the key lives here. */
+struct service_count {
+    char service_id[ID_LEN + 1];
+    size_t count;
+};
+
 static void count_task(struct sched_node *sn, const struct task *t, int delta)
 {
-    uintptr_t c = (uintptr_t)hmap_get(&sn->per_service, t->service_id);
-    if (!c && delta > 0) {
-        char *key = xstrdup(t->service_id);
-        vec_push(&sn->service_keys, key);
-        hmap_put(&sn->per_service, key, (void *)(uintptr_t)delta);
-    } else {
-        hmap_put(&sn->per_service, t->service_id,
-                 (void *)(uintptr_t)((intptr_t)c + delta));
+    struct service_count *c = hmap_get(&sn->per_service, t->service_id);
+    if (!c) {
+        c = xcalloc(1, sizeof(*c));
+        snprintf(c->service_id, sizeof(c->service_id), "%s", t->service_id);
+        vec_push(&sn->service_keys, c);
+        hmap_put(&sn->per_service, c->service_id, c);
     }
+    c->count = (size_t)((intptr_t)c->count + delta);
     sn->tasks = (size_t)((intptr_t)sn->tasks + delta);
     json_t *res = jx_path(t->spec, "Resources.Reservations");
     sn->cpu_reserved += delta * jx_int(res, "NanoCPUs", 0);
@@ -116,7 +121,7 @@ const char *sched_place(struct scheduler *sc, const struct task *t,
     size_t failed[F__COUNT] = {0};
     json_t *constraints = jx_path(t->spec, "Placement.Constraints");
     struct sched_node *best = NULL;
-    uintptr_t best_svc = 0;
+    size_t best_svc = 0;
     for (size_t i = 0; i < sc->n; i++) {
         struct sched_node *sn = &sc->nodes[i];
         if (!node_ready(sn)) {
@@ -131,7 +136,8 @@ const char *sched_place(struct scheduler *sc, const struct task *t,
             failed[F_RESOURCES]++;
             continue;
         }
-        uintptr_t svc = (uintptr_t)hmap_get(&sn->per_service, t->service_id);
+        struct service_count *sc_ = hmap_get(&sn->per_service, t->service_id);
+        size_t svc = sc_ ? sc_->count : 0;
         if (!best || svc < best_svc ||
             (svc == best_svc && sn->tasks < best->tasks) ||
             (svc == best_svc && sn->tasks == best->tasks &&
