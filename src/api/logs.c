@@ -213,7 +213,8 @@ static void send_existing(struct log_stream *ls)
                           &c, &err) < 0)
             log_debug("logs: read %.12s: %s", c.src->ctr, err.msg);
     }
-    qsort(c.items, c.n, sizeof(*c.items), by_time);
+    if (c.n)
+        qsort(c.items, c.n, sizeof(*c.items), by_time);
     for (size_t i = 0; i < c.n; i++) {
         if (ls->req)
             http_stream_frame(ls->req, c.items[i].stream, c.items[i].payload,
