@@ -18,6 +18,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "daemon/daemon.h"
+#include "runtime/cgroup.h"
 #include "store/txn.h"
 
 struct swarm_waiter {
@@ -446,6 +447,10 @@ static void manager_closed(void *data)
     if (c->leaving) {
         struct err err = {0};
         if (fs_remove_tree(d->swarm_dir, &err) < 0)
+            log_warn("swarm: %s", err.msg);
+        /* Every container is gone: the node's cgroup parent goes too. */
+        err_clear(&err);
+        if (cgroup_parent_remove(d->cgroup_parent, &err) < 0)
             log_warn("swarm: %s", err.msg);
         memset(d->node_id, 0, sizeof(d->node_id));
         memset(d->cluster_id, 0, sizeof(d->cluster_id));
