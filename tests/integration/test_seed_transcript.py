@@ -175,6 +175,7 @@ def test_seed_transcript(node, image_archive):
     r = node.shoal("node", "ls")
     assert r.rc != 0, r
     assert "This node is not a swarm manager" in r.err, r
+    assert node.cgroup_dirs() == [], "the node's cgroup parent is left"
 
 
 def test_heal_after_kill9_with_restart_delay_0(loaded_node):
