@@ -91,8 +91,8 @@ bool api_filter_labels(const json_t *filters, const char *key,
     return true;
 }
 
-int api_filter_check(const json_t *filters, const char *const *allowed,
-                     struct err *err)
+static int filter_check(const json_t *filters, const char *const *allowed,
+                        struct err *err)
 {
     const char *k;
     json_t *v;
@@ -105,6 +105,19 @@ int api_filter_check(const json_t *filters, const char *const *allowed,
             return err_set(err, ERR_INVALID, "invalid filter '%s'", k);
     }
     return 0;
+}
+
+json_t *api_filters(struct http_request *req, const char *const *allowed)
+{
+    struct err err = {0};
+    json_t *f = NULL;
+    if (http_query_filters(req, &f, &err) < 0 ||
+        filter_check(f, allowed, &err) < 0) {
+        json_decref(f);
+        http_reply_err(req, &err);
+        return NULL;
+    }
+    return f;
 }
 
 /* Full id, then name, then unique prefix of the id. */

@@ -25,9 +25,10 @@ bool api_filter_match(const json_t *filters, const char *key, const char *value,
 /* Docker's "label" filter: every "k" / "k=v" entry must match labels. */
 bool api_filter_labels(const json_t *filters, const char *key,
                        const json_t *labels);
-/* Rejects keys not in allowed (NULL-terminated): 400 "invalid filter 'x'". */
-int api_filter_check(const json_t *filters, const char *const *allowed,
-                     struct err *err);
+/* Parses ?filters= and rejects keys not in allowed (NULL-terminated) with
+ * 400 "invalid filter 'x'". On error it answers the request and returns
+ * NULL; otherwise the filters (owned). */
+json_t *api_filters(struct http_request *req, const char *const *allowed);
 
 /* Lookups the way the Docker API resolves references: full id, then name
  * (hostname for nodes), then unique id prefix. NULL + 404 error. */

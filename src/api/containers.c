@@ -43,16 +43,11 @@ static const char *lookup(struct http_request *req, struct daemon *d)
 static void list_containers(struct http_request *req, void *data)
 {
     struct daemon *d = data;
-    struct err err = {0};
-    json_t *f = NULL;
     static const char *const allowed[] = {"id", "name", "label", "status",
                                           NULL};
-    if (http_query_filters(req, &f, &err) < 0 ||
-        api_filter_check(f, allowed, &err) < 0) {
-        json_decref(f);
-        http_reply_err(req, &err);
+    json_t *f = api_filters(req, allowed);
+    if (!f)
         return;
-    }
     json_t *out = ctr_list_json(d->runtime, http_query_bool(req, "all"), f);
     json_decref(f);
     api_reply(req, 200, out);

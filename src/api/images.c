@@ -189,16 +189,11 @@ static void create_image(struct http_request *req, void *data)
 static void list_images(struct http_request *req, void *data)
 {
     struct daemon *d = data;
-    struct err err = {0};
-    json_t *f = NULL;
     static const char *const allowed[] = {"reference", "dangling", "label",
                                           "before",    "since",    NULL};
-    if (http_query_filters(req, &f, &err) < 0 ||
-        api_filter_check(f, allowed, &err) < 0) {
-        json_decref(f);
-        http_reply_err(req, &err);
+    json_t *f = api_filters(req, allowed);
+    if (!f)
         return;
-    }
     json_t *out = image_list(d->images, f);
     json_decref(f);
     api_reply(req, 200, out);

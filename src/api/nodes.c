@@ -30,14 +30,9 @@ static void list_nodes(struct http_request *req, void *data)
         return;
     static const char *const allowed[] = {
         "id", "label", "membership", "name", "role", "node.label", NULL};
-    struct err err = {0};
-    json_t *f = NULL;
-    if (http_query_filters(req, &f, &err) < 0 ||
-        api_filter_check(f, allowed, &err) < 0) {
-        json_decref(f);
-        http_reply_err(req, &err);
+    json_t *f = api_filters(req, allowed);
+    if (!f)
         return;
-    }
     json_t *out = json_array();
     size_t it = 0;
     void *o;

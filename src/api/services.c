@@ -99,14 +99,9 @@ static void list_services(struct http_request *req, void *data)
     if (!api_require_manager(req, d))
         return;
     static const char *const allowed[] = {"id", "label", "mode", "name", NULL};
-    struct err err = {0};
-    json_t *f = NULL;
-    if (http_query_filters(req, &f, &err) < 0 ||
-        api_filter_check(f, allowed, &err) < 0) {
-        json_decref(f);
-        http_reply_err(req, &err);
+    json_t *f = api_filters(req, allowed);
+    if (!f)
         return;
-    }
     bool status = http_query_bool(req, "status");
     json_t *out = json_array();
     size_t it = 0;

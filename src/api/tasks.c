@@ -81,14 +81,9 @@ static void list_tasks(struct http_request *req, void *data)
     static const char *const allowed[] = {
         "id",    "name",          "service",     "node",
         "label", "desired-state", "_up-to-date", NULL};
-    struct err err = {0};
-    json_t *f = NULL;
-    if (http_query_filters(req, &f, &err) < 0 ||
-        api_filter_check(f, allowed, &err) < 0) {
-        json_decref(f);
-        http_reply_err(req, &err);
+    json_t *f = api_filters(req, allowed);
+    if (!f)
         return;
-    }
     json_t *out = json_array();
     /* A service filter naming one service: only its tasks are looked at. */
     json_t *svc = json_object_get(f, "service");
