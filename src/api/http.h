@@ -15,7 +15,7 @@
 #include "base/err.h"
 
 /* The newest and oldest Engine API versions shoald answers as. */
-#define API_VERSION_MAX "1.47"
+#define API_VERSION_MAX "1.50"
 #define API_VERSION_MIN "1.24"
 
 struct http_server;
