@@ -20,6 +20,7 @@ void api_register(struct daemon *d, const char *spool_dir)
     api_logs_routes(d->api);
     api_images_routes(d->api);
     api_containers_routes(d->api);
+    api_networks_routes(d->api);
 }
 
 void api_reply(struct http_request *req, int status, json_t *owned)
@@ -239,22 +240,30 @@ struct http_request *api_pending_finish(struct api_pending *p)
 void api_propose(struct api_pending *p, struct txn *txn, raftnode_apply_fn cb)
 {
     struct err err = {0};
-    if (daemon_propose(p->d, txn, cb, p, &err) < 0) {
-        struct http_request *req = api_pending_finish(p);
-        if (req)
-            http_reply_err(req, &err);
-    }
+    if (daemon_propose(p->d, txn, cb, p, &err) < 0)
+        cb(p, &err, 0); /* the callback answers and finishes p */
     txn_fini(txn);
 }
 
-void api_commit_empty(void *pending, const struct err *err, uint64_t index)
+static void commit_reply(void *pending, const struct err *err, int status)
 {
-    (void)index;
     struct http_request *req = api_pending_finish(pending);
     if (!req)
         return;
     if (err)
         http_reply_err(req, err);
     else
-        http_reply_empty(req, 200);
+        http_reply_empty(req, status);
+}
+
+void api_commit_empty(void *pending, const struct err *err, uint64_t index)
+{
+    (void)index;
+    commit_reply(pending, err, 200);
+}
+
+void api_commit_no_content(void *pending, const struct err *err, uint64_t index)
+{
+    (void)index;
+    commit_reply(pending, err, 204);
 }

@@ -48,15 +48,19 @@ struct api_pending {
     struct http_request *req;
     struct daemon *d;
     char id[ID_LEN + 1]; /* for replies that name a new object */
+    void *user;          /* for the handler (it frees what it puts here) */
 };
 struct api_pending *api_pending_new(struct http_request *req, struct daemon *d);
 /* Frees p; returns its request (NULL if the client left). */
 struct http_request *api_pending_finish(struct api_pending *p);
-/* Proposes txn (consumed). On commit cb(p, err, index) runs; if it cannot
- * even be proposed, the error is answered here and p freed. */
+/* Proposes txn (consumed). cb(p, err, index) runs once: when the entry is
+ * applied, or at once with the error if it could not be proposed. */
 void api_propose(struct api_pending *p, struct txn *txn, raftnode_apply_fn cb);
 /* raftnode_apply_fn answering 200 with no body, or the error. */
 void api_commit_empty(void *pending, const struct err *err, uint64_t index);
+/* The same answering 204 (DELETE of networks, secrets, configs). */
+void api_commit_no_content(void *pending, const struct err *err,
+                           uint64_t index);
 
 /* Route tables of each resource file. */
 void api_system_routes(struct http_server *s);
@@ -67,3 +71,4 @@ void api_tasks_routes(struct http_server *s);
 void api_logs_routes(struct http_server *s);
 void api_images_routes(struct http_server *s);
 void api_containers_routes(struct http_server *s);
+void api_networks_routes(struct http_server *s);

@@ -6,21 +6,79 @@
 
 #include "api/api_internal.h"
 #include "base/mem.h"
+#include "manager/allocator.h"
 #include "manager/controlapi.h"
 
-/* Networks arrive with the networking work; until then a service may not
- * name one (Docker's answer for an unknown network). */
-static int check_networks(const json_t *spec, struct err *err)
+/* Network references by name or id prefix become ids, like dockerd does;
+ * the deprecated ServiceSpec.Networks moves into the task template. */
+static int resolve_networks(struct daemon *d, json_t *spec, struct err *err)
 {
-    json_t *lists[] = {json_object_get(spec, "Networks"),
-                       jx_path(spec, "TaskTemplate.Networks")};
-    for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
-        json_t *first = json_array_get(lists[i], 0);
-        if (first)
-            return err_set(err, ERR_NOTFOUND, "network %s not found",
-                           jx_str0(first, "Target"));
+    json_t *top = json_object_get(spec, "Networks");
+    json_t *tt = jx_obj(spec, "TaskTemplate");
+    if (json_array_size(top) && !json_array_size(jx_path(tt, "Networks")))
+        json_object_set(tt, "Networks", top);
+    json_object_del(spec, "Networks");
+    json_t *nets = json_object_get(tt, "Networks");
+    size_t i;
+    json_t *att;
+    json_array_foreach(nets, i, att)
+    {
+        const char *target = jx_str(att, "Target");
+        if (!target || !*target)
+            return err_set(err, ERR_INVALID,
+                           "rpc error: code = InvalidArgument desc = network "
+                           "attachment without a target");
+        struct network *n = store_network(d->store, target);
+        if (!n)
+            n = store_network_by_name(d->store, target);
+        size_t it = 0, matches = 0;
+        void *o;
+        while (!n && store_next(d->store, KIND_NETWORK, &it, &o))
+            if (strncmp(((struct network *)o)->meta.id, target,
+                        strlen(target)) == 0 &&
+                ++matches == 1)
+                n = o;
+        if (!n || matches > 1)
+            return err_set(err, ERR_NOTFOUND, "network %s not found", target);
+        if (n->ingress)
+            return err_set(err, ERR_INVALID,
+                           "rpc error: code = InvalidArgument desc = Service "
+                           "cannot be explicitly attached to the ingress "
+                           "network \"%s\"",
+                           n->name);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(jx_str0(json_array_get(nets, k), "Target"),
+                       n->meta.id) == 0)
+                return err_set(err, ERR_INVALID,
+                               "rpc error: code = InvalidArgument desc = "
+                               "service cannot be attached to network %s "
+                               "more than once",
+                               n->name);
+        json_object_set_new(att, "Target", json_string(n->meta.id));
     }
     return 0;
+}
+
+/* Allocates the endpoint (published ports, VIPs) for a create or update;
+ * kept in p->user to undo if the change does not commit. */
+static json_t *endpoint_for(struct daemon *d, struct api_pending *p,
+                            const json_t *spec, struct err *err)
+{
+    struct allocator *a = manager_allocator(d->manager);
+    if (!a)
+        return json_object();
+    json_t *ep = allocator_endpoint(a, d->store, p->id, spec, err);
+    p->user = ep ? json_incref(ep) : NULL;
+    return ep;
+}
+
+static void endpoint_settle(struct api_pending *p, const struct err *err)
+{
+    struct allocator *a = manager_allocator(p->d->manager);
+    if (err && a && p->user)
+        allocator_endpoint_unreserve(a, p->d->store, p->id, p->user);
+    json_decref(p->user);
+    p->user = NULL;
 }
 
 static void created(void *data, const struct err *err, uint64_t index)
@@ -29,6 +87,7 @@ static void created(void *data, const struct err *err, uint64_t index)
     struct api_pending *p = data;
     char id[ID_LEN + 1];
     memcpy(id, p->id, sizeof(id));
+    endpoint_settle(p, err);
     struct http_request *req = api_pending_finish(p);
     if (!req)
         return;
@@ -47,7 +106,7 @@ static void create_service(struct http_request *req, void *data)
     json_t *spec = NULL;
     if (http_body_json(req, &spec, &err) < 0 ||
         controlapi_service_spec(spec, &err) < 0 ||
-        check_networks(spec, &err) < 0) {
+        resolve_networks(d, spec, &err) < 0) {
         json_decref(spec);
         http_reply_err(req, &err);
         return;
@@ -65,10 +124,18 @@ static void create_service(struct http_request *req, void *data)
     }
     struct api_pending *p = api_pending_new(req, d);
     id_new(p->id);
+    json_t *ep = endpoint_for(d, p, spec, &err);
+    if (!ep) {
+        json_decref(spec);
+        api_pending_finish(p);
+        http_reply_err(req, &err);
+        return;
+    }
     struct txn txn;
     txn_init(&txn);
-    txn_service_create(&txn, p->id, spec);
+    txn_service_create(&txn, p->id, spec, ep);
     json_decref(spec);
+    json_decref(ep);
     api_propose(p, &txn, created);
 }
 
@@ -141,6 +208,7 @@ static void get_service(struct http_request *req, void *data)
 static void updated(void *data, const struct err *err, uint64_t index)
 {
     (void)index;
+    endpoint_settle(data, err);
     struct http_request *req = api_pending_finish(data);
     if (!req)
         return;
@@ -182,16 +250,26 @@ static void update_service(struct http_request *req, void *data)
         spec = jx_copy(s->previous_spec);
     }
     if (controlapi_service_spec(spec, &err) < 0 ||
-        check_networks(spec, &err) < 0) {
+        resolve_networks(d, spec, &err) < 0) {
         json_decref(spec);
+        http_reply_err(req, &err);
+        return;
+    }
+    struct api_pending *p = api_pending_new(req, d);
+    snprintf(p->id, sizeof(p->id), "%s", s->meta.id);
+    json_t *ep = endpoint_for(d, p, spec, &err);
+    if (!ep) {
+        json_decref(spec);
+        api_pending_finish(p);
         http_reply_err(req, &err);
         return;
     }
     struct txn txn;
     txn_init(&txn);
-    txn_service_update(&txn, s->meta.id, version, spec, is_rollback);
+    txn_service_update(&txn, s->meta.id, version, spec, is_rollback, ep);
     json_decref(spec);
-    api_propose(api_pending_new(req, d), &txn, updated);
+    json_decref(ep);
+    api_propose(p, &txn, updated);
 }
 
 static void delete_service(struct http_request *req, void *data)

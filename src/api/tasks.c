@@ -95,13 +95,14 @@ static void list_tasks(struct http_request *req, void *data)
         subset = store_service_tasks(d->store, s ? s->meta.id : ref);
         for (size_t i = 0; subset && i < subset->len; i++)
             if (task_matches(d, f, subset->items[i]))
-                json_array_append_new(out, task_to_json(subset->items[i]));
+                json_array_append_new(
+                    out, store_task_to_json(d->store, subset->items[i]));
     } else {
         size_t it = 0;
         void *o;
         while (store_next(d->store, KIND_TASK, &it, &o))
             if (task_matches(d, f, o))
-                json_array_append_new(out, task_to_json(o));
+                json_array_append_new(out, store_task_to_json(d->store, o));
     }
     json_decref(f);
     api_reply(req, 200, out);
@@ -118,7 +119,7 @@ static void get_task(struct http_request *req, void *data)
         http_reply_err(req, &err);
         return;
     }
-    api_reply(req, 200, task_to_json(t));
+    api_reply(req, 200, store_task_to_json(d->store, t));
 }
 
 static const struct http_route routes[] = {

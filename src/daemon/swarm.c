@@ -228,6 +228,20 @@ static void on_first_leadership(struct daemon *d)
                                              : 4789));
         txn_cluster_put(&txn, c, 0);
         cluster_free(c);
+        /* The routing mesh's network, as swarm init makes it. */
+        struct network *ingress = network_new();
+        id_new(ingress->meta.id);
+        ingress->spec = json_pack(
+            "{s:s, s:{}, s:{s:s}, s:b, s:{s:{s:s}}, s:s}", "Name", "ingress",
+            "Labels", "DriverConfiguration", "Name", "overlay", "Ingress", 1,
+            "IPAMOptions", "Driver", "Name", "default", "Scope", "swarm");
+        ingress->name = "ingress";
+        ingress->ingress = true;
+        ingress->vni = 4096;
+        snprintf(ingress->subnet, sizeof(ingress->subnet), "10.0.0.0/24");
+        snprintf(ingress->gateway, sizeof(ingress->gateway), "10.0.0.1");
+        txn_network_create(&txn, ingress);
+        network_free(ingress);
     }
     if (!self) {
         struct node *n = node_new();

@@ -406,6 +406,17 @@ bool controlapi_valid_name(const char *s)
     return true;
 }
 
+bool controlapi_valid_network_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63 || !isalnum((unsigned char)s[0]))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+            return false;
+    return true;
+}
+
 static bool one_of(const char *s, const char *const *allowed)
 {
     for (; *allowed; allowed++)

@@ -21,3 +21,5 @@ void controlapi_random_name(char *out, size_t size);
 
 /* True if s is a valid DNS label (service names must be). */
 bool controlapi_valid_name(const char *s);
+/* Docker's network names: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 63. */
+bool controlapi_valid_network_name(const char *s);

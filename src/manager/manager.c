@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
+#include "manager/allocator.h"
 #include "manager/orchestrator.h"
 #include "manager/scheduler.h"
 #include "store/txn.h"
@@ -37,6 +38,7 @@ struct manager {
     struct hmap new_tasks;      /* task id (borrowed) -> task */
     struct hmap pending_tasks;  /* task id (borrowed) -> task */
     int64_t wake_at;
+    struct allocator alloc;
     unsigned long passes;
     int closing;
     void (*close_cb)(void *);
@@ -96,6 +98,7 @@ static void on_store_event(void *data, const struct store_event *ev)
     struct manager *m = data;
     if (!m->running)
         return;
+    allocator_on_event(&m->alloc, m->store, ev);
     switch (ev->kind) {
     case KIND_SERVICE:
         set_add(&m->dirty_services, ((struct service *)ev->obj)->meta.id);
@@ -201,6 +204,7 @@ static void orchestrate(struct manager *m, struct txn *txn)
     set_clear(&dirty);
 }
 
+/* New tasks get their network attachments and become pending. */
 static void allocate(struct manager *m, struct txn *txn)
 {
     size_t it = 0;
@@ -208,8 +212,14 @@ static void allocate(struct manager *m, struct txn *txn)
     while (hmap_next(&m->new_tasks, &it, NULL, &v) &&
            txn_size(txn) < MAX_OPS_PER_PASS) {
         struct task *t = v;
-        txn_task_status(txn, t->meta.id, TASK_PENDING,
-                        "pending task scheduling", NULL, NULL, 0, -1);
+        struct err err = {0};
+        json_t *nets = allocator_task(&m->alloc, m->store, t, &err);
+        if (!nets) {
+            log_warn("manager: task %s: %s", t->meta.id, err.msg);
+            continue;
+        }
+        txn_task_allocate(txn, t->meta.id, nets);
+        json_decref(nets);
     }
 }
 
@@ -324,6 +334,7 @@ struct manager *manager_new(uv_loop_t *loop, struct store *store,
     uv_timer_init(loop, &m->wake_timer);
     m->pass_timer.data = m;
     m->wake_timer.data = m;
+    allocator_init(&m->alloc);
     m->watch = store_watch(store, on_store_event, m);
     return m;
 }
@@ -335,6 +346,7 @@ void manager_start(struct manager *m)
     m->running = true;
     m->in_flight = false;
     m->all_dirty = true;
+    allocator_rebuild(&m->alloc, m->store);
     log_info("manager: controllers started");
     request_pass(m);
 }
@@ -353,6 +365,11 @@ void manager_stop(struct manager *m)
     log_info("manager: controllers stopped");
 }
 
+struct allocator *manager_allocator(struct manager *m)
+{
+    return m && m->running ? &m->alloc : NULL;
+}
+
 unsigned long manager_passes(const struct manager *m)
 {
     return m->passes;
@@ -369,6 +386,7 @@ static void closed_cb(uv_handle_t *h)
     set_clear(&m->wake_services);
     hmap_fini(&m->new_tasks);
     hmap_fini(&m->pending_tasks);
+    allocator_fini(&m->alloc);
     free(m);
     if (cb)
         cb(data);

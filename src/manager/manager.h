@@ -22,5 +22,8 @@ void manager_start(struct manager *m);
 void manager_stop(struct manager *m);
 /* Closes handles; frees in the close callbacks, then calls cb. */
 void manager_close(struct manager *m, void (*cb)(void *), void *data);
+/* The network allocator while the controllers run (NULL otherwise). */
+struct allocator;
+struct allocator *manager_allocator(struct manager *m);
 /* Passes committed so far (for tests and benchmarks). */
 unsigned long manager_passes(const struct manager *m);

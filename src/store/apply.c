@@ -170,6 +170,55 @@ static struct service *find_service(struct apply_ctx *c, const json_t *op,
     return s;
 }
 
+/* Ingress published ports are unique across services. */
+static int check_ports(struct apply_ctx *c, const char *service_id,
+                       const json_t *endpoint, struct err *err)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(endpoint, "Ports"), i, p)
+    {
+        const char *mode = jx_str(p, "PublishMode");
+        json_int_t port = jx_int(p, "PublishedPort", 0);
+        if (!port || (mode && strcmp(mode, "host") == 0))
+            continue;
+        const char *proto = jx_str(p, "Protocol");
+        size_t it = 0;
+        void *o;
+        while (store_next(c->s, KIND_SERVICE, &it, &o)) {
+            struct service *other = o;
+            if (strcmp(other->meta.id, service_id) == 0)
+                continue;
+            size_t k;
+            json_t *q;
+            json_array_foreach(jx_path(other->endpoint, "Ports"), k, q)
+            {
+                const char *qm = jx_str(q, "PublishMode");
+                const char *qp = jx_str(q, "Protocol");
+                if (jx_int(q, "PublishedPort", 0) == port &&
+                    !(qm && strcmp(qm, "host") == 0) &&
+                    strcmp(qp ? qp : "tcp", proto ? proto : "tcp") == 0)
+                    return err_set(err, ERR_INVALID,
+                                   "rpc error: code = InvalidArgument desc = "
+                                   "port '%lld' is already in use by service "
+                                   "'%s' (%s) as an ingress port",
+                                   (long long)port, other->name,
+                                   other->meta.id);
+            }
+        }
+    }
+    return 0;
+}
+
+static void set_endpoint(struct service *s, const json_t *op)
+{
+    json_t *ep = json_object_get(op, "endpoint");
+    if (!json_is_object(ep))
+        return;
+    json_decref(s->endpoint);
+    s->endpoint = jx_copy(ep);
+}
+
 static int op_service_create(struct apply_ctx *c, const json_t *op,
                              struct err *err)
 {
@@ -185,7 +234,10 @@ static int op_service_create(struct apply_ctx *c, const json_t *op,
                        name);
     if (store_service(c->s, id))
         return err_set(err, ERR_CONFLICT, "service %s already exists", id);
+    if (check_ports(c, id, json_object_get(op, "endpoint"), err) < 0)
+        return -1;
     struct service *s = service_new();
+    set_endpoint(s, op);
     snprintf(s->meta.id, sizeof(s->meta.id), "%s", id);
     s->meta.created_at = c->ts;
     touch(&s->meta, c);
@@ -213,6 +265,9 @@ static int op_service_update(struct apply_ctx *c, const json_t *op,
         return err_set(err, ERR_INVALID,
                        "rpc error: code = Unimplemented desc = renaming "
                        "services is not supported");
+    if (check_ports(c, s->meta.id, json_object_get(op, "endpoint"), err) < 0)
+        return -1;
+    set_endpoint(s, op);
     json_t *new_spec = jx_copy(spec);
     json_t *new_tt = jx_obj(new_spec, "TaskTemplate");
     hmap_del(&c->s->services_by_name, s->name);
@@ -389,6 +444,27 @@ static int op_task_desired(struct apply_ctx *c, const json_t *op,
     return 0;
 }
 
+static int op_task_allocate(struct apply_ctx *c, const json_t *op,
+                            struct err *err)
+{
+    struct task *t = find_task(c, op, err);
+    if (!t)
+        return -1;
+    if (t->state != TASK_NEW)
+        return err_set(err, ERR_CONFLICT, "task %s is already allocated",
+                       t->meta.id);
+    json_t *nets = json_object_get(op, "networks");
+    json_decref(t->networks);
+    t->networks = json_array_size(nets) ? jx_copy(nets) : NULL;
+    store_task_set_state(c->s, t, TASK_PENDING);
+    free(t->message);
+    t->message = xstrdup("pending task scheduling");
+    t->status_ts = c->ts;
+    touch(&t->meta, c);
+    emit_task(c, STORE_UPDATE, t, TASK_NEW, t->desired);
+    return 0;
+}
+
 static int op_task_delete(struct apply_ctx *c, const json_t *op,
                           struct err *err)
 {
@@ -401,10 +477,66 @@ static int op_task_delete(struct apply_ctx *c, const json_t *op,
     return 0;
 }
 
+/* ---- networks ---- */
+
+static int op_network_create(struct apply_ctx *c, const json_t *op,
+                             struct err *err)
+{
+    struct network *n = network_decode(json_object_get(op, "obj"), err);
+    if (!n)
+        return -1;
+    size_t it = 0;
+    void *o;
+    int rc = 0;
+    if (store_network(c->s, n->meta.id))
+        rc =
+            err_set(err, ERR_CONFLICT, "network %s already exists", n->meta.id);
+    else if (store_network_by_name(c->s, n->name))
+        rc = err_set(err, ERR_CONFLICT, "network with name %s already exists",
+                     n->name);
+    while (rc == 0 && store_next(c->s, KIND_NETWORK, &it, &o)) {
+        struct network *other = o;
+        if (other->vni == n->vni)
+            rc = err_set(err, ERR_CONFLICT, "VXLAN id %u is already in use",
+                         n->vni);
+        else if (strcmp(other->subnet, n->subnet) == 0)
+            rc = err_set(err, ERR_CONFLICT,
+                         "subnet %s is already used by network %s", n->subnet,
+                         other->name);
+    }
+    if (rc < 0) {
+        network_free(n);
+        return -1;
+    }
+    n->meta.created_at = c->ts;
+    touch(&n->meta, c);
+    hmap_put(&c->s->networks, n->meta.id, n);
+    hmap_put(&c->s->networks_by_name, n->name, n);
+    emit(c, KIND_NETWORK, STORE_CREATE, n);
+    return 0;
+}
+
+static int op_network_delete(struct apply_ctx *c, const json_t *op,
+                             struct err *err)
+{
+    const char *id = jx_str(op, "id");
+    struct network *n = store_network(c->s, id);
+    if (!n)
+        return err_set(err, ERR_NOTFOUND, "network %s not found", id ? id : "");
+    hmap_del(&c->s->networks, n->meta.id);
+    hmap_del(&c->s->networks_by_name, n->name);
+    emit(c, KIND_NETWORK, STORE_DELETE, n);
+    network_free(n);
+    return 0;
+}
+
 static const struct {
     const char *name;
     op_fn fn;
 } ops[] = {
+    {"network.create", op_network_create},
+    {"network.delete", op_network_delete},
+    {"task.allocate", op_task_allocate},
     {"cluster.put", op_cluster_put},
     {"node.put", op_node_put},
     {"node.spec", op_node_spec},

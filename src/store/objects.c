@@ -11,10 +11,9 @@
 #include "base/timeutil.h"
 
 static const char *const kind_names[KIND__COUNT] = {
-    [KIND_CLUSTER] = "cluster",
-    [KIND_NODE] = "node",
-    [KIND_SERVICE] = "service",
-    [KIND_TASK] = "task",
+    [KIND_CLUSTER] = "cluster", [KIND_NODE] = "node",
+    [KIND_SERVICE] = "service", [KIND_TASK] = "task",
+    [KIND_NETWORK] = "network",
 };
 
 const char *store_kind_name(enum store_kind k)
@@ -567,5 +566,74 @@ struct task *task_decode(const json_t *j, struct err *err)
     return t;
 fail:
     task_free(t);
+    return NULL;
+}
+
+/* ---- network ---- */
+
+struct network *network_new(void)
+{
+    return xcalloc(1, sizeof(struct network));
+}
+
+void network_free(struct network *n)
+{
+    if (!n)
+        return;
+    json_decref(n->spec);
+    free(n);
+}
+
+json_t *network_to_json(const struct network *n)
+{
+    json_t *j = json_object();
+    meta_to_json(&n->meta, j);
+    json_object_set_new(j, "Spec", obj_or_empty(n->spec));
+    char vni[16];
+    snprintf(vni, sizeof(vni), "%u", n->vni);
+    json_object_set_new(
+        j, "DriverState",
+        json_pack("{s:s, s:{s:s}}", "Name", "overlay", "Options",
+                  "com.docker.network.driver.overlay.vxlanid_list", vni));
+    json_object_set_new(j, "IPAMOptions",
+                        json_pack("{s:{s:s}, s:[{s:s, s:s}]}", "Driver", "Name",
+                                  "default", "Configs", "Subnet", n->subnet,
+                                  "Gateway", n->gateway));
+    return j;
+}
+
+json_t *network_encode(const struct network *n)
+{
+    return network_to_json(n);
+}
+
+struct network *network_decode(const json_t *j, struct err *err)
+{
+    struct network *n = network_new();
+    if (meta_from_json(&n->meta, j, err) < 0)
+        goto fail;
+    json_t *spec = json_object_get(j, "Spec");
+    const char *name = jx_str(spec, "Name");
+    if (!json_is_object(spec) || !name) {
+        err_set(err, ERR_INVALID, "network has no name");
+        goto fail;
+    }
+    n->spec = jx_copy(spec);
+    n->name = jx_str(n->spec, "Name");
+    n->ingress = jx_bool(n->spec, "Ingress", false);
+    json_t *opts = jx_path(j, "DriverState.Options");
+    const char *vlist =
+        jx_str(opts, "com.docker.network.driver.overlay.vxlanid_list");
+    n->vni = vlist ? (uint32_t)strtoul(vlist, NULL, 10) : 0;
+    json_t *cfg = json_array_get(jx_path(j, "IPAMOptions.Configs"), 0);
+    snprintf(n->subnet, sizeof(n->subnet), "%s", jx_str0(cfg, "Subnet"));
+    snprintf(n->gateway, sizeof(n->gateway), "%s", jx_str0(cfg, "Gateway"));
+    if (!n->vni || !n->subnet[0] || !n->gateway[0]) {
+        err_set(err, ERR_INVALID, "network %s has no allocation", name);
+        goto fail;
+    }
+    return n;
+fail:
+    network_free(n);
     return NULL;
 }

@@ -19,6 +19,7 @@ enum store_kind {
     KIND_NODE,
     KIND_SERVICE,
     KIND_TASK,
+    KIND_NETWORK,
     KIND__COUNT,
 };
 
@@ -115,6 +116,19 @@ struct task {
     size_t service_pos, node_pos;
 };
 
+/* An overlay network. Spec is the swarm NetworkSpec; the allocation
+ * (subnet, gateway, VXLAN id) is decided when it is created. */
+struct network {
+    struct obj_meta meta;
+    json_t *spec;     /* NetworkSpec: Name, Labels, DriverConfiguration,
+                         IPAMOptions, Attachable, Ingress, Scope */
+    const char *name; /* borrowed from spec */
+    uint32_t vni;
+    char subnet[20];  /* "10.0.1.0/24" */
+    char gateway[16]; /* "10.0.1.1" */
+    bool ingress;
+};
+
 /* Constructors / destructors. */
 struct cluster *cluster_new(void);
 void cluster_free(struct cluster *c);
@@ -124,6 +138,8 @@ struct service *service_new(void);
 void service_free(struct service *s);
 struct task *task_new(void);
 void task_free(struct task *t);
+struct network *network_new(void);
+void network_free(struct network *n);
 
 /* Docker API JSON (owned results). */
 json_t *cluster_to_json(const struct cluster *c);
@@ -131,6 +147,8 @@ json_t *node_to_json(const struct node *n);
 /* insert_defaults: fill in what Docker's insertDefaults=true shows. */
 json_t *service_to_json(const struct service *s, bool insert_defaults);
 json_t *task_to_json(const struct task *t);
+/* The swarm Network object (as embedded in task attachments). */
+json_t *network_to_json(const struct network *n);
 
 /* Snapshot / log forms: the API form plus internal fields (named with a
  * leading "_"), so decode(encode(x)) == x. */
@@ -142,6 +160,8 @@ json_t *service_encode(const struct service *s);
 struct service *service_decode(const json_t *j, struct err *err);
 json_t *task_encode(const struct task *t, bool with_spec);
 struct task *task_decode(const json_t *j, struct err *err);
+json_t *network_encode(const struct network *n);
+struct network *network_decode(const json_t *j, struct err *err);
 
 /* Meta helpers. */
 void meta_to_json(const struct obj_meta *m, json_t *out);

@@ -43,7 +43,7 @@ void store_snapshot(const struct store *s, struct buf *out)
     json_object_set_new(j, "Cluster",
                         s->cluster ? cluster_encode(s->cluster) : json_null());
     json_t *nodes = json_array(), *services = json_array(),
-           *tasks = json_array();
+           *tasks = json_array(), *networks = json_array();
     size_t it = 0;
     void *v;
     while (hmap_next(&s->nodes, &it, NULL, &v))
@@ -51,6 +51,9 @@ void store_snapshot(const struct store *s, struct buf *out)
     it = 0;
     while (hmap_next(&s->services, &it, NULL, &v))
         json_array_append_new(services, service_encode(v));
+    it = 0;
+    while (hmap_next(&s->networks, &it, NULL, &v))
+        json_array_append_new(networks, network_encode(v));
     struct spec_table st = {.list = json_array()};
     hmap_init(&st.by_ptr);
     vec_init(&st.keys);
@@ -66,6 +69,7 @@ void store_snapshot(const struct store *s, struct buf *out)
     }
     json_object_set_new(j, "Nodes", nodes);
     json_object_set_new(j, "Services", services);
+    json_object_set_new(j, "Networks", networks);
     json_object_set_new(j, "TaskSpecs", st.list);
     json_object_set_new(j, "Tasks", tasks);
     char *text = jx_dumps(j);
@@ -110,6 +114,14 @@ int store_restore(struct store *s, const void *data, size_t len,
             goto fail;
         hmap_put(&tmp->services, sv->meta.id, sv);
         hmap_put(&tmp->services_by_name, sv->name, sv);
+    }
+    json_array_foreach(json_object_get(j, "Networks"), i, item)
+    {
+        struct network *n = network_decode(item, err);
+        if (!n)
+            goto fail;
+        hmap_put(&tmp->networks, n->meta.id, n);
+        hmap_put(&tmp->networks_by_name, n->name, n);
     }
     json_t *specs = json_object_get(j, "TaskSpecs");
     json_array_foreach(json_object_get(j, "Tasks"), i, item)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/jsonx.h"
 #include "base/mem.h"
 #include "store/store_internal.h"
 
@@ -15,6 +16,8 @@ struct store *store_new(void)
     hmap_init(&s->services);
     hmap_init(&s->services_by_name);
     hmap_init(&s->tasks);
+    hmap_init(&s->networks);
+    hmap_init(&s->networks_by_name);
     hmap_init(&s->task_groups_by_service);
     hmap_init(&s->task_groups_by_node);
     return s;
@@ -44,6 +47,11 @@ void store_clear(struct store *s)
     it = 0;
     while (hmap_next(&s->nodes, &it, NULL, &v))
         node_free(v);
+    it = 0;
+    while (hmap_next(&s->networks, &it, NULL, &v))
+        network_free(v);
+    hmap_fini(&s->networks);
+    hmap_fini(&s->networks_by_name);
     hmap_fini(&s->tasks);
     hmap_fini(&s->services);
     hmap_fini(&s->services_by_name);
@@ -99,6 +107,32 @@ struct task *store_task(const struct store *s, const char *id)
     return id ? hmap_get(&s->tasks, id) : NULL;
 }
 
+struct network *store_network(const struct store *s, const char *id)
+{
+    return id ? hmap_get(&s->networks, id) : NULL;
+}
+
+struct network *store_network_by_name(const struct store *s, const char *name)
+{
+    return name ? hmap_get(&s->networks_by_name, name) : NULL;
+}
+
+json_t *store_task_to_json(const struct store *s, const struct task *t)
+{
+    json_t *j = task_to_json(t);
+    json_t *atts = json_object_get(j, "NetworksAttachments");
+    size_t i;
+    json_t *a;
+    json_array_foreach(atts, i, a)
+    {
+        const char *id = jx_path_str(a, "Network.ID");
+        struct network *n = store_network(s, id);
+        if (n)
+            json_object_set_new(a, "Network", network_to_json(n));
+    }
+    return j;
+}
+
 const struct vec *store_service_tasks(const struct store *s,
                                       const char *service_id)
 {
@@ -130,6 +164,8 @@ static const struct hmap *kind_map(const struct store *s, enum store_kind k)
         return &s->services;
     case KIND_TASK:
         return &s->tasks;
+    case KIND_NETWORK:
+        return &s->networks;
     default:
         return NULL;
     }

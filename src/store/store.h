@@ -46,6 +46,10 @@ struct node *store_node(const struct store *s, const char *id);
 struct service *store_service(const struct store *s, const char *id);
 struct service *store_service_by_name(const struct store *s, const char *name);
 struct task *store_task(const struct store *s, const char *id);
+struct network *store_network(const struct store *s, const char *id);
+struct network *store_network_by_name(const struct store *s, const char *name);
+/* A task as the API shows it: attachments carry full network objects. */
+json_t *store_task_to_json(const struct store *s, const struct task *t);
 /* Tasks of a service (also of a deleted one, until its tasks are gone) and
  * tasks assigned to a node; NULL if none. Items are struct task *. */
 const struct vec *store_service_tasks(const struct store *s,

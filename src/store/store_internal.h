@@ -28,6 +28,8 @@ struct store {
     struct hmap services;               /* id -> struct service */
     struct hmap services_by_name;       /* name -> struct service */
     struct hmap tasks;                  /* id -> struct task */
+    struct hmap networks;               /* id -> struct network */
+    struct hmap networks_by_name;       /* name -> struct network */
     struct hmap task_groups_by_service; /* service id -> task_group */
     struct hmap task_groups_by_node;    /* node id -> task_group */
     size_t tasks_in_state[TASK_ORPHANED + 1];

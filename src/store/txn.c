@@ -82,17 +82,22 @@ void txn_node_delete(struct txn *t, const char *id)
     op_new(t, "node.delete", id);
 }
 
-void txn_service_create(struct txn *t, const char *id, json_t *spec)
+void txn_service_create(struct txn *t, const char *id, json_t *spec,
+                        json_t *endpoint)
 {
     json_t *op = op_new(t, "service.create", id);
     json_object_set(op, "spec", spec);
+    if (endpoint)
+        json_object_set(op, "endpoint", endpoint);
 }
 
 void txn_service_update(struct txn *t, const char *id, uint64_t if_version,
-                        json_t *spec, bool rollback)
+                        json_t *spec, bool rollback, json_t *endpoint)
 {
     json_t *op = op_new(t, "service.update", id);
     json_object_set(op, "spec", spec);
+    if (endpoint)
+        json_object_set(op, "endpoint", endpoint);
     if (if_version)
         json_object_set_new(op, "ver", json_integer((json_int_t)if_version));
     if (rollback)
@@ -150,4 +155,21 @@ void txn_task_desired(struct txn *t, const char *id, enum task_state desired)
 void txn_task_delete(struct txn *t, const char *id)
 {
     op_new(t, "task.delete", id);
+}
+
+void txn_task_allocate(struct txn *t, const char *id, json_t *networks)
+{
+    json_t *op = op_new(t, "task.allocate", id);
+    json_object_set(op, "networks", networks ? networks : json_null());
+}
+
+void txn_network_create(struct txn *t, const struct network *n)
+{
+    json_t *op = op_new(t, "network.create", n->meta.id);
+    json_object_set_new(op, "obj", network_encode(n));
+}
+
+void txn_network_delete(struct txn *t, const char *id)
+{
+    op_new(t, "network.delete", id);
 }

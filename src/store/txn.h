@@ -36,10 +36,13 @@ void txn_node_status(struct txn *t, const char *id, enum node_state state,
                      const char *message, const char *addr);
 void txn_node_delete(struct txn *t, const char *id);
 
-void txn_service_create(struct txn *t, const char *id, json_t *spec);
-/* if_version 0 = unconditional. rollback: spec is the previous spec. */
+/* endpoint (may be NULL): the allocated Endpoint (ports, VIPs). */
+void txn_service_create(struct txn *t, const char *id, json_t *spec,
+                        json_t *endpoint);
+/* if_version 0 = unconditional. rollback: spec is the previous spec.
+ * endpoint (may be NULL = keep the current one). */
 void txn_service_update(struct txn *t, const char *id, uint64_t if_version,
-                        json_t *spec, bool rollback);
+                        json_t *spec, bool rollback, json_t *endpoint);
 void txn_service_update_status(struct txn *t, const char *id,
                                json_t *update_status);
 void txn_service_delete(struct txn *t, const char *id);
@@ -55,3 +58,9 @@ void txn_task_status(struct txn *t, const char *id, enum task_state state,
                      const char *container_id, int pid, int exit_code);
 void txn_task_desired(struct txn *t, const char *id, enum task_state desired);
 void txn_task_delete(struct txn *t, const char *id);
+/* Records a new task's network attachments (may be an empty array) and
+ * moves it to pending. */
+void txn_task_allocate(struct txn *t, const char *id, json_t *networks);
+
+void txn_network_create(struct txn *t, const struct network *n);
+void txn_network_delete(struct txn *t, const char *id);

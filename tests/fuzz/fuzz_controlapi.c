@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         txn_init(&t);
         char id[ID_LEN + 1];
         id_new(id);
-        txn_service_create(&t, id, spec);
+        txn_service_create(&t, id, spec, NULL);
         size_t len;
         char *entry = txn_encode(&t, &len);
         txn_fini(&t);

@@ -54,7 +54,7 @@ static char *service_new_named(struct world *w, const char *name, int replicas,
     id_new(id);
     struct txn t;
     txn_init(&t);
-    txn_service_create(&t, id, spec);
+    txn_service_create(&t, id, spec, NULL);
     json_decref(spec);
     commit(w, &t);
     return xstrdup(id);
@@ -67,7 +67,7 @@ static void set_replicas(struct world *w, const char *sid, int replicas)
     jx_set_path(spec, "Mode.Replicated.Replicas", json_integer(replicas));
     struct txn t;
     txn_init(&t);
-    txn_service_update(&t, sid, 0, spec, false);
+    txn_service_update(&t, sid, 0, spec, false, NULL);
     json_decref(spec);
     commit(w, &t);
 }
@@ -306,7 +306,7 @@ static void test_rolling_update_and_history(void)
         jx_set_path(spec, "TaskTemplate.ForceUpdate", json_integer(round + 1));
         struct txn t;
         txn_init(&t);
-        txn_service_update(&t, sid, 0, spec, false);
+        txn_service_update(&t, sid, 0, spec, false, NULL);
         json_decref(spec);
         commit(&w, &t);
         /* One slot at a time: never fewer than 2 running during it. */

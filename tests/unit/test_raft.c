@@ -111,7 +111,7 @@ static void propose_service(struct ctx *c, const char *name, int replicas)
                   "Replicated", "Replicas", replicas);
     struct txn t;
     txn_init(&t);
-    txn_service_create(&t, id, spec);
+    txn_service_create(&t, id, spec, NULL);
     size_t len;
     _cleanup_free_ char *data = txn_encode(&t, &len);
     txn_fini(&t);

@@ -36,7 +36,7 @@ static char *create_service(struct store *s, const char *name, int replicas)
     struct txn t;
     txn_init(&t);
     _cleanup_json_ json_t *spec = simple_spec(name, replicas);
-    txn_service_create(&t, id, spec);
+    txn_service_create(&t, id, spec, NULL);
     struct err err = {0};
     CHECK_INT(commit(s, &t, &err), 0);
     return xstrdup(id);
@@ -93,7 +93,7 @@ static void test_service_lifecycle(void)
     char id2[ID_LEN + 1];
     id_new(id2);
     _cleanup_json_ json_t *dup = simple_spec("web", 1);
-    txn_service_create(&t, id2, dup);
+    txn_service_create(&t, id2, dup, NULL);
     struct err err = {0};
     CHECK_INT(commit(s, &t, &err), -1);
     CHECK_INT(err.code, ERR_CONFLICT);
@@ -104,7 +104,7 @@ static void test_service_lifecycle(void)
     uint64_t ver = svc->meta.version;
     txn_init(&t);
     _cleanup_json_ json_t *scaled = simple_spec("web", 5);
-    txn_service_update(&t, id, ver + 100, scaled, false);
+    txn_service_update(&t, id, ver + 100, scaled, false, NULL);
     err_clear(&err);
     CHECK_INT(commit(s, &t, &err), -1);
     CHECK_INT(err.code, ERR_CONFLICT);
@@ -114,7 +114,7 @@ static void test_service_lifecycle(void)
     /* Scale-only update keeps the task spec (and spec version). */
     json_t *old_tt = svc->task_spec;
     txn_init(&t);
-    txn_service_update(&t, id, ver, scaled, false);
+    txn_service_update(&t, id, ver, scaled, false, NULL);
     CHECK_INT(commit(s, &t, &err), 0);
     svc = store_service(s, id);
     CHECK_INT(service_replicas(svc), 5);
@@ -127,14 +127,14 @@ static void test_service_lifecycle(void)
     jx_set_path(changed, "TaskTemplate.ContainerSpec.Env",
                 json_pack("[s]", "A=1"));
     txn_init(&t);
-    txn_service_update(&t, id, 0, changed, false);
+    txn_service_update(&t, id, 0, changed, false, NULL);
     CHECK_INT(commit(s, &t, &err), 0);
     CHECK_INT(store_service(s, id)->spec_version, 2);
 
     /* Renaming is refused. */
     _cleanup_json_ json_t *renamed = simple_spec("other", 5);
     txn_init(&t);
-    txn_service_update(&t, id, 0, renamed, false);
+    txn_service_update(&t, id, 0, renamed, false, NULL);
     CHECK_INT(commit(s, &t, &err), -1);
     CHECK(store_service_by_name(s, "web") != NULL);
 

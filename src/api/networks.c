@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: Apache-2.0
+// /networks: create, list, inspect, delete of swarm overlay networks, in
+// the Docker API's network resource shape.
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "base/mem.h"
+#include "base/timeutil.h"
+#include "manager/allocator.h"
+#include "manager/controlapi.h"
+
+/* The resource `docker network ls / inspect` shows. containers: the
+ * node's attached containers (NULL = JSON null). */
+static json_t *network_resource(const struct network *n, json_t *containers)
+{
+    char created[TIME_STRLEN], vni[16];
+    time_fmt_rfc3339(n->meta.created_at, created);
+    snprintf(vni, sizeof(vni), "%u", n->vni);
+    json_t *labels = json_object_get(n->spec, "Labels");
+    json_t *opts = jx_copy(jx_path(n->spec, "DriverConfiguration.Options"));
+    if (!json_is_object(opts)) {
+        json_decref(opts);
+        opts = json_object();
+    }
+    json_object_set_new(opts, "com.docker.network.driver.overlay.vxlanid_list",
+                        json_string(vni));
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:[{s:s, s:s}]}, s:b, "
+        "s:b, s:b, s:{s:s}, s:b, s:o, s:o, s:o}",
+        "Name", n->name, "Id", n->meta.id, "Created", created, "Scope", "swarm",
+        "Driver", "overlay", "EnableIPv6", 0, "IPAM", "Driver", "default",
+        "Options", "Config", "Subnet", n->subnet, "Gateway", n->gateway,
+        "Internal", jx_bool(n->spec, "Internal", false), "Attachable",
+        jx_bool(n->spec, "Attachable", false), "Ingress", n->ingress,
+        "ConfigFrom", "Network", "", "ConfigOnly", 0, "Containers",
+        containers ? containers : json_null(), "Options", opts, "Labels",
+        json_object_size(labels) ? jx_copy(labels) : json_null());
+}
+
+/* Full id, name, then unique id prefix. */
+static struct network *find_network(struct daemon *d, const char *ref,
+                                    struct err *err)
+{
+    struct network *n = store_network(d->store, ref);
+    if (!n)
+        n = store_network_by_name(d->store, ref);
+    if (n)
+        return n;
+    size_t it = 0, matches = 0, len = strlen(ref);
+    void *o;
+    while (len && store_next(d->store, KIND_NETWORK, &it, &o)) {
+        if (strncmp(((struct network *)o)->meta.id, ref, len) == 0) {
+            n = o;
+            matches++;
+        }
+    }
+    if (matches == 1)
+        return n;
+    if (matches > 1)
+        err_set(err, ERR_INVALID, "network %s is ambiguous (%zu matches found)",
+                ref, matches);
+    else
+        err_set(err, ERR_NOTFOUND, "network %s not found", ref);
+    return NULL;
+}
+
+/* This node's containers on network n: {id: {Name, EndpointID,
+ * MacAddress, IPv4Address, IPv6Address}}. */
+static json_t *attached_containers(struct daemon *d, const struct network *n)
+{
+    json_t *out = json_object();
+    const struct vec *mine = store_node_tasks(d->store, d->node_id);
+    for (size_t i = 0; mine && i < mine->len; i++) {
+        const struct task *t = mine->items[i];
+        if (!t->container_id[0] || task_state_is_terminal(t->state))
+            continue;
+        size_t k;
+        json_t *att;
+        json_array_foreach(t->networks, k, att)
+        {
+            if (strcmp(jx_str0(jx_path(att, "Network"), "ID"), n->meta.id))
+                continue;
+            const char *addr =
+                json_string_value(json_array_get(jx_path(att, "Addresses"), 0));
+            char name[300];
+            api_task_name(d, t, name, sizeof(name));
+            char full[340];
+            snprintf(full, sizeof(full), "%s.%s", name, t->meta.id);
+            json_object_set_new(out, t->container_id,
+                                json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name",
+                                          full, "EndpointID", t->meta.id,
+                                          "MacAddress", "", "IPv4Address",
+                                          addr ? addr : "", "IPv6Address", ""));
+        }
+    }
+    return out;
+}
+
+static void created(void *data, const struct err *err, uint64_t index)
+{
+    (void)index;
+    struct api_pending *p = data;
+    struct daemon *d = p->d;
+    struct network *n = p->user;
+    char id[ID_LEN + 1];
+    memcpy(id, p->id, sizeof(id));
+    struct http_request *req = api_pending_finish(p);
+    struct allocator *a = manager_allocator(d->manager);
+    if (err && a)
+        allocator_network_unreserve(a, n);
+    network_free(n);
+    if (!req)
+        return;
+    if (err)
+        http_reply_err(req, err);
+    else
+        api_reply(req, 201, json_pack("{s:s, s:s}", "Id", id, "Warning", ""));
+}
+
+/* The request's NetworkCreate body as a swarm NetworkSpec. */
+static json_t *network_spec(const json_t *body, struct err *err)
+{
+    const char *name = jx_str(body, "Name");
+    const char *driver = jx_str(body, "Driver");
+    const char *scope = jx_str(body, "Scope");
+    if (!name || !*name)
+        return err_set(err, ERR_INVALID, "network name must not be empty"),
+               NULL;
+    if (!controlapi_valid_network_name(name))
+        return err_set(err, ERR_INVALID,
+                       "rpc error: code = InvalidArgument desc = name must be "
+                       "valid as a DNS name component"),
+               NULL;
+    if (driver && *driver && strcmp(driver, "overlay") != 0)
+        return err_set(err, ERR_INVALID,
+                       "rpc error: code = InvalidArgument desc = network "
+                       "driver \"%s\" is not supported: swarm networks are "
+                       "overlay networks",
+                       driver),
+               NULL;
+    if (scope && *scope && strcmp(scope, "swarm") != 0)
+        return err_set(err, ERR_INVALID,
+                       "network scope \"%s\" is not supported: use swarm",
+                       scope),
+               NULL;
+    if (jx_bool(body, "EnableIPv6", false))
+        return err_set(err, ERR_INVALID, "IPv6 networks are not supported"),
+               NULL;
+    json_t *configs = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(jx_path(body, "IPAM.Config"), i, c)
+    {
+        if (i > 0) {
+            json_decref(configs);
+            return err_set(err, ERR_INVALID,
+                           "only one IPAM config per network is supported"),
+                   NULL;
+        }
+        json_t *cfg = json_object();
+        if (jx_str(c, "Subnet"))
+            json_object_set(cfg, "Subnet", json_object_get(c, "Subnet"));
+        if (jx_str(c, "Gateway"))
+            json_object_set(cfg, "Gateway", json_object_get(c, "Gateway"));
+        json_array_append_new(configs, cfg);
+    }
+    json_t *labels = json_object_get(body, "Labels");
+    json_t *opts = json_object_get(body, "Options");
+    json_t *spec = json_pack(
+        "{s:s, s:o, s:{s:s, s:o}, s:b, s:b, s:b, s:{s:{s:s}, s:o}, s:s}",
+        "Name", name, "Labels",
+        json_is_object(labels) ? jx_copy(labels) : json_object(),
+        "DriverConfiguration", "Name", "overlay", "Options",
+        json_is_object(opts) ? jx_copy(opts) : json_object(), "Internal",
+        jx_bool(body, "Internal", false), "Attachable",
+        jx_bool(body, "Attachable", false), "Ingress",
+        jx_bool(body, "Ingress", false), "IPAMOptions", "Driver", "Name",
+        "default", "Configs", configs, "Scope", "swarm");
+    return spec;
+}
+
+static void create_network(struct http_request *req, void *data)
+{
+    struct daemon *d = data;
+    if (!api_require_manager(req, d))
+        return;
+    struct err err = {0};
+    json_t *body = NULL;
+    if (http_body_json(req, &body, &err) < 0) {
+        http_reply_err(req, &err);
+        return;
+    }
+    json_t *spec = json_is_object(body) ? network_spec(body, &err) : NULL;
+    if (!json_is_object(body))
+        err_set(&err, ERR_INVALID, "the body must be a JSON object");
+    json_decref(body);
+    if (!spec) {
+        http_reply_err(req, &err);
+        return;
+    }
+    struct network *n = network_new();
+    id_new(n->meta.id);
+    n->spec = spec;
+    n->name = jx_str(spec, "Name");
+    n->ingress = jx_bool(spec, "Ingress", false);
+    if (store_network_by_name(d->store, n->name)) {
+        err_set(&err, ERR_CONFLICT, "network with name %s already exists",
+                n->name);
+    } else if (n->ingress) {
+        size_t it = 0;
+        void *o;
+        while (store_next(d->store, KIND_NETWORK, &it, &o))
+            if (((struct network *)o)->ingress)
+                err_set(&err, ERR_CONFLICT,
+                        "rpc error: code = AlreadyExists desc = ingress "
+                        "network (%s) is already present",
+                        ((struct network *)o)->meta.id);
+    }
+    struct allocator *a = manager_allocator(d->manager);
+    if (!err_is_set(&err) && a)
+        allocator_network(a, d->store, n, &err);
+    if (err_is_set(&err)) {
+        network_free(n);
+        http_reply_err(req, &err);
+        return;
+    }
+    struct txn txn;
+    txn_init(&txn);
+    txn_network_create(&txn, n);
+    struct api_pending *p = api_pending_new(req, d);
+    snprintf(p->id, sizeof(p->id), "%s", n->meta.id);
+    p->user = n; /* freed by created() */
+    api_propose(p, &txn, created);
+}
+
+static void list_networks(struct http_request *req, void *data)
+{
+    struct daemon *d = data;
+    if (!api_require_manager(req, d))
+        return;
+    static const char *const allowed[] = {"id",    "name", "driver",   "label",
+                                          "scope", "type", "dangling", NULL};
+    json_t *f = api_filters(req, allowed);
+    if (!f)
+        return;
+    json_t *out = json_array();
+    size_t it = 0;
+    void *o;
+    while (store_next(d->store, KIND_NETWORK, &it, &o)) {
+        struct network *n = o;
+        if (!api_filter_match(f, "id", n->meta.id, true) ||
+            !api_filter_match(f, "name", n->name, true) ||
+            !api_filter_match(f, "driver", "overlay", false) ||
+            !api_filter_match(f, "scope", "swarm", false) ||
+            !api_filter_match(f, "type", "custom", false) ||
+            !api_filter_labels(f, "label", json_object_get(n->spec, "Labels")))
+            continue;
+        json_array_append_new(out, network_resource(n, NULL));
+    }
+    json_decref(f);
+    api_reply(req, 200, out);
+}
+
+static void get_network(struct http_request *req, void *data)
+{
+    struct daemon *d = data;
+    if (!api_require_manager(req, d))
+        return;
+    struct err err = {0};
+    struct network *n = find_network(d, req->params[0], &err);
+    if (!n) {
+        http_reply_err(req, &err);
+        return;
+    }
+    api_reply(req, 200, network_resource(n, attached_containers(d, n)));
+}
+
+/* Docker's "in use" check: services on it, or tasks still attached. */
+static const char *user_of(struct daemon *d, const struct network *n)
+{
+    size_t it = 0;
+    void *o;
+    while (store_next(d->store, KIND_SERVICE, &it, &o)) {
+        struct service *s = o;
+        json_t *nets = allocator_service_networks(d->store, s);
+        size_t i;
+        json_t *id;
+        bool uses = false;
+        json_array_foreach(nets, i, id)
+        {
+            uses |= strcmp(json_string_value(id), n->meta.id) == 0;
+        }
+        json_decref(nets);
+        if (uses)
+            return s->name;
+    }
+    return NULL;
+}
+
+static void delete_network(struct http_request *req, void *data)
+{
+    struct daemon *d = data;
+    if (!api_require_manager(req, d))
+        return;
+    struct err err = {0};
+    struct network *n = find_network(d, req->params[0], &err);
+    if (!n) {
+        http_reply_err(req, &err);
+        return;
+    }
+    const char *user = user_of(d, n);
+    if (user) {
+        char msg[300];
+        snprintf(msg, sizeof(msg),
+                 "rpc error: code = FailedPrecondition desc = network %s is "
+                 "in use by service %s",
+                 n->meta.id, user);
+        http_reply_error(req, 409, msg);
+        return;
+    }
+    struct txn txn;
+    txn_init(&txn);
+    txn_network_delete(&txn, n->meta.id);
+    api_propose(api_pending_new(req, d), &txn, api_commit_no_content);
+}
+
+static const struct http_route routes[] = {
+    {"POST", "/networks/create", create_network},
+    {"GET", "/networks", list_networks},
+    {"GET", "/networks/{id}", get_network},
+    {"DELETE", "/networks/{id}", delete_network},
+};
+
+void api_networks_routes(struct http_server *s)
+{
+    http_server_add_routes(s, routes, ARRAY_SIZE(routes));
+}
