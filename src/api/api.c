@@ -21,6 +21,7 @@ void api_register(struct daemon *d, const char *spool_dir)
     api_images_routes(d->api);
     api_containers_routes(d->api);
     api_networks_routes(d->api);
+    api_events_routes(d->api);
 }
 
 void api_reply(struct http_request *req, int status, json_t *owned)

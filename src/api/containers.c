@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "api/api_internal.h"
+#include "api/events.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
 
@@ -100,6 +101,9 @@ static void kill_container(struct http_request *req, void *data)
         http_reply_err(req, &err);
         return;
     }
+    char signo[16];
+    snprintf(signo, sizeof(signo), "%d", sig);
+    events_container(d->events, id, "kill", "signal", signo);
     http_reply_empty(req, 204);
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/events.h"
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -79,6 +80,7 @@ static void container_event(void *data, const char *id,
                             const struct ctr_status *st)
 {
     struct daemon *d = data;
+    events_container_state(d->events, id, st);
     if (d->agent)
         agent_on_container_event(d->agent, id, st);
 }
@@ -89,6 +91,8 @@ static void api_closed(void *data)
     d->api = NULL;
     runtime_free(d->runtime);
     d->runtime = NULL;
+    events_close(d->events);
+    d->events = NULL;
     image_store_free(d->images);
     d->images = NULL;
     uv_close((uv_handle_t *)&d->sig_term, NULL);
@@ -160,6 +164,8 @@ static int start(struct daemon *d, struct err *err)
     d->images = image_store_new(images, err);
     if (!d->images)
         return err_ctx(err, "open image store");
+
+    d->events = events_new(d);
 
     _cleanup_free_ char *ctrs = xasprintf("%s/containers", d->cfg.data_root);
     _cleanup_free_ char *state = xasprintf("%s/runtime", d->cfg.data_root);

@@ -24,6 +24,8 @@
 #define DEFAULT_DATA_ROOT    "/var/lib/shoal"
 #define DEFAULT_CLUSTER_PORT 4377
 
+struct events;
+
 struct daemon_config {
     const char *hosts[8]; /* -H addresses */
     int n_hosts;
@@ -51,6 +53,7 @@ struct daemon {
     struct image_store *images;
     struct runtime *runtime;
     struct http_server *api;
+    struct events *events; /* GET /events (api/events.h) */
     uv_signal_t sig_term, sig_int;
     uv_timer_t reaper;
     bool stopping;
