@@ -126,6 +126,7 @@ extern const struct cli_cmd cli_cmd_container;
 extern const struct cli_cmd cli_cmd_system;
 extern const struct cli_cmd cli_cmd_version;
 extern const struct cli_cmd cli_cmd_info;
+extern const struct cli_cmd cli_cmd_events;
 /* Top-level shortcuts docker keeps (images, load, import, rmi, ps, ...). */
 extern const struct cli_cmd cli_cmd_images;
 extern const struct cli_cmd cli_cmd_load;
