@@ -727,7 +727,9 @@ static int neigh_dump(struct netlink *nl, const char *ifname,
         nl_send_simple(nl->sock, RTM_GETNEIGH, NLM_F_DUMP, &req, sizeof(req));
     if (r < 0)
         return nl_fail(err, r, "list neighbours of", ifname);
-    struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(nl->sock));
+    struct nl_cb *orig = nl_socket_get_cb(nl->sock); /* a reference */
+    struct nl_cb *cb = nl_cb_clone(orig);
+    nl_cb_put(orig);
     if (!cb)
         return err_set(err, ERR_INTERNAL, "allocate netlink callbacks");
     nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, neigh_dump_msg, d);

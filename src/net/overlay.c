@@ -240,8 +240,15 @@ static int ensure_vxlan(struct netlink *nl, const char *vx,
     }
     int created = 0;
     if (!found) {
-        if (netlink_vxlan_add(nl, vx, want, err) < 0)
+        if (netlink_vxlan_add(nl, vx, want, err) < 0) {
+            /* The name was free, so the kernel objects to the VNI. */
+            if (err->code == ERR_CONFLICT)
+                err_set(err, ERR_CONFLICT,
+                        "create VXLAN '%s': VXLAN id %u on port %u is "
+                        "used by another device",
+                        vx, want->vni, want->port);
             return -1;
+        }
         created = 1;
     } else {
         if (cur.mtu != want->mtu &&
