@@ -226,11 +226,24 @@ static bool udp_echo(const char *ns_a, const char *ip_a, const char *ns_b,
 
 /* ---- netlink reads ---- */
 
-static bool link_get(const char *ns, const char *name, struct netlink_link *l)
+/* A handle in namespace ns (NULL: the test thread's); the test cannot go
+ * on without one. */
+static struct netlink *nl_in(const char *ns)
 {
     struct err err = {0};
     struct netlink *nl = ns ? netlink_open_in(ns, &err) : netlink_open(&err);
-    bool ok = nl && netlink_link_get(nl, name, l, &err) == 0;
+    if (!nl) {
+        fprintf(stderr, "netlink: %s\n", err.msg);
+        abort();
+    }
+    return nl;
+}
+
+static bool link_get(const char *ns, const char *name, struct netlink_link *l)
+{
+    struct err err = {0};
+    struct netlink *nl = nl_in(ns);
+    bool ok = netlink_link_get(nl, name, l, &err) == 0;
     netlink_close(nl);
     return ok;
 }
@@ -257,9 +270,8 @@ static struct strs addrs_of(const char *ns, const char *ifname)
 {
     struct strs x = {0};
     struct err err = {0};
-    struct netlink *nl = ns ? netlink_open_in(ns, &err) : netlink_open(&err);
-    if (nl)
-        netlink_addr_list(nl, ifname, strs_add, &x, &err);
+    struct netlink *nl = nl_in(ns);
+    netlink_addr_list(nl, ifname, strs_add, &x, &err);
     netlink_close(nl);
     return x;
 }
@@ -421,8 +433,7 @@ static void test_network_ensure(void)
     CHECK_INT(addrs_of(NULL, br.name).n, 1);
 
     /* Wrong things get fixed: MTU, master, down, a lost address. */
-    struct netlink *nl = netlink_open(&err);
-    CHECK(nl != NULL);
+    struct netlink *nl = nl_in(NULL);
     CHECK_INT(netlink_link_set_mtu(nl, br.name, 1400, &err), 0);
     CHECK_INT(netlink_addr_del(nl, br.name, "10.77.1.1/24", &err), 0);
     CHECK_INT(netlink_bridge_add(nl, "other", 0, NULL, &err), 0);
@@ -496,8 +507,7 @@ static void test_attach_and_traffic(void)
     struct strs addrs = addrs_of(c1, "eth0");
     CHECK_INT(addrs.n, 1);
     CHECK(strs_has(&addrs, "10.77.1.2/24"));
-    struct netlink *ns = netlink_open_in(c1, &err);
-    CHECK(ns != NULL);
+    struct netlink *ns = nl_in(c1);
     struct route_find rf = {"0.0.0.0/0", "10.77.1.1", in.ifindex, false};
     CHECK_INT(netlink_route_list(ns, route_find_cb, &rf, &err), 0);
     CHECK(rf.found);
@@ -525,7 +535,7 @@ static void test_attach_and_traffic(void)
     CHECK_STR(br_after.mac, br_before.mac);
 
     /* A broken pair (host end gone) is replaced. */
-    struct netlink *nl = netlink_open(&err);
+    struct netlink *nl = nl_in(NULL);
     CHECK_INT(netlink_link_del(nl, "shv-t2abcdefgh0", &err), 0);
     netlink_close(nl);
     CHECK(!link_get(c2, "eth0", &in));
@@ -604,7 +614,7 @@ static void test_peers_and_endpoints(void)
     CHECK_INT(overlay_endpoint_add(NET2, "02:42:0a:4d:02:09", "10.77.2.9",
                                    "192.168.77.4", &err),
               0);
-    struct netlink *nl = netlink_open(&err);
+    struct netlink *nl = nl_in(NULL);
     struct neigh_find nf = {.ip = "10.77.2.9"};
     CHECK_INT(
         netlink_neigh_list(nl, "shx-n2abcdefghi", neigh_find_cb, &nf, &err), 0);
@@ -633,7 +643,7 @@ static void test_cross_node(void)
 {
     struct err err = {0};
     enter(node_a);
-    struct netlink *nl = netlink_open(&err);
+    struct netlink *nl = nl_in(NULL);
     int fd = open(node_b, O_RDONLY | O_CLOEXEC);
     struct netlink_veth_opts ul = {
         .name = "ul0", .peer_name = "ul0", .peer_netns_fd = fd};
@@ -642,7 +652,7 @@ static void test_cross_node(void)
     CHECK_INT(netlink_addr_add(nl, "ul0", "192.168.77.1/24", &err), 0);
     CHECK_INT(netlink_link_set_up(nl, "ul0", &err), 0);
     netlink_close(nl);
-    nl = netlink_open_in(node_b, &err);
+    nl = nl_in(node_b);
     CHECK_INT(netlink_addr_add(nl, "ul0", "192.168.77.2/24", &err), 0);
     CHECK_INT(netlink_link_set_up(nl, "ul0", &err), 0);
     netlink_close(nl);
@@ -694,7 +704,7 @@ static void test_cross_node(void)
     /* Every node's bridge has the gateway address; c3's ARP for it must be
      * answered by its own node's bridge, never across the VXLAN. */
     CHECK(ping(c3, "10.77.1.1", 3000));
-    nl = netlink_open_in(c3, &err);
+    nl = nl_in(c3);
     struct neigh_find nf = {.ip = "10.77.1.1"};
     CHECK_INT(netlink_neigh_list(nl, "eth0", neigh_find_cb, &nf, &err), 0);
     CHECK_STR(nf.mac, br_b.mac);
