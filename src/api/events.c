@@ -546,9 +546,25 @@ static void sub_aborted(struct http_request *req, void *data)
     sub_free(s);
 }
 
+/* Runs the until timer for what remains of the wall-clock wait (libuv's
+ * timers are monotonic and start from the loop's cached time). */
+static void until_arm(struct events_sub *s);
+
 static void until_reached(uv_timer_t *t)
 {
-    sub_end(t->data);
+    struct events_sub *s = t->data;
+    if (time_now_ns() < s->until)
+        until_arm(s);
+    else
+        sub_end(s);
+}
+
+static void until_arm(struct events_sub *s)
+{
+    int64_t left = s->until - time_now_ns();
+    uint64_t ms = left > 0 ? (uint64_t)((left + NS_PER_MS - 1) / NS_PER_MS) : 0;
+    uv_update_time(s->until_timer.loop);
+    uv_timer_start(&s->until_timer, until_reached, ms, 0);
 }
 
 /* Writes e if the subscriber wants it; false if it must be dropped for
@@ -873,10 +889,8 @@ static void get_events(struct http_request *req, void *data)
         return;
     }
     vec_push(&ev->subs, s);
-    if (has_until) {
-        int64_t ms = (until - now + NS_PER_MS - 1) / NS_PER_MS;
-        uv_timer_start(&s->until_timer, until_reached, (uint64_t)ms, 0);
-    }
+    if (has_until)
+        until_arm(s);
 }
 
 static const struct http_route routes[] = {
