@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+// Kernel load balancing for one node: service virtual IPs, the routing mesh
+// (published ports on every node address), host-mode ports, hairpin and
+// egress masquerade, and isolation between overlay networks, all in one
+// nftables table of shoald's own. The state-to-ruleset rendering is pure;
+// lb_apply swaps the whole table in one atomic transaction.
+#pragma once
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+/* The table shoald owns ("table ip shoal"); nothing else of ours touches
+ * nftables, and we never touch anything outside it. */
+#define LB_TABLE "shoal"
+
+/* Packet mark bit set on routing-mesh connections so postrouting masquerades
+ * them (the mark never leaves the node). */
+#define LB_MESH_MARK 0x00002000u
+
+/* An overlay network present on this node. */
+struct lb_network {
+    struct in_addr subnet; /* network address, e.g. 10.0.1.0 */
+    uint8_t prefix_len;    /* 1..32 */
+    /* Source address for connections the node NATs into this network (the
+     * routing mesh, VIP traffic from the same subnet). INADDR_ANY: masquerade
+     * to the address of the interface they leave by (the bridge's gateway).
+     * Several nodes sharing one gateway address need a node-unique one. */
+    struct in_addr snat;
+};
+
+/* A published port. Ports with published == 0 are ignored here: a VIP
+ * forwards every port (see lb_service). */
+struct lb_port {
+    uint8_t proto;      /* IPPROTO_TCP or IPPROTO_UDP */
+    uint16_t target;    /* port inside the tasks */
+    uint16_t published; /* port on the node's addresses; 0 = not published */
+    bool host_mode;     /* mode=host: only this node's tasks (local_backends),
+                           no masquerade (the client address is kept) */
+};
+
+/* A service's virtual IP on one network and the addresses, on that network,
+ * of its running tasks (all nodes). */
+struct lb_vip {
+    struct in_addr addr;
+    const struct in_addr *backends; /* borrowed */
+    size_t n_backends;
+};
+
+/* One service. Like Docker Swarm, a VIP forwards every TCP/UDP port (and
+ * other IP protocols) to a task, keeping the port; only sources on the VIP's
+ * own network (or the node itself) may use it. */
+struct lb_service {
+    char id[26]; /* [A-Za-z0-9_-], non-empty: shown in element comments */
+    const struct lb_vip *vips; /* borrowed; none for endpoint mode dnsrr */
+    size_t n_vips;
+    const struct lb_port *ports; /* borrowed */
+    size_t n_ports;
+    /* Ingress-mode published ports: running tasks on every node, by an
+     * address the node can route to (their ingress network address). */
+    const struct in_addr *mesh_backends; /* borrowed */
+    size_t n_mesh_backends;
+    /* Host-mode published ports: this node's running tasks only. */
+    const struct in_addr *local_backends; /* borrowed */
+    size_t n_local_backends;
+};
+
+/* Everything the node balances. Only running (and healthy) tasks belong in
+ * the backend lists: a task being stopped leaves them before it is killed. */
+struct lb_state {
+    const struct lb_service *services; /* borrowed */
+    size_t n_services;
+    const struct lb_network *networks; /* borrowed */
+    size_t n_networks;
+};
+
+/* Renders the nft transaction that replaces table LB_TABLE with state
+ * (create-if-missing, delete, re-add: never a moment without rules) into
+ * out (appended). Pure and canonical: the text depends only on the state's
+ * contents, not on the order of services, VIPs, backends, ports or networks.
+ * Fails (400) on an invalid id, protocol or prefix, (409) when two services
+ * claim one VIP or published port or two networks overlap. */
+int lb_render(const struct lb_state *state, struct buf *out, struct err *err);
+
+/* A handle on the kernel side: an nftables context, bound to the network
+ * namespace current when it was made. Kept open across applies because
+ * closing the context's netlink socket waits for the kernel to finish
+ * destroying the previous table (an RCU grace period, 15-30 ms here).
+ * Owned; free with lb_free (which may block that long). */
+struct lb;
+struct lb *lb_new(struct err *err);
+void lb_free(struct lb *lb);
+
+/* Renders state and applies it as one transaction. On failure the previous
+ * table stays as it was. */
+int lb_apply(struct lb *lb, const struct lb_state *state, struct err *err);
+
+/* Deletes table LB_TABLE (fine if absent). Existing connections keep their
+ * NAT bindings in conntrack; new ones are no longer balanced. */
+int lb_clear(struct lb *lb, struct err *err);
+
+/* Node settings the ruleset relies on, set in the calling thread's network
+ * namespace: net.ipv4.ip_forward=1 and net.ipv4.conf.all.route_localnet=1
+ * (so 127.0.0.1:published can be DNATed out of the node). */
+int lb_node_setup(struct err *err);

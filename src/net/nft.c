@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+// libnftables adapter: the only file that includes libnftables. A command
+// buffer given to nft_run_cmd_from_buffer is parsed whole and sent to the
+// kernel as one netlink batch, which is what makes ruleset swaps atomic.
+#include "net/nft.h"
+
+#include <nftables/libnftables.h>
+#include <string.h>
+
+#include "base/mem.h"
+
+struct nftables {
+    struct nft_ctx *ctx;
+};
+
+struct nftables *nftables_open(struct err *err)
+{
+    struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    if (!ctx) {
+        err_set(err, ERR_INTERNAL, "open nftables context");
+        return NULL;
+    }
+    /* Keep nft's messages instead of letting it print to our stderr. */
+    if (nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0) {
+        nft_ctx_free(ctx);
+        err_set(err, ERR_INTERNAL, "set up nftables output buffers");
+        return NULL;
+    }
+    struct nftables *nft = xcalloc(1, sizeof(*nft));
+    nft->ctx = ctx;
+    return nft;
+}
+
+void nftables_close(struct nftables *nft)
+{
+    if (!nft)
+        return;
+    nft_ctx_free(nft->ctx);
+    free(nft);
+}
+
+/* nft reports the kernel's errno as strerror text; map the ones a caller can
+ * act on. */
+static int nft_err_code(const char *text)
+{
+    if (strstr(text, "Operation not permitted"))
+        return ERR_FORBIDDEN;
+    if (strstr(text, "No such file or directory"))
+        return ERR_NOTFOUND;
+    if (strstr(text, "File exists"))
+        return ERR_CONFLICT;
+    return ERR_INTERNAL;
+}
+
+/* Copies [s, s+n) into dst (size cap) with surrounding blanks trimmed. */
+static void copy_trimmed(char *dst, size_t cap, const char *s, size_t n)
+{
+    while (n > 0 && (*s == ' ' || *s == '\t')) {
+        s++;
+        n--;
+    }
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        n--;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+/* nft's error text is "<where>: Error: <what>\n<input line>\n<carets>\n"
+ * per error (the location is missing for some kernel errors). Keep the first
+ * error and the input line it points at: enough to find the culprit in a
+ * rendered ruleset without flooding the log. */
+static int nft_fail(struct err *err, const char *text)
+{
+    if (!text || !*text)
+        return err_set(err, ERR_INTERNAL, "nftables: command failed");
+    const char *nl = strchr(text, '\n');
+    size_t n1 = nl ? (size_t)(nl - text) : strlen(text);
+    char first[256], line[200] = "";
+    copy_trimmed(first, sizeof(first), text, n1);
+    if (nl && nl[1]) {
+        const char *l2 = nl + 1;
+        const char *nl2 = strchr(l2, '\n');
+        size_t n2 = nl2 ? (size_t)(nl2 - l2) : strlen(l2);
+        /* The second line is input only when a caret line follows it. */
+        if (nl2 && strchr(nl2 + 1, '^'))
+            copy_trimmed(line, sizeof(line), l2, n2);
+    }
+    if (line[0])
+        return err_set(err, nft_err_code(first), "nftables: %s (at '%s')",
+                       first, line);
+    return err_set(err, nft_err_code(first), "nftables: %s", first);
+}
+
+int nftables_run(struct nftables *nft, const char *cmds, char **out,
+                 struct err *err)
+{
+    if (out)
+        *out = NULL;
+    int r = nft_run_cmd_from_buffer(nft->ctx, cmds);
+    /* Reading a buffer resets it for the next command, so always read both. */
+    const char *o = nft_ctx_get_output_buffer(nft->ctx);
+    const char *e = nft_ctx_get_error_buffer(nft->ctx);
+    if (r != 0)
+        return nft_fail(err, e);
+    if (out)
+        *out = xstrdup(o ? o : "");
+    return 0;
+}
+
+int nftables_run_once(const char *cmds, char **out, struct err *err)
+{
+    struct nftables *nft = nftables_open(err);
+    if (!nft)
+        return -1;
+    int r = nftables_run(nft, cmds, out, err);
+    nftables_close(nft);
+    return r;
+}
