@@ -91,8 +91,6 @@ static void api_closed(void *data)
     d->api = NULL;
     runtime_free(d->runtime);
     d->runtime = NULL;
-    events_close(d->events);
-    d->events = NULL;
     image_store_free(d->images);
     d->images = NULL;
     uv_close((uv_handle_t *)&d->sig_term, NULL);
@@ -104,6 +102,10 @@ static void api_closed(void *data)
 static void swarm_closed(void *data)
 {
     struct daemon *d = data;
+    /* Event streams end with their last chunk before the server drops its
+     * connections. */
+    events_close(d->events);
+    d->events = NULL;
     if (d->api)
         http_server_close(d->api, api_closed, d);
     else
