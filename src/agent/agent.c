@@ -62,6 +62,13 @@ void agent_forget(struct agent *a, struct atask *at)
     free(at);
 }
 
+void agent_action(struct agent *a, const char *ctr, const char *action,
+                  const char *key, const char *value)
+{
+    if (a->cfg.on_action)
+        a->cfg.on_action(a->cfg.action_data, ctr, action, key, value);
+}
+
 /* ---- reporting ---- */
 
 static void flush(struct agent *a);
@@ -232,6 +239,7 @@ void agent_on_container_event(void *data, const char *id,
         if (!task_id) {
             log_warn("agent: container %.12s has no task label, removing", id);
             ctr_remove(a->cfg.runtime, id, NULL, NULL, NULL);
+            agent_action(a, id, "destroy", NULL, NULL);
             return;
         }
         at = agent_track(a, task_id);
@@ -240,6 +248,7 @@ void agent_on_container_event(void *data, const char *id,
             log_warn("agent: duplicate container %.12s for task %s, removing",
                      id, task_id);
             ctr_remove(a->cfg.runtime, id, NULL, NULL, NULL);
+            agent_action(a, id, "destroy", NULL, NULL);
             return;
         }
         agent_set_container(a, at, id);

@@ -23,6 +23,12 @@ typedef void (*agent_sent_fn)(void *data, bool ok);
 typedef int (*agent_report_fn)(void *report_data, const char *txn, size_t len,
                                agent_sent_fn done, void *done_data);
 
+/* What the agent did to a container, for the event stream: "create",
+ * "kill" (key "signal"), "destroy". key/value may be NULL. */
+typedef void (*agent_action_fn)(void *data, const char *container_id,
+                                const char *action, const char *key,
+                                const char *value);
+
 struct agent_config {
     uv_loop_t *loop;
     const char *node_id;
@@ -32,6 +38,8 @@ struct agent_config {
     struct image_store *images;
     agent_report_fn report;
     void *report_data;
+    agent_action_fn on_action; /* may be NULL */
+    void *action_data;
 };
 
 struct agent *agent_new(const struct agent_config *cfg, struct err *err);

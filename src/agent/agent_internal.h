@@ -75,6 +75,10 @@ void agent_check_removed_all(struct agent *a);
 void agent_report(struct agent *a, struct atask *at, enum task_state st,
                   const char *message, const char *error, int exit_code);
 
+/* Tells the event stream what happened to a container (if anyone asks). */
+void agent_action(struct agent *a, const char *ctr, const char *action,
+                  const char *key, const char *value);
+
 /* executor.c */
 void exec_reconcile(struct agent *a, struct atask *at);
 void exec_container_event(struct agent *a, struct atask *at,

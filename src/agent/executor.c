@@ -14,6 +14,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "net/netns.h"
+#include "runtime/oci.h"
 
 static void release_netns(struct atask *at)
 {
@@ -33,6 +34,8 @@ static void removed(void *data, const struct err *err)
     struct agent *a = at->agent;
     if (err)
         log_warn("agent: remove container %.12s: %s", at->ctr, err->msg);
+    else
+        agent_action(a, at->ctr, "destroy", NULL, NULL);
     agent_set_container(a, at, NULL);
     at->phase = PH_EXITED;
     release_netns(at);
@@ -65,8 +68,16 @@ static void stop_container(struct agent *a, struct atask *at,
     struct err err = {0};
     at->stop_requested = true;
     at->phase = PH_STOPPING;
-    if (ctr_stop(a->cfg.runtime, at->ctr, 0, grace, &err) < 0)
+    if (ctr_stop(a->cfg.runtime, at->ctr, 0, grace, &err) < 0) {
         log_warn("agent: stop container %.12s: %s", at->ctr, err.msg);
+        return;
+    }
+    const char *sig =
+        jx_path_str(t ? t->spec : NULL, "ContainerSpec.StopSignal");
+    char signo[16];
+    snprintf(signo, sizeof(signo), "%d",
+             sig && *sig ? oci_signal_parse(sig) : SIGTERM);
+    agent_action(a, at->ctr, "kill", "signal", signo);
 }
 
 /* The task is gone (deleted, or no longer ours): clean everything up. */
@@ -179,6 +190,7 @@ static void create_container(struct agent *a, struct atask *at)
     snprintf(at->image_id, sizeof(at->image_id), "%s", img->id);
     image_ref_free(img);
     agent_set_container(a, at, ctr);
+    agent_action(a, ctr, "create", NULL, NULL);
     at->phase = PH_PREPARED;
     agent_report(a, at, TASK_READY, "prepared", NULL, -1);
     agent_mark(a, at);

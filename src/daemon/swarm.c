@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
+#include "api/events.h"
 #include "daemon/daemon.h"
 #include "runtime/cgroup.h"
 #include "store/txn.h"
@@ -156,6 +157,14 @@ static void finish_waiter(struct daemon *d, const struct err *err)
     free(w);
 }
 
+static void container_action(void *data, const char *id, const char *action,
+                             const char *key, const char *value)
+{
+    struct daemon *d = data;
+    if (d->events)
+        events_container(d->events, id, action, key, value);
+}
+
 static void start_agent(struct daemon *d)
 {
     if (d->agent)
@@ -170,6 +179,8 @@ static void start_agent(struct daemon *d)
         .images = d->images,
         .report = agent_report,
         .report_data = d,
+        .on_action = container_action,
+        .action_data = d,
     };
     d->agent = agent_new(&cfg, &err);
     if (!d->agent || agent_start(d->agent, &err) < 0)
