@@ -96,7 +96,8 @@ static bool text_label(char *text, size_t cap, size_t *t, const uint8_t *p,
 int dns_name_read(const uint8_t *pkt, size_t len, size_t *off, char *text,
                   size_t text_cap)
 {
-    size_t pos = *off, lowest = *off, end = 0, wire = 0, t = 0;
+    size_t pos = *off, end = 0, wire = 0, t = 0;
+    size_t lowest = pos; /* the lowest offset visited */
     bool jumped = false;
 
     if (text) {
