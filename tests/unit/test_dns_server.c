@@ -372,11 +372,21 @@ static void client_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
     *b = uv_buf_init((char *)client_rbuf, sizeof(client_rbuf));
 }
 
+/* Every answer's ID, for tests with many queries in flight. */
+static uint8_t ids_seen[65536];
+static size_t n_replies, want_replies = (size_t)-1;
+static bool got_all;
+
 static void client_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                         const struct sockaddr *addr, unsigned flags)
 {
     (void)h;
     (void)flags;
+    if (nread >= DNS_HDR_LEN && addr) {
+        ids_seen[dns_msg_id((uint8_t *)buf->base)]++;
+        if (++n_replies >= want_replies)
+            got_all = true;
+    }
     if (nread <= 0 || !addr || client_got)
         return;
     memcpy(client_reply, buf->base, (size_t)nread);
@@ -1025,6 +1035,95 @@ static void test_skip_self(void)
     server_stop();
 }
 
+/* Many forwards in flight at once, answered out of order: each client gets
+ * its own answer, under its own ID. */
+static void test_forward_many(void)
+{
+    server_start_default();
+    memset(ids_seen, 0, sizeof(ids_seen));
+    n_replies = 0;
+    want_replies = 500;
+    got_all = false;
+    uint8_t q[512];
+    for (int i = 0; i < 500; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "host%d.example", i);
+        size_t n = mkquery(q, (uint16_t)(20000 + i), name, DNS_T_A, -1);
+        udp_send_raw("127.0.0.1", port, q, n);
+        if (i % 10 == 9) /* keep socket buffers from overflowing */
+            uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    CHECK(run_until(&got_all, 5000));
+    int ok = 0;
+    for (int i = 0; i < 500; i++)
+        ok += ids_seen[20000 + i] == 1;
+    CHECK_INT(ok, 500);
+    CHECK_INT(stats().fwd_replies, 500);
+    CHECK_INT(stats().fwd_outstanding, 0);
+    want_replies = (size_t)-1;
+    server_stop();
+}
+
+/* Random datagrams and TCP streams: nothing breaks, service continues. */
+static void test_garbage_storm(void)
+{
+    struct reply r;
+    server_start_default();
+    uint32_t x = 12345;
+    uint8_t junk[600];
+    for (int i = 0; i < 3000; i++) {
+        x = x * 1103515245u + 12345u;
+        size_t n = (x >> 7) % sizeof(junk);
+        for (size_t k = 0; k < n; k++) {
+            x = x * 1103515245u + 12345u;
+            junk[k] = (uint8_t)(x >> 16);
+        }
+        if (i % 3 == 0 && n > 40) {
+            /* A valid query, then damage to a few of its bytes. */
+            size_t qn = mkquery(junk, (uint16_t)i, "tasks.app", DNS_T_A, 1232);
+            for (int k = 0; k < 3; k++) {
+                x = x * 1103515245u + 12345u;
+                junk[(x >> 16) % qn] ^= (uint8_t)(x >> 8);
+            }
+            n = qn;
+        }
+        udp_send_raw("127.0.0.1", port, junk, n);
+        if (i % 10 == 9) /* the loop reads at most 32 per turn */
+            uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    struct tclient *t = malloc(sizeof(*t));
+    for (int c = 0; c < 5; c++) {
+        CHECK(tc_open(t));
+        for (int i = 0; i < 20; i++) {
+            for (size_t k = 0; k < sizeof(junk); k++) {
+                x = x * 1103515245u + 12345u;
+                junk[k] = (uint8_t)(x >> 16);
+            }
+            if (i == 0) {
+                junk[0] = 0;
+                junk[1] = 0;
+            }
+            tc_send(t, junk, (x >> 8) % sizeof(junk));
+        }
+        sleep_loop(20);
+        tc_close(t);
+    }
+    free(t);
+    sleep_loop(200);
+    CHECK(ask_udp("app", DNS_T_A, -1, &r));
+    CHECK_INT(r.n_a, 1);
+    struct dns_server_stats st = stats();
+    if (getenv("HARNESS_VERBOSE"))
+        fprintf(
+            stderr, "storm: udp %llu tcp %llu malformed %llu answered %llu\n",
+            (unsigned long long)st.queries_udp,
+            (unsigned long long)st.queries_tcp,
+            (unsigned long long)st.malformed, (unsigned long long)st.answered);
+    CHECK(st.queries_udp > 2900);
+    CHECK(st.malformed > 1000);
+    server_stop();
+}
+
 /* ---- Pure helpers ---- */
 
 static void test_helpers(void)
@@ -1084,6 +1183,8 @@ int main(void)
     RUN(test_forward);
     RUN(test_forward_retry_timeout);
     RUN(test_forward_cap);
+    RUN(test_forward_many);
+    RUN(test_garbage_storm);
     RUN(test_no_upstream);
     RUN(test_tcp_pipeline_idle);
     RUN(test_listeners);
