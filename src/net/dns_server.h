@@ -87,13 +87,23 @@ bool dns_ptr_name_to_addr(const char *qname, struct in_addr *out);
 
 /* ---- The server ---- */
 
+/* Cluster answers carry AA and the resolver's TTL. Everything else is
+ * forwarded: a query that came over UDP is relayed over UDP, and an upstream
+ * answer with TC is relayed as is (so the client retries over TCP); a query
+ * that came over TCP is forwarded over TCP. Upstream answers are checked
+ * (source address and port, a fresh random ID per attempt on one of a few
+ * random-port sockets, the same question) before they are relayed. Malformed
+ * queries are dropped silently; other opcodes get NOTIMP, EDNS versions
+ * above 0 BADVERS. */
+
 struct dns_server_opts {
     uint16_t port; /* on every listen address; 53 normally, 0 = pick one
                       (tests: UDP and TCP then share the picked port) */
     const char *resolv_conf; /* NULL: /etc/resolv.conf; re-read when it
                                 changes (checked at most every 5 s) */
-    /* Upstreams given directly (with ports; tests), instead of resolv.conf.
-     * Borrowed for the call only. */
+    /* If upstreams is not NULL: exactly these (with ports; tests and
+     * benchmarks), resolv.conf is not read; n_upstreams 0 means never
+     * forward (SERVFAIL). Borrowed for the call only. */
     const struct sockaddr_in *upstreams;
     size_t n_upstreams;
     unsigned fwd_timeout_ms; /* per attempt; 0: 2000 */
