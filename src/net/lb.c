@@ -21,6 +21,7 @@
 #include "net/lb.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "base/mem.h"
+#include "base/vec.h"
 #include "net/nft.h"
 
 /* ---- helpers over addresses ---- */
@@ -106,6 +108,7 @@ struct pub_ent {
 };
 
 struct view {
+    char slot; /* 'a' or 'b': suffix of every object but the base chains */
     struct net_ent *nets;
     size_t n_nets;
     const struct lb_service **svcs;
@@ -312,27 +315,51 @@ static int view_services(struct view *v, const struct lb_state *st,
 
 /* ---- emitting nft text ---- */
 
+/* The base chains (hooks) and their specs. They are created once and never
+ * deleted by an apply (see lb_apply); numeric priorities because nft 1.0.6
+ * rejects "dstnat" on an output hook. */
+static const struct {
+    const char *name, *spec;
+} base_chains[] = {
+    {"prerouting", "type nat hook prerouting priority -100; policy accept;"},
+    {"output", "type nat hook output priority -100; policy accept;"},
+    {"postrouting", "type nat hook postrouting priority 100; policy accept;"},
+    {"forward", "type filter hook forward priority 0; policy accept;"},
+};
+
 static void put_net(struct buf *b, const struct net_ent *n)
 {
     put_addr(b, addr_n(n->first));
     buf_printf(b, "/%u", (unsigned)n->net->prefix_len);
 }
 
-/* The chain balancing over n backends: one per backend count and kind, not
- * one per service. Every rule that reads a map makes the kernel walk all of
- * the map's elements once, so a chain per service would make an apply
- * quadratic in the number of services. */
-static void put_group_chain(struct buf *b, const char *kind, size_t n)
+/* The chains balancing over n backends: one per backend count (and, for
+ * VIPs, network), not one per service. Every rule that reads a map makes
+ * the kernel walk all of the map's elements once, so a chain per service
+ * would make an apply quadratic in the number of services. */
+static void put_vip_chain(struct buf *b, const struct view *v,
+                          const struct net_ent *net, size_t n)
 {
-    if (n == 0)
-        buf_puts(b, "reject-conn");
-    else
-        buf_printf(b, "%s-n%zu", kind, n);
+    if (n == 0) {
+        buf_printf(b, "reject-conn-%c", v->slot);
+        return;
+    }
+    buf_puts(b, "vip-");
+    if (net) {
+        put_addr(b, addr_n(net->first));
+        buf_printf(b, "-%u-", (unsigned)net->net->prefix_len);
+    }
+    buf_printf(b, "n%zu-%c", n, v->slot);
 }
 
-static const char *pub_kind(const struct pub_ent *e)
+static void put_pub_chain(struct buf *b, const struct view *v,
+                          const struct pub_ent *e)
 {
-    return e->p->host_mode ? "host" : "mesh";
+    if (e->n_be == 0)
+        buf_printf(b, "reject-conn-%c", v->slot);
+    else
+        buf_printf(b, "%s-n%zu-%c", e->p->host_mode ? "host" : "mesh", e->n_be,
+                   v->slot);
 }
 
 /* Opens "elements = {" before the first element and separates the rest. */
@@ -348,42 +375,33 @@ static void elem_end(struct buf *b, size_t count)
     buf_puts(b, "\t}\n\n");
 }
 
+/* Only hash sets and maps (exact keys): a set with intervals and
+ * concatenations (pipapo) made in a transaction is filled only after the
+ * new rules went live, so for a moment it looked empty and connections
+ * were refused during a swap. */
 static void emit_vip_maps(struct buf *b, const struct view *v)
 {
     size_t k;
 
-    /* Which sources may use a VIP: its own network (the node's own
-     * connections come from the VIP itself or the gateway, both inside);
-     * a VIP outside every known network takes any source. */
-    buf_puts(b, "\tset vip_clients {\n"
-                "\t\ttype ipv4_addr . ipv4_addr\n"
-                "\t\tflags interval\n");
-    for (k = 0; k < v->n_vips; k++) {
-        elem_sep(b, k);
-        put_addr(b, v->vips[k].addr);
-        buf_puts(b, " . ");
-        if (v->vips[k].net)
-            put_net(b, v->vips[k].net);
-        else
-            buf_puts(b, "0.0.0.0/0");
-    }
-    elem_end(b, k);
-
-    buf_puts(b, "\tmap vips {\n"
-                "\t\ttype ipv4_addr : verdict\n");
+    buf_printf(b,
+               "\tmap vips-%c {\n"
+               "\t\ttype ipv4_addr : verdict\n",
+               v->slot);
     for (k = 0; k < v->n_vips; k++) {
         const struct vip_ent *e = &v->vips[k];
         elem_sep(b, k);
         put_addr(b, e->addr);
         buf_printf(b, " comment \"%s\" : goto ", e->svc->id);
-        put_group_chain(b, "vip", e->n_be);
+        put_vip_chain(b, v, e->net, e->n_be);
     }
     elem_end(b, k);
 
     /* The key's second part is the backend's slot, 0..n-1, drawn by
      * numgen in the group chain ("mod 1" only names the type). */
-    buf_puts(b, "\tmap vip_backends {\n"
-                "\t\ttypeof ip daddr . numgen random mod 1 : ip daddr\n");
+    buf_printf(b,
+               "\tmap vip_backends-%c {\n"
+               "\t\ttypeof ip daddr . numgen random mod 1 : ip daddr\n",
+               v->slot);
     k = 0;
     for (size_t i = 0; i < v->n_vips; i++) {
         const struct vip_ent *e = &v->vips[i];
@@ -401,20 +419,24 @@ static void emit_pub_maps(struct buf *b, const struct view *v)
 {
     size_t k;
 
-    buf_puts(b, "\tmap published {\n"
-                "\t\ttype inet_proto . inet_service : verdict\n");
+    buf_printf(b,
+               "\tmap published-%c {\n"
+               "\t\ttype inet_proto . inet_service : verdict\n",
+               v->slot);
     for (k = 0; k < v->n_pubs; k++) {
         const struct pub_ent *e = &v->pubs[k];
         elem_sep(b, k);
         buf_printf(b, "%s . %u comment \"%s\" : goto ", proto_name(e->proto),
                    (unsigned)e->port, e->svc->id);
-        put_group_chain(b, pub_kind(e), e->n_be);
+        put_pub_chain(b, v, e);
     }
     elem_end(b, k);
 
-    buf_puts(b, "\tmap published_backends {\n"
-                "\t\ttypeof meta l4proto . th dport . numgen random mod 1 : "
-                "ip daddr . th dport\n");
+    buf_printf(b,
+               "\tmap published_backends-%c {\n"
+               "\t\ttypeof meta l4proto . th dport . numgen random mod 1 : "
+               "ip daddr . th dport\n",
+               v->slot);
     k = 0;
     for (size_t i = 0; i < v->n_pubs; i++) {
         const struct pub_ent *e = &v->pubs[i];
@@ -441,10 +463,17 @@ static void put_nat_into(struct buf *b, const struct net_ent *n)
     }
 }
 
+/* "\t\tip <dir> <net>" */
+static void put_match(struct buf *b, const char *dir, const struct net_ent *n)
+{
+    buf_printf(b, "\t\tip %s ", dir);
+    put_net(b, n);
+}
+
 static void emit_postrouting(struct buf *b, const struct view *v)
 {
-    buf_puts(b, "\tchain postrouting {\n"
-                "\t\ttype nat hook postrouting priority 100; policy accept;\n");
+    buf_printf(b, "\tchain %s {\n\t\t%s\n", base_chains[2].name,
+               base_chains[2].spec);
     char mesh[128];
     snprintf(mesh, sizeof(mesh),
              "meta mark & 0x%08x == 0x%08x meta mark set meta mark & 0x%08x",
@@ -454,8 +483,7 @@ static void emit_postrouting(struct buf *b, const struct view *v)
         /* Same subnet: the reply would go straight back to the client
          * (or, when a task hit itself, arrive from its own address and be
          * dropped as martian). */
-        buf_puts(b, "\t\tip daddr ");
-        put_net(b, n);
+        put_match(b, "daddr", n);
         buf_puts(b, " ip saddr ");
         put_net(b, n);
         buf_puts(b, " ct status dnat ");
@@ -463,8 +491,7 @@ static void emit_postrouting(struct buf *b, const struct view *v)
         /* Routing mesh into a network with a node address of its own; the
          * rule after the loop masquerades the rest. */
         if (n->net->snat.s_addr != htonl(INADDR_ANY)) {
-            buf_puts(b, "\t\tip daddr ");
-            put_net(b, n);
+            put_match(b, "daddr", n);
             buf_printf(b, " %s ", mesh);
             put_nat_into(b, n);
         }
@@ -474,9 +501,17 @@ static void emit_postrouting(struct buf *b, const struct view *v)
     buf_printf(b, "\t\t%s masquerade\n", mesh);
     /* 127.0.0.1:published, DNATed out of the node (route_localnet). */
     buf_puts(b, "\t\tip saddr 127.0.0.0/8 masquerade\n");
-    /* Egress: tasks reach the outside world through the node. */
-    buf_puts(b, "\t\tip saddr @overlay ip daddr != @overlay masquerade\n"
-                "\t}\n\n");
+    /* Egress: tasks reach the world outside the overlays through the
+     * node. */
+    for (size_t i = 0; i < v->n_nets; i++) {
+        put_match(b, "daddr", &v->nets[i]);
+        buf_puts(b, " accept\n");
+    }
+    for (size_t i = 0; i < v->n_nets; i++) {
+        put_match(b, "saddr", &v->nets[i]);
+        buf_puts(b, " masquerade\n");
+    }
+    buf_puts(b, "\t}\n\n");
 }
 
 static void emit_forward(struct buf *b, const struct view *v)
@@ -484,13 +519,14 @@ static void emit_forward(struct buf *b, const struct view *v)
     /* Networks are isolated from each other and from the outside: a new
      * connection into a subnet comes from that subnet, or was DNATed by us
      * (VIPs check their sources, published ports are open to all). */
-    buf_puts(b, "\tchain forward {\n"
-                "\t\ttype filter hook forward priority 0; policy accept;\n"
-                "\t\tct state established,related accept\n"
-                "\t\tct status dnat accept\n");
+    buf_printf(b,
+               "\tchain %s {\n"
+               "\t\t%s\n"
+               "\t\tct state established,related accept\n"
+               "\t\tct status dnat accept\n",
+               base_chains[3].name, base_chains[3].spec);
     for (size_t i = 0; i < v->n_nets; i++) {
-        buf_puts(b, "\t\tip daddr ");
-        put_net(b, &v->nets[i]);
+        put_match(b, "daddr", &v->nets[i]);
         buf_puts(b, " ip saddr != ");
         put_net(b, &v->nets[i]);
         buf_puts(b, " drop\n");
@@ -502,34 +538,35 @@ static void emit_base_chains(struct buf *b, const struct view *v)
 {
     /* Refuse rather than black-hole: a client learns at once that nothing
      * serves the address. */
-    buf_puts(b, "\tchain reject-conn {\n"
-                "\t\tmeta l4proto tcp reject with tcp reset\n"
-                "\t\treject\n"
-                "\t}\n\n");
+    buf_printf(b,
+               "\tchain reject-conn-%c {\n"
+               "\t\tmeta l4proto tcp reject with tcp reset\n"
+               "\t\treject\n"
+               "\t}\n\n",
+               v->slot);
 
     /* VIPs first: they are local addresses of the node, and must never fall
      * through to its own listeners or published ports. */
-    buf_puts(b, "\tchain services {\n"
-                "\t\tip daddr . ip saddr @vip_clients ip daddr vmap @vips\n"
-                "\t\tip daddr @vips goto reject-conn\n"
-                "\t\tfib daddr type local meta l4proto . th dport "
-                "vmap @published\n"
-                "\t}\n\n");
+    buf_printf(b,
+               "\tchain services-%c {\n"
+               "\t\tip daddr vmap @vips-%c\n"
+               "\t\tfib daddr type local meta l4proto . th dport "
+               "vmap @published-%c\n"
+               "\t}\n\n",
+               v->slot, v->slot, v->slot);
 
-    /* Numeric priorities: nft 1.0.6 rejects "dstnat" on an output hook. */
-    buf_puts(b, "\tchain prerouting {\n"
-                "\t\ttype nat hook prerouting priority -100; policy accept;\n"
-                "\t\tjump services\n"
-                "\t}\n\n"
-                "\tchain output {\n"
-                "\t\ttype nat hook output priority -100; policy accept;\n"
-                "\t\tjump services\n"
-                "\t}\n\n");
+    for (size_t i = 0; i < 2; i++)
+        buf_printf(b,
+                   "\tchain %s {\n"
+                   "\t\t%s\n"
+                   "\t\tjump services-%c\n"
+                   "\t}\n\n",
+                   base_chains[i].name, base_chains[i].spec, v->slot);
     emit_postrouting(b, v);
     emit_forward(b, v);
 }
 
-/* Appends n to the sorted, duplicate-free list ns (capacity is enough). */
+/* Inserts n into the sorted, duplicate-free list ns (capacity is enough). */
 static void count_add(size_t *ns, size_t *len, size_t n)
 {
     if (n == 0)
@@ -552,17 +589,35 @@ static void emit_group_chains(struct buf *b, const struct view *v)
     size_t cap = v->n_vips + v->n_pubs + 1, len;
     _cleanup_free_ size_t *ns = xcalloc(cap, sizeof(*ns));
 
-    len = 0;
-    for (size_t i = 0; i < v->n_vips; i++)
-        count_add(ns, &len, v->vips[i].n_be);
-    for (size_t i = 0; i < len; i++)
-        /* Address only: the port is kept, so every port of a VIP works. */
-        buf_printf(b,
-                   "\n\tchain vip-n%zu {\n"
-                   "\t\tdnat to ip daddr . numgen random mod %zu "
-                   "map @vip_backends\n"
-                   "\t}\n",
-                   ns[i], ns[i]);
+    /* VIPs outside every known network first, then network by network. */
+    for (size_t slot = 0; slot <= v->n_nets; slot++) {
+        const struct net_ent *net = slot ? &v->nets[slot - 1] : NULL;
+        len = 0;
+        for (size_t i = 0; i < v->n_vips; i++)
+            if (v->vips[i].net == net)
+                count_add(ns, &len, v->vips[i].n_be);
+        for (size_t i = 0; i < len; i++) {
+            buf_puts(b, "\n\tchain ");
+            put_vip_chain(b, v, net, ns[i]);
+            buf_puts(b, " {\n");
+            if (net) {
+                /* Tasks of other networks (routed here through their
+                 * gateway) must not reach this network's services; the
+                 * node's own connections to a VIP come from the VIP itself
+                 * or the gateway, both inside. */
+                buf_puts(b, "\t\tip saddr != ");
+                put_net(b, net);
+                buf_printf(b, " goto reject-conn-%c\n", v->slot);
+            }
+            /* Address only: the port is kept, so every port of a VIP
+             * works. */
+            buf_printf(b,
+                       "\t\tdnat to ip daddr . numgen random mod %zu "
+                       "map @vip_backends-%c\n"
+                       "\t}\n",
+                       ns[i], v->slot);
+        }
+    }
 
     for (int host = 0; host <= 1; host++) {
         len = 0;
@@ -570,8 +625,8 @@ static void emit_group_chains(struct buf *b, const struct view *v)
             if (v->pubs[i].p->host_mode == (host == 1))
                 count_add(ns, &len, v->pubs[i].n_be);
         for (size_t i = 0; i < len; i++) {
-            buf_printf(b, "\n\tchain %s-n%zu {\n", host ? "host" : "mesh",
-                       ns[i]);
+            buf_printf(b, "\n\tchain %s-n%zu-%c {\n", host ? "host" : "mesh",
+                       ns[i], v->slot);
             /* Host mode keeps the client's address (no mark, no
              * masquerade), as Docker's host-mode ports do. */
             if (!host)
@@ -579,35 +634,25 @@ static void emit_group_chains(struct buf *b, const struct view *v)
                            LB_MESH_MARK);
             buf_printf(b,
                        "\t\tdnat ip to meta l4proto . th dport . numgen "
-                       "random mod %zu map @published_backends\n"
+                       "random mod %zu map @published_backends-%c\n"
                        "\t}\n",
-                       ns[i]);
+                       ns[i], v->slot);
         }
     }
 }
 
-int lb_render(const struct lb_state *state, struct buf *out, struct err *err)
+int lb_render(const struct lb_state *state, char slot, struct buf *out,
+              struct err *err)
 {
-    struct view v = {0};
+    assert(slot == 'a' || slot == 'b');
+    struct view v = {.slot = slot};
     if (view_networks(&v, state, err) < 0 ||
         view_services(&v, state, err) < 0) {
         view_fini(&v);
         return err_ctx(err, "render load balancer");
     }
 
-    /* "add" makes the delete safe when the table does not exist yet; all
-     * three are one transaction, so packets see the old table or the new. */
-    buf_puts(out, "add table ip " LB_TABLE "\n"
-                  "delete table ip " LB_TABLE "\n"
-                  "table ip " LB_TABLE " {\n");
-    buf_puts(out, "\tset overlay {\n"
-                  "\t\ttype ipv4_addr\n"
-                  "\t\tflags interval\n");
-    for (size_t i = 0; i < v.n_nets; i++) {
-        elem_sep(out, i);
-        put_net(out, &v.nets[i]);
-    }
-    elem_end(out, v.n_nets);
+    buf_puts(out, "table ip " LB_TABLE " {\n");
     emit_vip_maps(out, &v);
     emit_pub_maps(out, &v);
     emit_base_chains(out, &v);
@@ -619,8 +664,24 @@ int lb_render(const struct lb_state *state, struct buf *out, struct err *err)
 
 /* ---- applying ---- */
 
+/* Why two slots. A packet is matched against one ruleset generation, but a
+ * set lookup checks the elements against the generation current at the
+ * moment of the lookup, and deleting or flushing a map retires its elements
+ * at the commit. A packet still walking the old rules right then misses the
+ * old map and is not translated at all (seen here: about one new
+ * connection in 3,000 refused while applying back to back). So an apply
+ * builds a complete second set of objects (suffix -a or -b), points the base
+ * chains at it, and leaves the live set alone; that one is deleted by the
+ * next apply, long after any packet could still be using it. The base
+ * chains themselves stay: they keep their hooks. */
 struct lb {
     struct nftables *nft;
+    /* "chain NAME" / "map NAME" / "set NAME" of every object but the base
+     * chains in our table as it stands (owned strings), and the slot the
+     * base chains jump to ('\0': none); valid if objs_known. */
+    struct vec objs;
+    char live;
+    bool objs_known;
 };
 
 struct lb *lb_new(struct err *err)
@@ -630,25 +691,158 @@ struct lb *lb_new(struct err *err)
         return NULL;
     struct lb *lb = xcalloc(1, sizeof(*lb));
     lb->nft = nft;
+    vec_init(&lb->objs);
     return lb;
+}
+
+static void objs_drop_slot(struct lb *lb, char slot)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < lb->objs.len; i++) {
+        char *o = lb->objs.items[i];
+        size_t n = strlen(o);
+        if (slot == '*' || (n > 2 && o[n - 2] == '-' && o[n - 1] == slot))
+            free(o);
+        else
+            lb->objs.items[k++] = o;
+    }
+    lb->objs.len = k;
 }
 
 void lb_free(struct lb *lb)
 {
     if (!lb)
         return;
+    objs_drop_slot(lb, '*');
+    vec_fini(&lb->objs);
     nftables_close(lb->nft);
     free(lb);
 }
 
+static bool is_base_chain(const char *name, size_t n)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(base_chains); i++)
+        if (strlen(base_chains[i].name) == n &&
+            memcmp(base_chains[i].name, name, n) == 0)
+            return true;
+    return false;
+}
+
+/* Adds the "\t<kind> NAME {" declarations of a rendering or of nft's
+ * listing of the table (the same layout) to lb->objs. */
+static void objs_collect(struct lb *lb, const char *text)
+{
+    static const char *const kinds[] = {"\tchain ", "\tmap ", "\tset "};
+    for (const char *l = text; l && *l;) {
+        for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+            size_t kl = strlen(kinds[k]);
+            if (strncmp(l, kinds[k], kl) != 0)
+                continue;
+            const char *name = l + kl;
+            size_t n = strcspn(name, " \n");
+            if (n == 0 || strncmp(name + n, " {", 2) != 0)
+                break;
+            if (k == 0 && is_base_chain(name, n))
+                break;
+            vec_push(&lb->objs,
+                     xasprintf("%s %.*s", kinds[k] + 1, (int)n, name));
+            break;
+        }
+        l = strchr(l, '\n');
+        if (l)
+            l++;
+    }
+}
+
+/* Reads our table back from the kernel (first apply, or after a failure):
+ * its objects, and which slot the base chains use. */
+static int objs_load(struct lb *lb, struct err *err)
+{
+    objs_drop_slot(lb, '*');
+    lb->live = '\0';
+    char *out = NULL;
+    struct err e;
+    err_clear(&e);
+    if (nftables_run(lb->nft, "list table ip " LB_TABLE "\n", &out, &e) < 0) {
+        if (e.code != ERR_NOTFOUND) {
+            *err = e;
+            return err_ctx(err, "list table '%s'", LB_TABLE);
+        }
+        lb->objs_known = true; /* no table yet */
+        return 0;
+    }
+    objs_collect(lb, out);
+    if (strstr(out, "jump services-a\n"))
+        lb->live = 'a';
+    else if (strstr(out, "jump services-b\n"))
+        lb->live = 'b';
+    free(out);
+    lb->objs_known = true;
+    return 0;
+}
+
+/* The transaction: base chains kept (created if missing) and emptied, the
+ * spare slot's leftovers deleted (rules of the live slot never point at
+ * them), then the new slot and the base chains' new rules. */
+static void put_swap(struct buf *tx, const struct lb *lb, char slot,
+                     const char *body)
+{
+    buf_puts(tx, "add table ip " LB_TABLE "\n");
+    for (size_t i = 0; i < ARRAY_SIZE(base_chains); i++)
+        buf_printf(tx,
+                   "add chain ip " LB_TABLE " %s { %s }\n"
+                   "flush chain ip " LB_TABLE " %s\n",
+                   base_chains[i].name, base_chains[i].spec,
+                   base_chains[i].name);
+    /* Rules hold references to maps and chains, map verdicts to chains:
+     * empty the chains, then delete the maps, then the chains. */
+    static const char *const steps[] = {"flush chain", "delete map",
+                                        "delete chain"};
+    for (size_t step = 0; step < ARRAY_SIZE(steps); step++) {
+        const char *kind = step == 1 ? "map " : "chain ";
+        for (size_t i = 0; i < lb->objs.len; i++) {
+            const char *o = lb->objs.items[i];
+            size_t n = strlen(o);
+            if (o[n - 1] != slot || o[n - 2] != '-' ||
+                strncmp(o, kind, strlen(kind)) != 0)
+                continue;
+            buf_printf(tx, "%s ip " LB_TABLE " %s\n", steps[step],
+                       o + strlen(kind));
+        }
+    }
+    buf_puts(tx, body);
+}
+
+static int run_swap(struct lb *lb, char slot, const char *body, struct err *err)
+{
+    struct buf tx _cleanup_buf_ = {0};
+    put_swap(&tx, lb, slot, body);
+    if (nftables_run(lb->nft, tx.data, NULL, err) < 0)
+        return -1;
+    objs_drop_slot(lb, slot);
+    objs_collect(lb, body);
+    lb->live = slot;
+    return 0;
+}
+
 int lb_apply(struct lb *lb, const struct lb_state *state, struct err *err)
 {
-    struct buf b _cleanup_buf_ = {0};
-    if (lb_render(state, &b, err) < 0)
-        return -1;
-    if (nftables_run(lb->nft, b.data, NULL, err) < 0)
-        return err_ctx(err, "apply load balancer");
-    return 0;
+    /* A second try reads the table back first: our idea of it may be stale
+     * (someone flushed the ruleset, or changed our table). */
+    for (int attempt = 0;; attempt++) {
+        if (!lb->objs_known && objs_load(lb, err) < 0)
+            return err_ctx(err, "apply load balancer");
+        char slot = lb->live == 'a' ? 'b' : 'a';
+        struct buf body _cleanup_buf_ = {0};
+        if (lb_render(state, slot, &body, err) < 0)
+            return -1;
+        if (run_swap(lb, slot, body.data, err) == 0)
+            return 0;
+        lb->objs_known = false;
+        if (attempt == 1)
+            return err_ctx(err, "apply load balancer");
+        err_clear(err);
+    }
 }
 
 int lb_clear(struct lb *lb, struct err *err)
@@ -656,8 +850,13 @@ int lb_clear(struct lb *lb, struct err *err)
     if (nftables_run(lb->nft,
                      "add table ip " LB_TABLE "\n"
                      "delete table ip " LB_TABLE "\n",
-                     NULL, err) < 0)
+                     NULL, err) < 0) {
+        lb->objs_known = false;
         return err_ctx(err, "clear load balancer");
+    }
+    objs_drop_slot(lb, '*');
+    lb->live = '\0';
+    lb->objs_known = true;
     return 0;
 }
 

@@ -78,13 +78,15 @@ struct lb_state {
     size_t n_networks;
 };
 
-/* Renders the nft transaction that replaces table LB_TABLE with state
- * (create-if-missing, delete, re-add: never a moment without rules) into
- * out (appended). Pure and canonical: the text depends only on the state's
- * contents, not on the order of services, VIPs, backends, ports or networks.
- * Fails (400) on an invalid id, protocol or prefix, (409) when two services
- * claim one VIP or published port or two networks overlap. */
-int lb_render(const struct lb_state *state, struct buf *out, struct err *err);
+/* Renders the definition of table LB_TABLE for state into out (appended):
+ * every object but the base chains named with the suffix "-<slot>" (slot
+ * 'a' or 'b'; see lb_apply), the base chains jumping to that slot. Pure and
+ * canonical: the text depends only on the state's contents, not on the
+ * order of services, VIPs, backends, ports or networks. Fails, leaving out
+ * untouched, (400) on an invalid id, protocol or prefix, (409) when two
+ * services claim one VIP or published port or two networks overlap. */
+int lb_render(const struct lb_state *state, char slot, struct buf *out,
+              struct err *err);
 
 /* A handle on the kernel side: an nftables context, bound to the network
  * namespace current when it was made. Kept open across applies because
@@ -95,8 +97,12 @@ struct lb;
 struct lb *lb_new(struct err *err);
 void lb_free(struct lb *lb);
 
-/* Renders state and applies it as one transaction. On failure the previous
- * table stays as it was. */
+/* Applies state in one transaction without a moment of missing rules: the
+ * base chains (hooks) stay, a complete second set of objects is built next
+ * to the live one and the base chains are pointed at it; the set it
+ * replaces is deleted by the next apply (an in-flight packet may still be
+ * reading it). On failure the table stays as it was. Typically 15 ms for
+ * 100 services x 10 tasks here, under 1 ms for a few services. */
 int lb_apply(struct lb *lb, const struct lb_state *state, struct err *err);
 
 /* Deletes table LB_TABLE (fine if absent). Existing connections keep their

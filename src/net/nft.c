@@ -4,8 +4,12 @@
 // kernel as one netlink batch, which is what makes ruleset swaps atomic.
 #include "net/nft.h"
 
+#include <errno.h>
 #include <nftables/libnftables.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "base/mem.h"
 
@@ -67,17 +71,33 @@ static void copy_trimmed(char *dst, size_t cap, const char *s, size_t n)
     dst[n] = '\0';
 }
 
-/* nft's error text is "<where>: Error: <what>\n<input line>\n<carets>\n"
- * per error (the location is missing for some kernel errors). Keep the first
- * error and the input line it points at: enough to find the culprit in a
- * rendered ruleset without flooding the log. */
-static int nft_fail(struct err *err, const char *text)
+/* nft's error text is "<file>:<line>:<cols>: Error: <what>\n<input line>\n
+ * <carets>\n" per error (without the location for some kernel errors). Keep
+ * the first error, its line number and the input line it points at: enough
+ * to find the culprit in a rendered ruleset without flooding the log. */
+static int nft_fail(struct err *err, const char *path, const char *text)
 {
     if (!text || !*text)
         return err_set(err, ERR_INTERNAL, "nftables: command failed");
     const char *nl = strchr(text, '\n');
     size_t n1 = nl ? (size_t)(nl - text) : strlen(text);
-    char first[256], line[200] = "";
+    char first[256], line[200] = "", where[32] = "";
+    size_t plen = strlen(path);
+    if (n1 > plen && strncmp(text, path, plen) == 0 && text[plen] == ':') {
+        /* "<line>:<cols>: " */
+        const char *loc = text + plen + 1;
+        const char *end = strstr(loc, ": ");
+        if (end && end < text + n1 && (size_t)(end - loc) < sizeof(where) - 6) {
+            snprintf(where, sizeof(where), "line %.*s: ", (int)(end - loc),
+                     loc);
+            n1 -= (size_t)(end + 2 - text);
+            text = end + 2;
+        }
+    }
+    if (n1 >= 7 && strncmp(text, "Error: ", 7) == 0) {
+        text += 7;
+        n1 -= 7;
+    }
     copy_trimmed(first, sizeof(first), text, n1);
     if (nl && nl[1]) {
         const char *l2 = nl + 1;
@@ -88,22 +108,44 @@ static int nft_fail(struct err *err, const char *text)
             copy_trimmed(line, sizeof(line), l2, n2);
     }
     if (line[0])
-        return err_set(err, nft_err_code(first), "nftables: %s (at '%s')",
-                       first, line);
-    return err_set(err, nft_err_code(first), "nftables: %s", first);
+        return err_set(err, nft_err_code(first), "nftables: %s%s (at '%s')",
+                       where, first, line);
+    return err_set(err, nft_err_code(first), "nftables: %s%s", where, first);
 }
 
+/* The commands go through a memfd read as a file, not
+ * nft_run_cmd_from_buffer: for a buffer nft 1.0.6 prints the buffer's first
+ * line as the offending one and no line number; for a file it gets both
+ * right. Same single transaction either way. */
 int nftables_run(struct nftables *nft, const char *cmds, char **out,
                  struct err *err)
 {
     if (out)
         *out = NULL;
-    int r = nft_run_cmd_from_buffer(nft->ctx, cmds);
+    int fd = memfd_create("shoal-nft", MFD_CLOEXEC);
+    if (fd < 0)
+        return err_sys(err, errno, "nftables: create memfd");
+    size_t len = strlen(cmds), off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, cmds + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            close(fd);
+            return err_sys(err, e, "nftables: write memfd");
+        }
+        off += (size_t)w;
+    }
+    char path[40];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    int r = nft_run_cmd_from_filename(nft->ctx, path);
+    close(fd);
     /* Reading a buffer resets it for the next command, so always read both. */
     const char *o = nft_ctx_get_output_buffer(nft->ctx);
     const char *e = nft_ctx_get_error_buffer(nft->ctx);
     if (r != 0)
-        return nft_fail(err, e);
+        return nft_fail(err, path, e);
     if (out)
         *out = xstrdup(o ? o : "");
     return 0;

@@ -17,7 +17,7 @@ static char *render(const struct lb_state *st, struct err *err)
     struct buf b;
     buf_init(&b);
     err_clear(err);
-    if (lb_render(st, &b, err) < 0) {
+    if (lb_render(st, 'a', &b, err) < 0) {
         buf_fini(&b);
         return NULL;
     }
@@ -37,35 +37,48 @@ static void check_render(const struct lb_state *st, const char *want)
 }
 
 /* The parts every rendering shares. */
-#define G_HEAD                                                                 \
-    "add table ip shoal\n"                                                     \
-    "delete table ip shoal\n"                                                  \
-    "table ip shoal {\n"
+#define G_HEAD "table ip shoal {\n"
+
+#define G_NO_VIPS                                                              \
+    "\tmap vips-a {\n"                                                         \
+    "\t\ttype ipv4_addr : verdict\n"                                           \
+    "\t}\n"                                                                    \
+    "\n"                                                                       \
+    "\tmap vip_backends-a {\n"                                                 \
+    "\t\ttypeof ip daddr . numgen random mod 1 : ip daddr\n"                   \
+    "\t}\n"                                                                    \
+    "\n"
+
+#define G_PUB_TYPE                                                             \
+    "\tmap published-a {\n"                                                    \
+    "\t\ttype inet_proto . inet_service : verdict\n"
+
+#define G_PUB_BACKENDS_TYPE                                                    \
+    "\tmap published_backends-a {\n"                                           \
+    "\t\ttypeof meta l4proto . th dport . numgen random mod 1 : ip daddr . "   \
+    "th dport\n"
 
 #define G_FIXED_CHAINS                                                         \
-    "\tchain reject-conn {\n"                                                  \
+    "\tchain reject-conn-a {\n"                                                \
     "\t\tmeta l4proto tcp reject with tcp reset\n"                             \
     "\t\treject\n"                                                             \
     "\t}\n"                                                                    \
     "\n"                                                                       \
-    "\tchain services {\n"                                                     \
-    "\t\tip daddr . ip saddr @vip_clients ip daddr vmap @vips\n"               \
-    "\t\tip daddr @vips goto reject-conn\n"                                    \
-    "\t\tfib daddr type local meta l4proto . th dport vmap @published\n"       \
+    "\tchain services-a {\n"                                                   \
+    "\t\tip daddr vmap @vips-a\n"                                              \
+    "\t\tfib daddr type local meta l4proto . th dport vmap @published-a\n"     \
     "\t}\n"                                                                    \
     "\n"                                                                       \
     "\tchain prerouting {\n"                                                   \
     "\t\ttype nat hook prerouting priority -100; policy accept;\n"             \
-    "\t\tjump services\n"                                                      \
+    "\t\tjump services-a\n"                                                    \
     "\t}\n"                                                                    \
     "\n"                                                                       \
     "\tchain output {\n"                                                       \
     "\t\ttype nat hook output priority -100; policy accept;\n"                 \
-    "\t\tjump services\n"                                                      \
+    "\t\tjump services-a\n"                                                    \
     "\t}\n"                                                                    \
-    "\n"
-
-#define G_POST_HEAD                                                            \
+    "\n"                                                                       \
     "\tchain postrouting {\n"                                                  \
     "\t\ttype nat hook postrouting priority 100; policy accept;\n"
 
@@ -73,52 +86,33 @@ static void check_render(const struct lb_state *st, const char *want)
     "meta mark & 0x00002000 == 0x00002000 meta mark set meta mark & "          \
     "0xffffdfff"
 
-#define G_POST_TAIL                                                            \
+#define G_POST_MIDDLE                                                          \
     "\t\t" G_MESH_RULE " masquerade\n"                                         \
-    "\t\tip saddr 127.0.0.0/8 masquerade\n"                                    \
-    "\t\tip saddr @overlay ip daddr != @overlay masquerade\n"                  \
-    "\t}\n"                                                                    \
-    "\n"
+    "\t\tip saddr 127.0.0.0/8 masquerade\n"
 
 #define G_FWD_HEAD                                                             \
+    "\t}\n"                                                                    \
+    "\n"                                                                       \
     "\tchain forward {\n"                                                      \
     "\t\ttype filter hook forward priority 0; policy accept;\n"                \
     "\t\tct state established,related accept\n"                                \
     "\t\tct status dnat accept\n"
 
-#define G_NO_VIPS                                                              \
-    "\tset vip_clients {\n"                                                    \
-    "\t\ttype ipv4_addr . ipv4_addr\n"                                         \
-    "\t\tflags interval\n"                                                     \
-    "\t}\n"                                                                    \
-    "\n"                                                                       \
-    "\tmap vips {\n"                                                           \
-    "\t\ttype ipv4_addr : verdict\n"                                           \
-    "\t}\n"                                                                    \
-    "\n"                                                                       \
-    "\tmap vip_backends {\n"                                                   \
-    "\t\ttypeof ip daddr . numgen random mod 1 : ip daddr\n"                   \
-    "\t}\n"                                                                    \
-    "\n"
-
-#define G_PUB_BACKENDS_TYPE                                                    \
-    "\tmap published_backends {\n"                                             \
-    "\t\ttypeof meta l4proto . th dport . numgen random mod 1 : ip daddr . "   \
-    "th dport\n"
+/* postrouting and forward for one network 10.0.1.0/24 */
+#define G_NET1_CHAINS                                                          \
+    "\t\tip daddr 10.0.1.0/24 ip saddr 10.0.1.0/24 ct status dnat "            \
+    "masquerade\n" G_POST_MIDDLE "\t\tip daddr 10.0.1.0/24 accept\n"           \
+    "\t\tip saddr 10.0.1.0/24 masquerade\n" G_FWD_HEAD                         \
+    "\t\tip daddr 10.0.1.0/24 ip saddr != 10.0.1.0/24 drop\n"                  \
+    "\t}\n"
 
 static void test_empty(void)
 {
     struct lb_state st = {0};
-    check_render(&st, G_HEAD
-                 "\tset overlay {\n"
-                 "\t\ttype ipv4_addr\n"
-                 "\t\tflags interval\n"
-                 "\t}\n"
-                 "\n" G_NO_VIPS "\tmap published {\n"
-                 "\t\ttype inet_proto . inet_service : verdict\n"
+    check_render(&st, G_HEAD G_NO_VIPS G_PUB_TYPE
                  "\t}\n"
                  "\n" G_PUB_BACKENDS_TYPE "\t}\n"
-                 "\n" G_FIXED_CHAINS G_POST_HEAD G_POST_TAIL G_FWD_HEAD "\t}\n"
+                 "\n" G_FIXED_CHAINS G_POST_MIDDLE G_FWD_HEAD "\t}\n"
                  "}\n");
 }
 
@@ -133,53 +127,30 @@ static void test_one_service(void)
         .id = "web", .vips = &vip, .n_vips = 1, .ports = &p80, .n_ports = 1};
     struct lb_network net = {IP("10.0.1.0"), 24, {0}};
     struct lb_state st = {&web, 1, &net, 1};
-    check_render(
-        &st,
-        G_HEAD "\tset overlay {\n"
-               "\t\ttype ipv4_addr\n"
-               "\t\tflags interval\n"
-               "\t\telements = {\n"
-               "\t\t\t10.0.1.0/24\n"
-               "\t\t}\n"
-               "\t}\n"
-               "\n"
-               "\tset vip_clients {\n"
-               "\t\ttype ipv4_addr . ipv4_addr\n"
-               "\t\tflags interval\n"
-               "\t\telements = {\n"
-               "\t\t\t10.0.1.2 . 10.0.1.0/24\n"
-               "\t\t}\n"
-               "\t}\n"
-               "\n"
-               "\tmap vips {\n"
-               "\t\ttype ipv4_addr : verdict\n"
-               "\t\telements = {\n"
-               "\t\t\t10.0.1.2 comment \"web\" : goto vip-n2\n"
-               "\t\t}\n"
-               "\t}\n"
-               "\n"
-               "\tmap vip_backends {\n"
-               "\t\ttypeof ip daddr . numgen random mod 1 : ip daddr\n"
-               "\t\telements = {\n"
-               "\t\t\t10.0.1.2 . 0 : 10.0.1.3,\n"
-               "\t\t\t10.0.1.2 . 1 : 10.0.1.4\n"
-               "\t\t}\n"
-               "\t}\n"
-               "\n"
-               "\tmap published {\n"
-               "\t\ttype inet_proto . inet_service : verdict\n"
-               "\t}\n"
-               "\n" G_PUB_BACKENDS_TYPE "\t}\n"
-               "\n" G_FIXED_CHAINS G_POST_HEAD
-               "\t\tip daddr 10.0.1.0/24 ip saddr 10.0.1.0/24 ct status dnat "
-               "masquerade\n" G_POST_TAIL G_FWD_HEAD
-               "\t\tip daddr 10.0.1.0/24 ip saddr != 10.0.1.0/24 drop\n"
-               "\t}\n"
-               "\n"
-               "\tchain vip-n2 {\n"
-               "\t\tdnat to ip daddr . numgen random mod 2 map @vip_backends\n"
-               "\t}\n"
-               "}\n");
+    check_render(&st, G_HEAD
+                 "\tmap vips-a {\n"
+                 "\t\ttype ipv4_addr : verdict\n"
+                 "\t\telements = {\n"
+                 "\t\t\t10.0.1.2 comment \"web\" : goto vip-10.0.1.0-24-n2-a\n"
+                 "\t\t}\n"
+                 "\t}\n"
+                 "\n"
+                 "\tmap vip_backends-a {\n"
+                 "\t\ttypeof ip daddr . numgen random mod 1 : ip daddr\n"
+                 "\t\telements = {\n"
+                 "\t\t\t10.0.1.2 . 0 : 10.0.1.3,\n"
+                 "\t\t\t10.0.1.2 . 1 : 10.0.1.4\n"
+                 "\t\t}\n"
+                 "\t}\n"
+                 "\n" G_PUB_TYPE "\t}\n"
+                 "\n" G_PUB_BACKENDS_TYPE "\t}\n"
+                 "\n" G_FIXED_CHAINS G_NET1_CHAINS "\n"
+                 "\tchain vip-10.0.1.0-24-n2-a {\n"
+                 "\t\tip saddr != 10.0.1.0/24 goto reject-conn-a\n"
+                 "\t\tdnat to ip daddr . numgen random mod 2 map "
+                 "@vip_backends-a\n"
+                 "\t}\n"
+                 "}\n");
 }
 
 /* Published ports in ingress mode: balanced over the tasks' ingress
@@ -201,115 +172,86 @@ static void test_published(void)
     struct lb_network nets[] = {{IP("10.0.1.0"), 24, {0}},
                                 {IP("10.0.0.0"), 24, {0}}};
     struct lb_state st = {&web, 1, nets, 2};
-    check_render(
-        &st,
-        G_HEAD "\tset overlay {\n"
-               "\t\ttype ipv4_addr\n"
-               "\t\tflags interval\n"
-               "\t\telements = {\n"
-               "\t\t\t10.0.0.0/24,\n"
-               "\t\t\t10.0.1.0/24\n"
-               "\t\t}\n"
-               "\t}\n"
-               "\n"
-               "\tset vip_clients {\n"
-               "\t\ttype ipv4_addr . ipv4_addr\n"
-               "\t\tflags interval\n"
-               "\t\telements = {\n"
-               "\t\t\t10.0.1.2 . 10.0.1.0/24\n"
-               "\t\t}\n"
-               "\t}\n"
-               "\n"
-               "\tmap vips {\n"
-               "\t\ttype ipv4_addr : verdict\n"
-               "\t\telements = {\n"
-               "\t\t\t10.0.1.2 comment \"web\" : goto vip-n2\n"
-               "\t\t}\n"
-               "\t}\n"
-               "\n"
-               "\tmap vip_backends {\n"
-               "\t\ttypeof ip daddr . numgen random mod 1 : ip daddr\n"
-               "\t\telements = {\n"
-               "\t\t\t10.0.1.2 . 0 : 10.0.1.3,\n"
-               "\t\t\t10.0.1.2 . 1 : 10.0.1.4\n"
-               "\t\t}\n"
-               "\t}\n"
-               "\n"
-               "\tmap published {\n"
-               "\t\ttype inet_proto . inet_service : verdict\n"
-               "\t\telements = {\n"
-               "\t\t\ttcp . 8000 comment \"web\" : goto mesh-n2,\n"
-               "\t\t\tudp . 5353 comment \"web\" : goto mesh-n2\n"
-               "\t\t}\n"
-               "\t}\n"
-               "\n" G_PUB_BACKENDS_TYPE "\t\telements = {\n"
-               "\t\t\ttcp . 8000 . 0 : 10.0.0.3 . 80,\n"
-               "\t\t\ttcp . 8000 . 1 : 10.0.0.4 . 80,\n"
-               "\t\t\tudp . 5353 . 0 : 10.0.0.3 . 53,\n"
-               "\t\t\tudp . 5353 . 1 : 10.0.0.4 . 53\n"
-               "\t\t}\n"
-               "\t}\n"
-               "\n" G_FIXED_CHAINS G_POST_HEAD
-               "\t\tip daddr 10.0.0.0/24 ip saddr 10.0.0.0/24 ct status dnat "
-               "masquerade\n"
-               "\t\tip daddr 10.0.1.0/24 ip saddr 10.0.1.0/24 ct status dnat "
-               "masquerade\n" G_POST_TAIL G_FWD_HEAD
-               "\t\tip daddr 10.0.0.0/24 ip saddr != 10.0.0.0/24 drop\n"
-               "\t\tip daddr 10.0.1.0/24 ip saddr != 10.0.1.0/24 drop\n"
-               "\t}\n"
-               "\n"
-               "\tchain vip-n2 {\n"
-               "\t\tdnat to ip daddr . numgen random mod 2 map @vip_backends\n"
-               "\t}\n"
-               "\n"
-               "\tchain mesh-n2 {\n"
-               "\t\tmeta mark set meta mark | 0x00002000\n"
-               "\t\tdnat ip to meta l4proto . th dport . numgen random mod 2 "
-               "map @published_backends\n"
-               "\t}\n"
-               "}\n");
+    check_render(&st, G_HEAD
+                 "\tmap vips-a {\n"
+                 "\t\ttype ipv4_addr : verdict\n"
+                 "\t\telements = {\n"
+                 "\t\t\t10.0.1.2 comment \"web\" : goto vip-10.0.1.0-24-n2-a\n"
+                 "\t\t}\n"
+                 "\t}\n"
+                 "\n"
+                 "\tmap vip_backends-a {\n"
+                 "\t\ttypeof ip daddr . numgen random mod 1 : ip daddr\n"
+                 "\t\telements = {\n"
+                 "\t\t\t10.0.1.2 . 0 : 10.0.1.3,\n"
+                 "\t\t\t10.0.1.2 . 1 : 10.0.1.4\n"
+                 "\t\t}\n"
+                 "\t}\n"
+                 "\n" G_PUB_TYPE "\t\telements = {\n"
+                 "\t\t\ttcp . 8000 comment \"web\" : goto mesh-n2-a,\n"
+                 "\t\t\tudp . 5353 comment \"web\" : goto mesh-n2-a\n"
+                 "\t\t}\n"
+                 "\t}\n"
+                 "\n" G_PUB_BACKENDS_TYPE "\t\telements = {\n"
+                 "\t\t\ttcp . 8000 . 0 : 10.0.0.3 . 80,\n"
+                 "\t\t\ttcp . 8000 . 1 : 10.0.0.4 . 80,\n"
+                 "\t\t\tudp . 5353 . 0 : 10.0.0.3 . 53,\n"
+                 "\t\t\tudp . 5353 . 1 : 10.0.0.4 . 53\n"
+                 "\t\t}\n"
+                 "\t}\n"
+                 "\n" G_FIXED_CHAINS
+                 "\t\tip daddr 10.0.0.0/24 ip saddr 10.0.0.0/24 ct status dnat "
+                 "masquerade\n"
+                 "\t\tip daddr 10.0.1.0/24 ip saddr 10.0.1.0/24 ct status dnat "
+                 "masquerade\n" G_POST_MIDDLE
+                 "\t\tip daddr 10.0.0.0/24 accept\n"
+                 "\t\tip daddr 10.0.1.0/24 accept\n"
+                 "\t\tip saddr 10.0.0.0/24 masquerade\n"
+                 "\t\tip saddr 10.0.1.0/24 masquerade\n" G_FWD_HEAD
+                 "\t\tip daddr 10.0.0.0/24 ip saddr != 10.0.0.0/24 drop\n"
+                 "\t\tip daddr 10.0.1.0/24 ip saddr != 10.0.1.0/24 drop\n"
+                 "\t}\n"
+                 "\n"
+                 "\tchain vip-10.0.1.0-24-n2-a {\n"
+                 "\t\tip saddr != 10.0.1.0/24 goto reject-conn-a\n"
+                 "\t\tdnat to ip daddr . numgen random mod 2 map "
+                 "@vip_backends-a\n"
+                 "\t}\n"
+                 "\n"
+                 "\tchain mesh-n2-a {\n"
+                 "\t\tmeta mark set meta mark | 0x00002000\n"
+                 "\t\tdnat ip to meta l4proto . th dport . numgen random mod 2 "
+                 "map @published_backends-a\n"
+                 "\t}\n"
+                 "}\n");
 }
 
 /* endpoint mode dnsrr: no VIP, only the published port. */
 static void test_dnsrr(void)
 {
-    struct in_addr mesh[] = {IP("10.0.0.5")};
+    struct in_addr mesh[] = {IP("10.0.1.5")};
     struct lb_port p = {IPPROTO_TCP, 80, 8080, false};
     struct lb_service dns = {.id = "dns",
                              .ports = &p,
                              .n_ports = 1,
                              .mesh_backends = mesh,
                              .n_mesh_backends = 1};
-    struct lb_network net = {IP("10.0.0.0"), 24, {0}};
+    struct lb_network net = {IP("10.0.1.0"), 24, {0}};
     struct lb_state st = {&dns, 1, &net, 1};
-    check_render(&st, G_HEAD
-                 "\tset overlay {\n"
-                 "\t\ttype ipv4_addr\n"
-                 "\t\tflags interval\n"
+    check_render(&st, G_HEAD G_NO_VIPS G_PUB_TYPE
                  "\t\telements = {\n"
-                 "\t\t\t10.0.0.0/24\n"
-                 "\t\t}\n"
-                 "\t}\n"
-                 "\n" G_NO_VIPS "\tmap published {\n"
-                 "\t\ttype inet_proto . inet_service : verdict\n"
-                 "\t\telements = {\n"
-                 "\t\t\ttcp . 8080 comment \"dns\" : goto mesh-n1\n"
+                 "\t\t\ttcp . 8080 comment \"dns\" : goto mesh-n1-a\n"
                  "\t\t}\n"
                  "\t}\n"
                  "\n" G_PUB_BACKENDS_TYPE "\t\telements = {\n"
-                 "\t\t\ttcp . 8080 . 0 : 10.0.0.5 . 80\n"
+                 "\t\t\ttcp . 8080 . 0 : 10.0.1.5 . 80\n"
                  "\t\t}\n"
                  "\t}\n"
-                 "\n" G_FIXED_CHAINS G_POST_HEAD
-                 "\t\tip daddr 10.0.0.0/24 ip saddr 10.0.0.0/24 ct status dnat "
-                 "masquerade\n" G_POST_TAIL G_FWD_HEAD
-                 "\t\tip daddr 10.0.0.0/24 ip saddr != 10.0.0.0/24 drop\n"
-                 "\t}\n"
-                 "\n"
-                 "\tchain mesh-n1 {\n"
+                 "\n" G_FIXED_CHAINS G_NET1_CHAINS "\n"
+                 "\tchain mesh-n1-a {\n"
                  "\t\tmeta mark set meta mark | 0x00002000\n"
                  "\t\tdnat ip to meta l4proto . th dport . numgen random mod 1 "
-                 "map @published_backends\n"
+                 "map @published_backends-a\n"
                  "\t}\n"
                  "}\n");
 }
@@ -336,33 +278,19 @@ static void test_host_mode(void)
                                  .n_mesh_backends = 2}};
     struct lb_network net = {IP("10.0.1.0"), 24, {0}};
     struct lb_state st = {svcs, 2, &net, 1};
-    check_render(&st, G_HEAD
-                 "\tset overlay {\n"
-                 "\t\ttype ipv4_addr\n"
-                 "\t\tflags interval\n"
+    check_render(&st, G_HEAD G_NO_VIPS G_PUB_TYPE
                  "\t\telements = {\n"
-                 "\t\t\t10.0.1.0/24\n"
-                 "\t\t}\n"
-                 "\t}\n"
-                 "\n" G_NO_VIPS "\tmap published {\n"
-                 "\t\ttype inet_proto . inet_service : verdict\n"
-                 "\t\telements = {\n"
-                 "\t\t\ttcp . 8081 comment \"h\" : goto host-n1\n"
+                 "\t\t\ttcp . 8081 comment \"h\" : goto host-n1-a\n"
                  "\t\t}\n"
                  "\t}\n"
                  "\n" G_PUB_BACKENDS_TYPE "\t\telements = {\n"
                  "\t\t\ttcp . 8081 . 0 : 10.0.1.7 . 80\n"
                  "\t\t}\n"
                  "\t}\n"
-                 "\n" G_FIXED_CHAINS G_POST_HEAD
-                 "\t\tip daddr 10.0.1.0/24 ip saddr 10.0.1.0/24 ct status dnat "
-                 "masquerade\n" G_POST_TAIL G_FWD_HEAD
-                 "\t\tip daddr 10.0.1.0/24 ip saddr != 10.0.1.0/24 drop\n"
-                 "\t}\n"
-                 "\n"
-                 "\tchain host-n1 {\n"
+                 "\n" G_FIXED_CHAINS G_NET1_CHAINS "\n"
+                 "\tchain host-n1-a {\n"
                  "\t\tdnat ip to meta l4proto . th dport . numgen random mod 1 "
-                 "map @published_backends\n"
+                 "map @published_backends-a\n"
                  "\t}\n"
                  "}\n");
 }
@@ -381,12 +309,33 @@ static void test_no_backends(void)
     CHECK(got != NULL);
     if (!got)
         return;
-    CHECK(strstr(got, "\t\t\t10.9.0.2 . 0.0.0.0/0\n"));
-    CHECK(strstr(got, "\t\t\t10.9.0.2 comment \"idle\" : goto reject-conn\n"));
+    CHECK(
+        strstr(got, "\t\t\t10.9.0.2 comment \"idle\" : goto reject-conn-a\n"));
     CHECK(strstr(got, "\t\t\ttcp . 8000 comment \"idle\" : goto "
-                      "reject-conn\n"));
-    CHECK(!strstr(got, "chain vip-n"));
-    CHECK(!strstr(got, "chain mesh-n"));
+                      "reject-conn-a\n"));
+    CHECK(!strstr(got, "chain vip-"));
+    CHECK(!strstr(got, "chain mesh-"));
+    free(got);
+}
+
+/* A VIP outside every known network takes any source. */
+static void test_vip_outside_networks(void)
+{
+    struct in_addr be[] = {IP("10.9.0.5")};
+    struct lb_vip vip = {IP("10.9.0.2"), be, 1};
+    struct lb_service s = {.id = "s", .vips = &vip, .n_vips = 1};
+    struct lb_network net = {IP("10.0.1.0"), 24, {0}};
+    struct lb_state st = {&s, 1, &net, 1};
+    struct err err;
+    char *got = render(&st, &err);
+    CHECK(got != NULL);
+    if (!got)
+        return;
+    CHECK(strstr(got, "\t\t\t10.9.0.2 comment \"s\" : goto vip-n1-a\n"));
+    CHECK(strstr(got, "\tchain vip-n1-a {\n"
+                      "\t\tdnat to ip daddr . numgen random mod 1 map "
+                      "@vip_backends-a\n"
+                      "\t}\n"));
     free(got);
 }
 
@@ -422,8 +371,8 @@ static void test_normalised(void)
     CHECK(got != NULL);
     if (!got)
         return;
-    CHECK(strstr(got, "\t\t\t10.0.1.0/24\n"));
-    CHECK(strstr(got, "goto vip-n2\n"));
+    CHECK(strstr(got, "\t\tip daddr 10.0.1.0/24 accept\n"));
+    CHECK(strstr(got, "goto vip-10.0.1.0-24-n2-a\n"));
     CHECK(strstr(got, "10.0.1.2 . 0 : 10.0.1.3,\n"
                       "\t\t\t10.0.1.2 . 1 : 10.0.1.4\n"));
     CHECK(!strstr(got, "10.0.1.77"));
@@ -478,18 +427,50 @@ static void test_deterministic(void)
     if (x && y && z) {
         CHECK_STR(x, y);
         CHECK_STR(x, z);
-        /* a and c (3 backends) share vip-n3; b has vip-n2. */
-        CHECK(strstr(x, "\tchain vip-n2 {"));
-        CHECK(strstr(x, "\tchain vip-n3 {"));
-        CHECK(strstr(x, "10.0.1.2 comment \"a\" : goto vip-n3,\n"
-                        "\t\t\t10.0.1.3 comment \"c\" : goto vip-n3,\n"
-                        "\t\t\t10.0.2.2 comment \"b\" : goto vip-n2\n"));
-        CHECK(strstr(x, "tcp . 8000 comment \"a\" : goto mesh-n3,\n"
-                        "\t\t\tudp . 53 comment \"a\" : goto mesh-n3\n"));
+        /* a and c (3 backends, one network) share a chain; b has its
+         * own. */
+        CHECK(strstr(x, "\tchain vip-10.0.1.0-24-n3-a {"));
+        CHECK(strstr(x, "\tchain vip-10.0.2.0-24-n2-a {"));
+        CHECK(strstr(x, "10.0.1.2 comment \"a\" : goto vip-10.0.1.0-24-n3-a,\n"
+                        "\t\t\t10.0.1.3 comment \"c\" : goto "
+                        "vip-10.0.1.0-24-n3-a,\n"
+                        "\t\t\t10.0.2.2 comment \"b\" : goto "
+                        "vip-10.0.2.0-24-n2-a\n"));
+        CHECK(strstr(x, "tcp . 8000 comment \"a\" : goto mesh-n3-a,\n"
+                        "\t\t\tudp . 53 comment \"a\" : goto mesh-n3-a\n"));
     }
     free(x);
     free(y);
     free(z);
+}
+
+/* The other slot names every object but the base chains "-b". */
+static void test_slot_b(void)
+{
+    struct in_addr be[] = {IP("10.0.1.3")};
+    struct lb_vip vip = {IP("10.0.1.2"), be, 1};
+    struct lb_port p = {IPPROTO_TCP, 80, 8000, false};
+    struct lb_service s = {.id = "s",
+                           .vips = &vip,
+                           .n_vips = 1,
+                           .ports = &p,
+                           .n_ports = 1,
+                           .mesh_backends = be,
+                           .n_mesh_backends = 1};
+    struct lb_network net = {IP("10.0.1.0"), 24, {0}};
+    struct lb_state st = {&s, 1, &net, 1};
+    struct buf b;
+    buf_init(&b);
+    struct err err;
+    CHECK_INT(lb_render(&st, 'b', &b, &err), 0);
+    CHECK(strstr(b.data, "\t\tjump services-b\n"));
+    CHECK(strstr(b.data, "\tmap vips-b {\n"));
+    CHECK(strstr(b.data, "goto vip-10.0.1.0-24-n1-b\n"));
+    CHECK(strstr(b.data, "goto mesh-n1-b\n"));
+    CHECK(strstr(b.data, "map @published_backends-b\n"));
+    CHECK(strstr(b.data, "\tchain prerouting {\n"));
+    CHECK(!strstr(b.data, "-a\n") && !strstr(b.data, "-a {"));
+    buf_fini(&b);
 }
 
 static void check_refused(const struct lb_state *st, int code, const char *msg)
@@ -564,7 +545,7 @@ static void test_refused(void)
     buf_init(&b);
     buf_puts(&b, "keep");
     struct err err;
-    CHECK_INT(lb_render(&st4, &b, &err), -1);
+    CHECK_INT(lb_render(&st4, 'a', &b, &err), -1);
     CHECK_STR(b.data, "keep");
     buf_fini(&b);
 }
@@ -577,9 +558,11 @@ int main(void)
     RUN(test_dnsrr);
     RUN(test_host_mode);
     RUN(test_no_backends);
+    RUN(test_vip_outside_networks);
     RUN(test_snat_address);
     RUN(test_normalised);
     RUN(test_deterministic);
+    RUN(test_slot_b);
     RUN(test_refused);
     HARNESS_END();
 }
