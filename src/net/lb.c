@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Renders the node's load-balancing state into one nftables table and swaps
-// it in atomically. Rendering is pure and canonical (sorted), so equal states
-// give byte-equal rulesets and golden tests need no kernel.
+// it in, one transaction per apply, without a moment where a new connection
+// goes untranslated (see "applying" below). Rendering is pure and canonical
+// (sorted), so equal states give byte-equal rulesets and golden tests need no
+// kernel.
 //
 // Why the ruleset looks the way it does (facts checked on this kernel):
 // - A VIP is expected to be a local address of the node (a /32 on its
@@ -32,7 +34,6 @@
 #include "base/vec.h"
 #include "net/nft.h"
 
-/* ---- helpers over addresses ---- */
 /* ---- addresses ---- */
 
 static uint32_t addr_h(struct in_addr a)
@@ -825,11 +826,33 @@ static int run_swap(struct lb *lb, char slot, const char *body, struct err *err)
     return 0;
 }
 
+/* Last resort, when our table cannot be swapped (e.g. base chains of
+ * another version): delete and re-create it whole, still in one
+ * transaction, though a connection opened right then may go untranslated
+ * (new NAT base chains hook in before the old ones). */
+static int replace_table(struct lb *lb, const struct lb_state *state,
+                         struct err *err)
+{
+    struct buf tx _cleanup_buf_ = {0};
+    buf_puts(&tx, "add table ip " LB_TABLE "\n"
+                  "delete table ip " LB_TABLE "\n");
+    size_t head = tx.len;
+    if (lb_render(state, 'a', &tx, err) < 0)
+        return -1;
+    if (nftables_run(lb->nft, tx.data, NULL, err) < 0)
+        return -1;
+    objs_drop_slot(lb, '*');
+    objs_collect(lb, tx.data + head);
+    lb->live = 'a';
+    lb->objs_known = true;
+    return 0;
+}
+
 int lb_apply(struct lb *lb, const struct lb_state *state, struct err *err)
 {
     /* A second try reads the table back first: our idea of it may be stale
      * (someone flushed the ruleset, or changed our table). */
-    for (int attempt = 0;; attempt++) {
+    for (int attempt = 0; attempt < 2; attempt++) {
         if (!lb->objs_known && objs_load(lb, err) < 0)
             return err_ctx(err, "apply load balancer");
         char slot = lb->live == 'a' ? 'b' : 'a';
@@ -839,10 +862,11 @@ int lb_apply(struct lb *lb, const struct lb_state *state, struct err *err)
         if (run_swap(lb, slot, body.data, err) == 0)
             return 0;
         lb->objs_known = false;
-        if (attempt == 1)
-            return err_ctx(err, "apply load balancer");
         err_clear(err);
     }
+    if (replace_table(lb, state, err) < 0)
+        return err_ctx(err, "apply load balancer");
+    return 0;
 }
 
 int lb_clear(struct lb *lb, struct err *err)

@@ -3,7 +3,14 @@
 // (published ports on every node address), host-mode ports, hairpin and
 // egress masquerade, and isolation between overlay networks, all in one
 // nftables table of shoald's own. The state-to-ruleset rendering is pure;
-// lb_apply swaps the whole table in one atomic transaction.
+// lb_apply swaps the table's contents in one transaction.
+//
+// What the node must provide (not done here): each VIP a local address of
+// the node, e.g. a /32 on its network's bridge, so tasks' ARP for it is
+// answered; hairpin mode on every task's bridge port while
+// net.bridge.bridge-nf-call-iptables=1 (a task reaching its own VIP may be
+// sent back to itself); lb_node_setup's sysctls; and no other table
+// dropping forwarded traffic (a drop anywhere wins over our accepts).
 #pragma once
 
 #include <netinet/in.h>
@@ -89,10 +96,13 @@ int lb_render(const struct lb_state *state, char slot, struct buf *out,
               struct err *err);
 
 /* A handle on the kernel side: an nftables context, bound to the network
- * namespace current when it was made. Kept open across applies because
- * closing the context's netlink socket waits for the kernel to finish
- * destroying the previous table (an RCU grace period, 15-30 ms here).
- * Owned; free with lb_free (which may block that long). */
+ * namespace current when it was made (use it from threads in that
+ * namespace), and what it knows of our table. Kept open across applies
+ * because closing the context's netlink socket waits for the kernel to
+ * finish destroying what the last transaction removed (an RCU grace period,
+ * 15-30 ms here). A new handle reads the table back on its first apply, so
+ * a restarted shoald swaps in its state without a gap. Owned; free with
+ * lb_free (which may block that long). */
 struct lb;
 struct lb *lb_new(struct err *err);
 void lb_free(struct lb *lb);
@@ -101,8 +111,9 @@ void lb_free(struct lb *lb);
  * base chains (hooks) stay, a complete second set of objects is built next
  * to the live one and the base chains are pointed at it; the set it
  * replaces is deleted by the next apply (an in-flight packet may still be
- * reading it). On failure the table stays as it was. Typically 15 ms for
- * 100 services x 10 tasks here, under 1 ms for a few services. */
+ * reading it). Existing connections keep their backend (conntrack). On
+ * failure the table stays as it was. About 15-25 ms for 100 services x 10
+ * tasks here, about 1 ms for a few services. */
 int lb_apply(struct lb *lb, const struct lb_state *state, struct err *err);
 
 /* Deletes table LB_TABLE (fine if absent). Existing connections keep their

@@ -728,6 +728,23 @@ static void test_recovery(void)
     CHECK_INT(apply_in_node(&full, &err), 0);
     CHECK_INT(apply_in_node(&full, &err), 0);
     CHECK_INT(ask("c", "10.77.1.2", 80, false, 2000, r, sizeof(r)), 0);
+
+    /* A base chain of another shape (an older shoald?) cannot be kept:
+     * the table is replaced whole. */
+    CHECK_INT(nft_in_node("delete table ip shoal\n"
+                          "add table ip shoal\n"
+                          "add chain ip shoal prerouting { type nat hook "
+                          "prerouting priority -90; policy accept; }\n",
+                          NULL, &err),
+              0);
+    CHECK_INT(apply_in_node(&full, &err), 0);
+    CHECK_INT(ask("c", "10.77.1.2", 80, false, 2000, r, sizeof(r)), 0);
+    char *out = NULL;
+    CHECK_INT(nft_in_node("list chain ip shoal prerouting", &out, &err), 0);
+    CHECK(out && strstr(out, "priority dstnat;"));
+    free(out);
+    CHECK_INT(apply_in_node(&full, &err), 0);
+    CHECK_INT(ask("c", "10.77.1.2", 80, false, 2000, r, sizeof(r)), 0);
 }
 
 static void fill_bench_state(struct lb_service *s, struct lb_vip *v,
