@@ -221,6 +221,9 @@ void agent_check_removed_all(struct agent *a)
         a->removed_cb = NULL;
         a->removing_all = false;
         a->running = false;
+        /* Leaving the swarm: nothing of its networks stays. */
+        netplane_teardown(a->net);
+        a->net = NULL;
         cb(a->removed_data);
     }
 }
@@ -296,6 +299,15 @@ int agent_start(struct agent *a, struct err *err)
         struct atask *at = agent_track(a, t->meta.id);
         at->reported = t->state;
     }
+    if (!a->net) {
+        struct netplane_config nc = {.loop = a->cfg.loop,
+                                     .store = a->cfg.store,
+                                     .node_id = a->cfg.node_id,
+                                     .dns_port = a->cfg.dns_port};
+        a->net = netplane_new(&nc, err);
+        if (!a->net)
+            return err_ctx(err, "network plane");
+    }
     a->running = true;
     a->watch = store_watch(a->cfg.store, on_store_event, a);
     if (!a->restored) {
@@ -339,11 +351,7 @@ void agent_remove_all(struct agent *a, void (*cb)(void *), void *data)
         at->fast_stop = true;
         agent_mark(a, at);
     }
-    if (hmap_count(&a->tasks) == 0) {
-        a->removing_all = false;
-        a->removed_cb = NULL;
-        cb(data);
-    }
+    agent_check_removed_all(a);
 }
 
 bool agent_image_in_use(void *data, const char *image_id, char container_id[65])
@@ -378,6 +386,8 @@ void agent_free(struct agent *a)
     if (!a)
         return;
     agent_stop(a);
+    netplane_free(a->net);
+    a->net = NULL;
     a->closing = true;
     size_t it = 0;
     void *v;

@@ -40,6 +40,7 @@ struct agent_config {
     void *report_data;
     agent_action_fn on_action; /* may be NULL */
     void *action_data;
+    uint16_t dns_port; /* the tasks' DNS server port, 0 = 53 */
 };
 
 struct agent *agent_new(const struct agent_config *cfg, struct err *err);

@@ -6,6 +6,7 @@
 #include <limits.h>
 
 #include "agent/agent.h"
+#include "agent/netplane.h"
 #include "base/fsutil.h"
 #include "base/hmap.h"
 #include "base/vec.h"
@@ -42,6 +43,7 @@ struct atask {
 struct agent {
     struct agent_config cfg;
     char *netns_dir;
+    struct netplane *net;     /* NULL until started */
     struct hmap tasks;        /* task id -> atask (owned) */
     struct hmap by_container; /* container id -> atask */
     struct vec dirty;

@@ -20,6 +20,8 @@ static void release_netns(struct atask *at)
 {
     if (!at->netns[0])
         return;
+    if (at->agent->net)
+        netplane_detach(at->agent->net, at->id);
     struct err err = {0};
     if (netns_delete(at->netns, &err) < 0)
         log_warn("agent: task %s: %s", at->id, err.msg);
@@ -65,6 +67,8 @@ static void stop_container(struct agent *a, struct atask *at,
         grace = json_integer_value(gp);
     if (at->fast_stop)
         grace = 0;
+    /* Out of the load balancer and DNS before the signal (drain). */
+    netplane_sync(a->net);
     struct err err = {0};
     at->stop_requested = true;
     at->phase = PH_STOPPING;
@@ -171,6 +175,11 @@ static void create_container(struct agent *a, struct atask *at)
                  t->node_id, t->meta.id);
     json_t *labels = container_labels(a, t, service_name, task_name);
     const char *hostname = jx_path_str(t->spec, "ContainerSpec.Hostname");
+    char default_host[13];
+    snprintf(default_host, sizeof(default_host), "%s", ctr);
+    char *resolv = netplane_resolv_conf(a->net, t);
+    char *hosts = netplane_hosts(
+        a->net, t, hostname && *hostname ? hostname : default_host);
     struct ctr_config cfg = {
         .id = ctr,
         .name = task_name,
@@ -179,8 +188,12 @@ static void create_container(struct agent *a, struct atask *at)
         .resources = jx_path(t->spec, "Resources"),
         .hostname = hostname && *hostname ? hostname : NULL,
         .netns = at->netns,
+        .resolv_conf = resolv,
+        .hosts = hosts,
     };
     int rc = ctr_create(a->cfg.runtime, &cfg, img, &err);
+    free(resolv);
+    free(hosts);
     json_decref(labels);
     if (rc < 0) {
         image_ref_free(img);
@@ -203,6 +216,12 @@ static void netns_ready(void *data, const struct err *err)
     if (err) {
         at->netns[0] = '\0';
         reject(a, at, err->msg);
+        return;
+    }
+    const struct task *t = store_task(a->cfg.store, at->id);
+    struct err nerr = {0};
+    if (t && !at->gone && netplane_attach(a->net, t, at->netns, &nerr) < 0) {
+        reject(a, at, nerr.msg);
         return;
     }
     create_container(a, at);

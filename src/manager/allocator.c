@@ -421,44 +421,10 @@ void allocator_network_unreserve(struct allocator *a, const struct network *n)
 
 /* ---- services ---- */
 
-static bool has_ingress_ports(const json_t *spec)
-{
-    size_t i;
-    json_t *p;
-    json_array_foreach(jx_path(spec, "EndpointSpec.Ports"), i, p)
-    {
-        if (is_ingress_port(p))
-            return true;
-    }
-    return false;
-}
-
-static json_t *spec_networks(const struct store *s, const json_t *spec)
-{
-    json_t *ids = json_array();
-    if (has_ingress_ports(spec)) {
-        size_t it = 0;
-        void *o;
-        while (store_next(s, KIND_NETWORK, &it, &o))
-            if (((struct network *)o)->ingress)
-                json_array_append_new(
-                    ids, json_string(((struct network *)o)->meta.id));
-    }
-    size_t i;
-    json_t *n;
-    json_array_foreach(jx_path(spec, "TaskTemplate.Networks"), i, n)
-    {
-        const char *target = jx_str(n, "Target");
-        if (target && store_network(s, target))
-            json_array_append_new(ids, json_string(target));
-    }
-    return ids;
-}
-
 json_t *allocator_service_networks(const struct store *s,
                                    const struct service *svc)
 {
-    return spec_networks(s, svc->spec);
+    return store_service_networks(s, svc);
 }
 
 static int publish_ports(struct allocator *a, const struct store *s,
@@ -556,7 +522,7 @@ json_t *allocator_endpoint(struct allocator *a, const struct store *s,
     else
         json_decref(ports);
     const char *mode = jx_str(es, "Mode");
-    json_t *nets = spec_networks(s, spec);
+    json_t *nets = store_spec_networks(s, spec);
     json_t *vips = json_array();
     size_t i;
     json_t *id;
@@ -615,7 +581,7 @@ json_t *allocator_task(struct allocator *a, const struct store *s,
     json_t *atts = json_array();
     if (!svc)
         return atts;
-    json_t *nets = spec_networks(s, svc->spec);
+    json_t *nets = store_spec_networks(s, svc->spec);
     size_t i;
     json_t *id;
     json_array_foreach(nets, i, id)

@@ -299,6 +299,53 @@ int overlay_network_ensure(const char *net_id, uint32_t vni,
     return created;
 }
 
+struct vip_walk {
+    char (*have)[20];
+    size_t n, cap;
+};
+
+static void collect_host_addr(const char *cidr, void *arg)
+{
+    struct vip_walk *w = arg;
+    const char *slash = strchr(cidr, '/');
+    if (!slash || strcmp(slash, "/32") != 0 || w->n == w->cap)
+        return;
+    snprintf(w->have[w->n++], 20, "%.*s", (int)(slash - cidr), cidr);
+}
+
+int overlay_network_set_vips(const char *net_id, const char *const *vips,
+                             size_t n, struct err *err)
+{
+    char bridge[OVERLAY_NAME_LEN];
+    overlay_bridge_name(net_id, bridge);
+    struct netlink *nl = netlink_open(err);
+    if (!nl)
+        return -1;
+    char have[256][20];
+    struct vip_walk w = {have, 0, 256};
+    int rc = netlink_addr_list(nl, bridge, collect_host_addr, &w, err);
+    for (size_t i = 0; rc == 0 && i < w.n; i++) {
+        bool wanted = false;
+        for (size_t k = 0; k < n; k++)
+            wanted |= strcmp(have[i], vips[k]) == 0;
+        char cidr[24];
+        snprintf(cidr, sizeof(cidr), "%s/32", have[i]);
+        if (!wanted)
+            rc = netlink_addr_del(nl, bridge, cidr, err);
+    }
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        bool present = false;
+        for (size_t i = 0; i < w.n; i++)
+            present |= strcmp(have[i], vips[k]) == 0;
+        char cidr[24];
+        snprintf(cidr, sizeof(cidr), "%s/32", vips[k]);
+        if (!present)
+            rc = netlink_addr_add(nl, bridge, cidr, err);
+    }
+    netlink_close(nl);
+    return rc;
+}
+
 int overlay_network_remove(const char *net_id, struct err *err)
 {
     char br[OVERLAY_NAME_LEN], vx[OVERLAY_NAME_LEN];

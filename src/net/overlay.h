@@ -84,6 +84,13 @@ int overlay_network_ensure(const char *net_id, uint32_t vni,
  * left on a deleted bridge stay behind, unattached. */
 int overlay_network_remove(const char *net_id, struct err *err);
 
+/* The service VIPs of network net_id, as /32 addresses on its bridge, so
+ * this node answers ARP for them and the load balancer sees their
+ * traffic. Adds what is missing and removes other /32s; the gateway
+ * address stays. vips are "10.0.1.2" strings. */
+int overlay_network_set_vips(const char *net_id, const char *const *vips,
+                             size_t n, struct err *err);
+
 /* Another node (its underlay address peer_ip) has network net_id: an
  * all-zero FDB entry with peer_ip appended, so broadcast and unknown
  * unicast are replicated to each peer. Idempotent; 404 if the network is

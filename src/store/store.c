@@ -117,6 +117,33 @@ struct network *store_network_by_name(const struct store *s, const char *name)
     return name ? hmap_get(&s->networks_by_name, name) : NULL;
 }
 
+json_t *store_spec_networks(const struct store *s, const json_t *spec)
+{
+    json_t *ids = json_array();
+    if (json_array_size(jx_path(spec, "EndpointSpec.Ports"))) {
+        size_t it = 0;
+        void *o;
+        while (store_next(s, KIND_NETWORK, &it, &o))
+            if (((struct network *)o)->ingress)
+                json_array_append_new(
+                    ids, json_string(((struct network *)o)->meta.id));
+    }
+    size_t i;
+    json_t *n;
+    json_array_foreach(jx_path(spec, "TaskTemplate.Networks"), i, n)
+    {
+        const char *target = jx_str(n, "Target");
+        if (target && store_network(s, target))
+            json_array_append_new(ids, json_string(target));
+    }
+    return ids;
+}
+
+json_t *store_service_networks(const struct store *s, const struct service *svc)
+{
+    return store_spec_networks(s, svc->spec);
+}
+
 json_t *store_task_to_json(const struct store *s, const struct task *t)
 {
     json_t *j = task_to_json(t);

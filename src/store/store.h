@@ -48,6 +48,13 @@ struct service *store_service_by_name(const struct store *s, const char *name);
 struct task *store_task(const struct store *s, const char *id);
 struct network *store_network(const struct store *s, const char *id);
 struct network *store_network_by_name(const struct store *s, const char *name);
+/* The networks a service's tasks attach to, as an owned array of network
+ * ids: ingress first when the service publishes ports, then the task
+ * template's networks that exist. */
+json_t *store_service_networks(const struct store *s,
+                               const struct service *svc);
+/* The same for a spec not (yet) in the store. */
+json_t *store_spec_networks(const struct store *s, const json_t *spec);
 /* A task as the API shows it: attachments carry full network objects. */
 json_t *store_task_to_json(const struct store *s, const struct task *t);
 /* Tasks of a service (also of a deleted one, until its tasks are gone) and
