@@ -503,8 +503,7 @@ struct events_sub {
 
 struct events {
     struct daemon *d;
-    uv_prepare_t follow; /* notices the swarm's store coming and going */
-    int64_t born;        /* older container states are re-adoptions */
+    int64_t born; /* older container states are re-adoptions */
     bool closing;
     struct event_log log;
     struct event_swarm swarm;
@@ -620,19 +619,14 @@ static void on_store_event(void *data, const struct store_event *e)
     record(ev, msg);
 }
 
-/* The store exists only while the swarm is open, and store_free frees its
- * watchers: check on every loop turn whether it came or went. A new store
- * is always created at least one loop turn after the old one was freed
- * (the leave's reply goes out in between), so a pointer comparison
- * suffices. */
-static void follow_store(uv_prepare_t *h)
+void events_follow(struct events *ev, struct store *s)
 {
-    struct events *ev = h->data;
-    struct store *s = ev->d->swarm == SWARM_INACTIVE ? NULL : ev->d->store;
-    if (s == ev->store)
+    if (!ev || s == ev->store)
         return;
+    if (ev->watch && ev->store)
+        store_unwatch(ev->store, ev->watch);
+    ev->watch = NULL;
     ev->store = s;
-    ev->watch = NULL; /* went with the old store */
     if (!s)
         return;
     event_swarm_seed(&ev->swarm, s);
@@ -791,17 +785,11 @@ struct events *events_new(struct daemon *d)
     event_swarm_init(&ev->swarm);
     hmap_init(&ev->ctrs);
     vec_init(&ev->subs);
-    uv_prepare_init(d->loop, &ev->follow);
-    ev->follow.data = ev;
-    uv_prepare_start(&ev->follow, follow_store);
-    uv_unref((uv_handle_t *)&ev->follow);
-    follow_store(&ev->follow);
     return ev;
 }
 
-static void events_closed(uv_handle_t *h)
+static void events_free(struct events *ev)
 {
-    struct events *ev = h->data;
     event_log_fini(&ev->log);
     event_swarm_fini(&ev->swarm);
     const char *k;
@@ -822,12 +810,8 @@ void events_close(struct events *ev)
     ev->closing = true;
     while (ev->subs.len)
         sub_end(ev->subs.items[ev->subs.len - 1]);
-    if (ev->watch && ev->store && ev->store == ev->d->store)
-        store_unwatch(ev->store, ev->watch);
-    ev->watch = NULL;
-    ev->store = NULL;
-    uv_prepare_stop(&ev->follow);
-    uv_close((uv_handle_t *)&ev->follow, events_closed);
+    events_follow(ev, NULL);
+    events_free(ev);
 }
 
 /* ---- GET /events ---- */

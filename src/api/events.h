@@ -26,14 +26,16 @@ struct events;
 
 /* ---- the daemon's event service ---- */
 
-/* Creates the event service of d (owned by the caller until events_close):
- * it follows d->store whenever the swarm is open, and records swarm events
- * only while d->swarm is SWARM_ACTIVE, so the replay of the raft log after
- * a restart does not repeat old events. */
+/* Creates the event service of d (owned by the caller until events_close).
+ * It records swarm events of the store it follows (events_follow) only
+ * while d->swarm is SWARM_ACTIVE, so the replay of the raft log after a
+ * restart does not repeat old events. */
 struct events *events_new(struct daemon *d);
-/* Ends every open stream, stops following the store and frees ev once its
- * loop handle has closed (run the loop afterwards). */
+/* Ends every open stream, stops following the store and frees ev. */
 void events_close(struct events *ev);
+/* Follows the swarm's store (NULL: none, the swarm closed). Called when
+ * the store is made and before it is freed. */
+void events_follow(struct events *ev, struct store *s);
 
 /* A runtime state change of a container (the runtime's ctr_event_fn, via
  * the daemon): RUNNING records "start" (and "create" first if that was not

@@ -317,6 +317,7 @@ static int open_swarm(struct daemon *d, uint64_t raft_id, bool bootstrap,
 {
     _cleanup_free_ char *raft_dir = xasprintf("%s/raft", d->swarm_dir);
     d->store = store_new();
+    events_follow(d->events, d->store);
     char addr[64], raft_addr[80];
     first_ipv4(addr, sizeof(addr));
     snprintf(raft_addr, sizeof(raft_addr), "%s:%d", addr, DEFAULT_CLUSTER_PORT);
@@ -349,6 +350,7 @@ fail:
         raftnode_close(d->raft, NULL, NULL);
         d->raft = NULL;
     }
+    events_follow(d->events, NULL);
     store_free(d->store);
     d->store = NULL;
     d->swarm = SWARM_INACTIVE;
@@ -467,6 +469,7 @@ static void manager_closed(void *data)
         agent_free(d->agent);
         d->agent = NULL;
     }
+    events_follow(d->events, NULL);
     store_free(d->store);
     d->store = NULL;
     if (c->leaving) {

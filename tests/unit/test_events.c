@@ -595,6 +595,7 @@ static void fake_start(struct fake *f)
     f->d.store = store_new();
     f->d.swarm = SWARM_ACTIVE;
     f->d.events = events_new(&f->d);
+    events_follow(f->d.events, f->d.store);
     f->d.api = http_server_new(&loop, &f->d);
     api_events_routes(f->d.api);
     buf_init(&f->out);
