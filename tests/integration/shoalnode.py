@@ -694,6 +694,57 @@ class Node:
         return wait_for(lambda: text in self.service_logs(service), timeout,
                         f"{text!r} in the logs of service {service}")
 
+    # -- networking (the harness may look with iproute2 and nft; the daemon
+    # itself only uses libnl and libnftables)
+
+    def task_pid(self, service, slot):
+        """State.Pid of the running container of a service's task in
+        slot (the container's init, e.g. the httpd)."""
+        for t in self.running_tasks(service):
+            if t.get("Slot") == slot and (t["Status"].get(
+                    "ContainerStatus") or {}).get("ContainerID"):
+                return self.container_pid(
+                    t["Status"]["ContainerStatus"]["ContainerID"])
+        raise AssertionError(f"no running task in slot {slot} of {service}")
+
+    def exec_in_task(self, pid, *cmd, timeout=30):
+        """Runs cmd in every namespace of process pid (a task container's
+        init), so with the container's own binaries and resolv.conf."""
+        return self.exec("nsenter", "-t", str(pid), "-a", "--", *cmd,
+                         timeout=timeout)
+
+    def links(self):
+        """Names of the network interfaces in the node's namespace."""
+        r = self.exec("ip", "-o", "link", "show", timeout=15)
+        assert r.rc == 0, f"ip link failed:\n{r}"
+        names = []
+        for ln in r.out.splitlines():
+            parts = ln.split(": ", 2)
+            if len(parts) >= 2:
+                names.append(parts[1].split("@", 1)[0])
+        return names
+
+    def shoal_links(self, prefixes=("shb-", "shx-", "shv-")):
+        """The node's interfaces made by shoald (bridges shb-, VXLAN
+        devices shx-, task veths shv-), sorted."""
+        return sorted(n for n in self.links() if n.startswith(prefixes))
+
+    def nft_table(self, family="ip", name="shoal"):
+        """`nft list table FAMILY NAME` in the node (text), or None if the
+        node has no such table."""
+        r = self.exec("nft", "list", "table", family, name, timeout=15)
+        if r.rc != 0:
+            assert re.search(r"No such file|does not exist", r.err), \
+                f"nft failed:\n{r}"
+            return None
+        return r.out
+
+    def nft_tables(self):
+        """`nft list tables` in the node: lines like "table ip shoal"."""
+        r = self.exec("nft", "list", "tables", timeout=15)
+        assert r.rc == 0, f"nft failed:\n{r}"
+        return [ln.strip() for ln in r.out.splitlines() if ln.strip()]
+
     def cgroup_dirs(self):
         """Existing cgroup parent dirs of this node, one per hierarchy."""
         out = []
@@ -947,7 +998,10 @@ def shoal_session():
     assert not problems, "\n".join(problems)
 
 
-def _make_node(request):
+def _make_node(request, before_daemon=None):
+    """A started node (registered for teardown and log reports).
+    before_daemon(node), if given, runs in the node's fresh namespaces
+    before shoald starts (e.g. to bind-mount a resolv.conf)."""
     require_root()
     for tool in ("unshare", "nsenter", "ip"):
         if shutil.which(tool) is None:
@@ -960,7 +1014,12 @@ def _make_node(request):
     nodes.append(n)
     request.node._shoal_nodes = nodes
     try:
-        n.start()
+        if before_daemon is None:
+            n.start()
+        else:
+            n.start(daemon=False)
+            before_daemon(n)
+            n.start_daemon()
     except BaseException:
         n.cleanup(leave_swarm=False)
         raise
