@@ -140,40 +140,87 @@ def assert_nxdomain(node, pid, name):
         f"{name}: not NXDOMAIN:\n{out}"
 
 
-# A fake upstream resolver: answers external.example A with 192.0.2.7,
-# NOERROR without answers for its other types, NXDOMAIN for anything else;
-# logs each question (one line: name type) to argv[2].
+# A fake upstream resolver on UDP and TCP port 53 of argv[1]: answers
+# external.example A with 192.0.2.7 (NOERROR without answers for other
+# types); big.example A with 40 addresses 192.0.2.100.. (over UDP only the
+# header with TC set, so clients must ask again over TCP); names starting
+# with "leak-" A with 192.0.2.99 (so a name shoald must answer itself but
+# forwarded shows); NXDOMAIN for anything else. Logs each question (one
+# line: name type proto) to argv[2].
 FAKE_DNS = r"""
-import socket, struct, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 53))
+import socket, struct, sys, threading
 log = open(sys.argv[2], "a", buffering=1)
-print("ready", flush=True)
-while True:
-    data, peer = s.recvfrom(4096)
-    try:
-        qid, flags = struct.unpack("!HH", data[:4])
-        i, labels = 12, []
-        while data[i]:
-            n = data[i]
-            labels.append(data[i + 1:i + 1 + n].decode().lower())
-            i += 1 + n
-        qtype, = struct.unpack("!H", data[i + 1:i + 3])
-        question = data[12:i + 5]
-    except (IndexError, struct.error, UnicodeDecodeError):
-        continue
+lock = threading.Lock()
+
+def answer(data, proto):
+    qid, flags = struct.unpack("!HH", data[:4])
+    i, labels = 12, []
+    while data[i]:
+        n = data[i]
+        labels.append(data[i + 1:i + 1 + n].decode().lower())
+        i += 1 + n
+    qtype, = struct.unpack("!H", data[i + 1:i + 3])
+    question = data[12:i + 5]
     name = ".".join(labels)
-    log.write(f"{name} {qtype}\n")
+    with lock:
+        log.write(f"{name} {qtype} {proto}\n")
     rflags = 0x8080 | (flags & 0x0100)
-    answers = b""
+    addrs = []
     if name == "external.example":
-        if qtype == 1:
-            answers = (b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 5, 4) +
-                       socket.inet_aton("192.0.2.7"))
+        addrs = ["192.0.2.7"]
+    elif name.startswith("leak-"):
+        addrs = ["192.0.2.99"]
+    elif name == "big.example":
+        addrs = [f"192.0.2.{100 + k}" for k in range(40)]
     else:
         rflags |= 3
-    hdr = struct.pack("!HHHHHH", qid, rflags, 1, 1 if answers else 0, 0, 0)
-    s.sendto(hdr + question + answers, peer)
+    if qtype != 1:
+        addrs = []
+    if proto == "udp" and len(addrs) > 20:
+        rflags |= 0x0200
+        addrs = []
+    ans = b"".join(b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 5, 4) +
+                   socket.inet_aton(a) for a in addrs)
+    return struct.pack("!HHHHHH", qid, rflags, 1, len(addrs), 0, 0) + \
+        question + ans
+
+def udp():
+    while True:
+        data, peer = u.recvfrom(4096)
+        try:
+            u.sendto(answer(data, "udp"), peer)
+        except (IndexError, struct.error, UnicodeDecodeError):
+            pass
+
+def tcp_conn(c):
+    with c:
+        buf = b""
+        while True:
+            chunk = c.recv(4096)
+            if not chunk:
+                return
+            buf += chunk
+            while len(buf) >= 2 and len(buf) >= 2 + struct.unpack(
+                    "!H", buf[:2])[0]:
+                n = struct.unpack("!H", buf[:2])[0]
+                q, buf = buf[2:2 + n], buf[2 + n:]
+                try:
+                    a = answer(q, "tcp")
+                except (IndexError, struct.error, UnicodeDecodeError):
+                    return
+                c.sendall(struct.pack("!H", len(a)) + a)
+
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind((sys.argv[1], 53))
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind((sys.argv[1], 53))
+t.listen(64)
+threading.Thread(target=udp, daemon=True).start()
+print("ready", flush=True)
+while True:
+    c, _ = t.accept()
+    threading.Thread(target=tcp_conn, args=(c,), daemon=True).start()
 """
 
 FAKE_UPSTREAM_ADDR = "127.0.0.53"
@@ -203,6 +250,90 @@ def setup_fake_upstream(node):
                                      p.stderr.read() if p.poll() else "")
     node.fake_dns = p
     return p
+
+
+# One DNS query (UDP, or TCP with "tcp") printed as JSON: {"rcode", "tc",
+# "aa", "answers": [[type, ttl, data]]} with A as dotted quads, PTR/CNAME
+# as names and SRV as "prio weight port target".
+DNS_QUERY = r"""
+import json, random, socket, struct, sys
+server, name, qtype, proto = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
+    sys.argv[4]
+qid = random.randrange(65536)
+q = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+for label in name.rstrip(".").split("."):
+    q += bytes([len(label)]) + label.encode()
+q += b"\0" + struct.pack("!HH", qtype, 1)
+if proto == "tcp":
+    s = socket.create_connection((server, 53), timeout=3)
+    s.sendall(struct.pack("!H", len(q)) + q)
+    buf = b""
+    while len(buf) < 2 or len(buf) < 2 + struct.unpack("!H", buf[:2])[0]:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    data = buf[2:]
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    s.sendto(q, (server, 53))
+    data = s.recv(65536)
+
+def rname(i):
+    labels, end = [], None
+    while True:
+        n = data[i]
+        if n & 0xC0 == 0xC0:
+            if end is None:
+                end = i + 2
+            i = struct.unpack("!H", data[i:i + 2])[0] & 0x3FFF
+            continue
+        if n == 0:
+            return ".".join(labels), (end if end is not None else i + 1)
+        labels.append(data[i + 1:i + 1 + n].decode())
+        i += 1 + n
+
+rid, flags, qd, an = struct.unpack("!HHHH", data[:8])
+assert rid == qid, "wrong id"
+i = 12
+for _ in range(qd):
+    i = rname(i)[1] + 4
+answers = []
+for _ in range(an):
+    i = rname(i)[1]
+    t, c, ttl, rdlen = struct.unpack("!HHIH", data[i:i + 10])
+    i += 10
+    rd = data[i:i + rdlen]
+    if t == 1:
+        v = socket.inet_ntoa(rd)
+    elif t in (5, 12):
+        v = rname(i)[0]
+    elif t == 33:
+        p, w, port = struct.unpack("!HHH", rd[:6])
+        v = f"{p} {w} {port} {rname(i + 6)[0]}"
+    else:
+        v = rd.hex()
+    answers.append([t, ttl, v])
+    i += rdlen
+print(json.dumps({"rcode": flags & 15, "tc": bool(flags & 0x200),
+                  "aa": bool(flags & 0x400), "answers": answers}))
+"""
+
+A, PTR, SRV = 1, 12, 33
+
+
+def dns_query(node, pid, server, name, qtype=A, proto="udp"):
+    """One query from inside the network namespace of task pid (the
+    host's python, so it works whatever the image has); returns the dict
+    DNS_QUERY prints."""
+    script = node.dir / "dns_query.py"
+    if not script.exists():
+        script.write_text(DNS_QUERY)
+    r = node.exec_in_netns_of(pid, PY, str(script), server, name,
+                              str(qtype), proto)
+    assert r.rc == 0, f"DNS query {name} {qtype} {proto}:\n{r}"
+    return json.loads(r.out)
 
 
 # ------------------------------------------------------- request loops
