@@ -60,12 +60,12 @@ def network_id(node, name):
     return node.api_json("GET", f"/networks/{name}")["Id"]
 
 
-def start_services(node, specs, timeout=60):
+def start_services(node, specs, timeout=60, restart_delay="0s"):
     """specs: [(name, replicas, opts)]; creates them all detached with the
     hostname server, then waits until each runs all its replicas."""
     for name, replicas, opts in specs:
         node.create_service(name, opts=["--replicas", str(replicas), *opts],
-                            cmd=HOSTNAME_SERVER)
+                            cmd=HOSTNAME_SERVER, restart_delay=restart_delay)
     for name, replicas, _ in specs:
         node.wait_replicas(name, f"{replicas}/{replicas}", timeout)
         wait_for(lambda: len(running(node, name)) == replicas, timeout,
@@ -340,30 +340,44 @@ def dns_query(node, pid, server, name, qtype=A, proto="udp"):
 
 # Back-to-back HTTP/1.0 GETs (a new connection each) until the stop file
 # appears or the time is up; prints "ready" after the first answer and at
-# the end one JSON list of [start, end, ok, body or error] (monotonic
-# clock, shared by every process on the machine).
+# the end one JSON list of [start, end, ok, body or error, local port]
+# (monotonic clock, shared by every process on the machine).
 LOOP = r"""
-import http.client, json, os, sys, time
+import json, os, socket, sys, time
 host, port, stop, limit, timeout = (sys.argv[1], int(sys.argv[2]),
                                     sys.argv[3], float(sys.argv[4]),
                                     float(sys.argv[5]))
+req = f"GET / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode()
 res, said = [], False
 end = time.monotonic() + limit
 while not os.path.exists(stop) and time.monotonic() < end:
     t0 = time.monotonic()
-    c = http.client.HTTPConnection(host, port, timeout=timeout)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
     try:
-        c.request("GET", "/", headers={"Connection": "close"})
-        r = c.getresponse()
-        body = r.read().decode(errors="replace").strip()
-        ok = r.status == 200 and bool(body)
+        s.connect((host, port))
+        s.sendall(req)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        body = body.decode(errors="replace").strip()
+        ok = head.startswith(b"HTTP/1.") and head[9:12] == b"200" and \
+            bool(body)
         if not ok:
-            body = f"HTTP {r.status}: {body!r}"
+            body = f"bad answer: {data[:200]!r}"
     except Exception as e:
         ok, body = False, f"{type(e).__name__}: {e}"
     finally:
-        c.close()
-    res.append([t0, time.monotonic(), ok, body])
+        try:
+            lport = s.getsockname()[1]
+        except OSError:
+            lport = 0
+        s.close()
+    res.append([t0, time.monotonic(), ok, body, lport])
     if ok and not said:
         print("ready", flush=True)
         said = True
@@ -426,14 +440,15 @@ class RequestLoop:
 
 
 class Request:
-    __slots__ = ("start", "end", "ok", "body")
+    __slots__ = ("start", "end", "ok", "body", "port")
 
-    def __init__(self, start, end, ok, body):
+    def __init__(self, start, end, ok, body, port=0):
         self.start, self.end, self.ok, self.body = start, end, ok, body
+        self.port = port
 
     def __repr__(self):
         return (f"<{'ok' if self.ok else 'FAILED'} {self.start:.3f}-"
-                f"{self.end:.3f} {self.body!r}>")
+                f"{self.end:.3f} port {self.port} {self.body!r}>")
 
 
 def failures(results, after=None):
