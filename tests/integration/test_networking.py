@@ -257,12 +257,10 @@ def test_network_cli_create_ls_inspect_rm(swarm_node):
     assert r.rc == 1 and "network service_network not found" in r.err, r
 
 
-def test_errors(loaded_node):
-    """Clear errors: a published port already in use (Docker's words, exit
-    code 1, nothing created), network rm of a network in use (409, still
-    listed), an unknown network on service create, an overlapping subnet."""
+def test_published_port_conflict(loaded_node):
+    """Two services publishing the same port: Docker's words, exit code 1,
+    nothing created; the same through service update --publish-add."""
     node = loaded_node
-    step("two services publishing the same port")
     sid = node.create_service("first", opts=["-p", "8000:8000"],
                               cmd=HOSTNAME_SERVER)
     r = node.shoal("service", "create", "-d", "--name", "second", "-p",
@@ -278,34 +276,67 @@ def test_errors(loaded_node):
                    "third")
     assert r.rc == 1 and "port '8000' is already in use by service " \
         "'first'" in r.err, r
+    ports = node.service("third")["Endpoint"]["Ports"]
+    assert [p["PublishedPort"] for p in ports] == [8001], ports
+    step("the port is free again once its service is gone")
+    node.shoal_ok("service", "rm", "first")
+    node.create_service("second", opts=["-p", "8000:8000"],
+                        cmd=HOSTNAME_SERVER)
 
-    step("network rm of a network in use")
-    nid = network_create(node, "busy", client="shoal")
+
+def test_network_rm_in_use(loaded_node):
+    """network rm of a network a service uses: an error saying it is in
+    use (409 from the API), and the network is still listed."""
+    node = loaded_node
+    nid = network_create(node, "busy")
     node.create_service("user", opts=["--network", "busy"],
                         cmd=HOSTNAME_SERVER)
+    resp = node.api("DELETE", f"/networks/{nid}")
+    assert resp.status == 409 and "in use" in resp.message, resp
     r = node.shoal("network", "rm", "busy")
     assert r.rc == 1 and "in use" in r.err, r
     assert "busy" in [x["NAME"] for x in
                       parse_table(node.shoal_ok("network", "ls"))]
-    resp = node.api("DELETE", f"/networks/{nid}")
-    assert resp.status == 409 and "in use" in resp.message, resp
 
-    step("unknown network on service create")
+
+def test_unknown_network(loaded_node):
+    """An unknown network on service create, network rm and inspect:
+    "network x not found" (404), nothing created."""
+    node = loaded_node
     r = node.shoal("service", "create", "-d", "--name", "lost", "--network",
                    "x", "simple_server", *HOSTNAME_SERVER)
     assert r.rc == 1 and "network x not found" in r.err, r
     assert "lost" not in [s["NAME"] for s in node.service_ls()]
-
-    step("unknown network on network rm / inspect")
+    for method in ("GET", "DELETE"):
+        resp = node.api(method, "/networks/nosuch")
+        assert resp.status == 404 and \
+            resp.message == "network nosuch not found", resp
     r = node.shoal("network", "rm", "nosuch")
     assert r.rc == 1 and "network nosuch not found" in r.err, r
-    assert node.api("DELETE", "/networks/nosuch").status == 404
 
-    step("an overlapping subnet is refused")
-    network_create(node, "n1", "--subnet", "10.50.0.0/24", client="shoal")
-    r = node.shoal("network", "create", "--driver", "overlay", "--subnet",
-                   "10.50.0.0/16", "n2")
-    assert r.rc == 1 and re.search(r"overlap", r.err, re.I), r
+
+def test_network_create_refusals(swarm_node):
+    """POST /networks/create refuses an overlapping subnet, a duplicate
+    name and a driver other than overlay, with a message saying why."""
+    node = swarm_node
+
+    def create(name, subnet=None, driver="overlay"):
+        body = {"Name": name, "Driver": driver, "CheckDuplicate": True}
+        if subnet:
+            body["IPAM"] = {"Driver": "default",
+                            "Config": [{"Subnet": subnet}]}
+        return node.api("POST", "/networks/create", body)
+    assert create("n1", "10.50.0.0/24").status == 201
+    for name, subnet, driver, msg in (
+            ("n2", "10.50.0.0/16", "overlay", r"overlap"),
+            ("n3", "10.0.0.0/24", "overlay", r"overlap"),  # ingress's
+            ("n1", None, "overlay", r"already exists"),
+            ("n4", None, "bridge", r"not supported")):
+        r = create(name, subnet, driver)
+        assert 400 <= r.status < 500 and re.search(msg, r.message or "",
+                                                   re.I), (name, r)
+    rows = node.api_json("GET", "/networks")
+    assert sorted(n["Name"] for n in rows) == ["ingress", "n1"], rows
 
 
 # ----------------------------------------------------------- cleanup
