@@ -15,9 +15,16 @@ import time
 from shoalnode import scaled, wait_for
 
 # Each replica writes its own hostname (the container's short ID) as the
-# page and serves it on port 8000.
+# page and serves it on port 8000. The shell stays PID 1 and exits on
+# SIGTERM (taking httpd with it), so a stop is immediate; httpd as PID 1
+# would ignore SIGTERM and every stop would last the grace period.
 HOSTNAME_SERVER = ["sh", "-c",
-                   "hostname > /www/index.html; exec httpd -f -p 8000 -h /www"]
+                   "hostname > /www/index.html; trap 'exit 0' TERM; "
+                   "httpd -f -p 8000 -h /www & wait"]
+# The same with httpd as PID 1: it ignores SIGTERM, so a stopping task's
+# container keeps serving for its whole stop grace period.
+HOSTNAME_SERVER_DEAF = ["sh", "-c", "hostname > /www/index.html; "
+                        "exec httpd -f -p 8000 -h /www"]
 
 PY = "/usr/bin/python3"
 
@@ -60,12 +67,13 @@ def network_id(node, name):
     return node.api_json("GET", f"/networks/{name}")["Id"]
 
 
-def start_services(node, specs, timeout=60, restart_delay="0s"):
+def start_services(node, specs, timeout=60, restart_delay="0s",
+                   cmd=HOSTNAME_SERVER):
     """specs: [(name, replicas, opts)]; creates them all detached with the
     hostname server, then waits until each runs all its replicas."""
     for name, replicas, opts in specs:
         node.create_service(name, opts=["--replicas", str(replicas), *opts],
-                            cmd=HOSTNAME_SERVER, restart_delay=restart_delay)
+                            cmd=cmd, restart_delay=restart_delay)
     for name, replicas, _ in specs:
         node.wait_replicas(name, f"{replicas}/{replicas}", timeout)
         wait_for(lambda: len(running(node, name)) == replicas, timeout,

@@ -1,20 +1,23 @@
 # SPDX-License-Identifier: Apache-2.0
 """Networking on one node (issue 3): the routing mesh on published ports
-(loopback, an outside client, dynamic ports), VIP balancing between tasks,
-isolation between networks, the shoal CLI's network commands and their
-errors, and that service rm, network rm and swarm leave leave no bridge,
-veth, VXLAN device or nftables table behind. DNS is in
-test_networking_dns.py, draining and restarts in test_networking_lb.py."""
+(loopback, an outside client, dynamic ports, UDP, host mode), VIP balancing
+between tasks and hairpin, isolation between networks, the shoal CLI's
+network commands and the errors around networks and ports, and that service
+rm, network rm and swarm leave leave no bridge, veth, VXLAN device or
+nftables table behind. DNS is in test_networking_dns.py, draining and
+restarts in test_networking_lb.py; helpers in netutil.py."""
 
 import json
 import re
+import subprocess
 import time
 
 import pytest
-from netutil import (HOSTNAME_SERVER, OutsideClient, curl_many, hostnames,
-                     network_create, network_id, network_rm,
-                     start_services,
-                     step, task_addrs, task_pids, vip, wait_gone)
+
+from netutil import (HOSTNAME_SERVER, PY, OutsideClient, curl_many,
+                     hostnames, network_create, network_id, network_rm,
+                     start_services, step, task_addrs, task_pids, vip,
+                     wait_gone)
 from shoalnode import parse_table, scaled, wait_for
 
 N_REQUESTS = 30
@@ -82,6 +85,76 @@ def test_dynamic_published_port(loaded_node):
     assert p.get("PublishMode", "ingress") == "ingress", p
     got = curl_many(node.exec, f"http://127.0.0.1:{p['PublishedPort']}/", 20)
     assert set(got) == hostnames(node, "dyn"), got
+
+
+# A UDP echo server prefixing answers with argv[1], run by the test in a
+# task's network namespace (busybox has no UDP server).
+UDP_ECHO = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 5353))
+print("ready", flush=True)
+while True:
+    d, p = s.recvfrom(2048)
+    s.sendto(sys.argv[1].encode() + b" " + d, p)
+"""
+
+UDP_CLIENT = r"""
+import socket, sys
+seen = []
+for i in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.sendto(b"hi", (sys.argv[1], 5353))
+    seen.append(s.recv(100).decode())
+    s.close()
+print("\n".join(seen))
+"""
+
+
+def test_udp_and_host_mode_publishing(loaded_node):
+    """-p 5353:5353/udp balances datagrams over the tasks through the
+    mesh; --publish mode=host,published=8080,target=8000 answers on the
+    task's node."""
+    node = loaded_node
+    start_services(node, [
+        ("dns", 2, ["-p", "5353:5353/udp"]),
+        ("hostmode", 1, ["--publish",
+                         "mode=host,published=8080,target=8000"])])
+    ports = node.service("dns")["Endpoint"]["Ports"]
+    assert [(p["Protocol"], p["PublishedPort"], p["TargetPort"])
+            for p in ports] == [("udp", 5353, 5353)], ports
+    ports = node.service("hostmode")["Endpoint"]["Ports"]
+    assert [(p["Protocol"], p["PublishedPort"], p["TargetPort"],
+             p["PublishMode"]) for p in ports] == \
+        [("tcp", 8080, 8000, "host")], ports
+
+    step("UDP through the mesh reaches both tasks")
+    (node.dir / "udp_echo.py").write_text(UDP_ECHO)
+    (node.dir / "udp_client.py").write_text(UDP_CLIENT)
+    servers = []
+    try:
+        pids = task_pids(node, "dns")
+        for pid in pids:
+            p = subprocess.Popen(
+                node.nsenter() + ["nsenter", "-t", str(pid), "-n", "--", PY,
+                                  str(node.dir / "udp_echo.py"), str(pid)],
+                stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+            servers.append(p)
+            assert p.stdout.readline().strip() == "ready"
+        r = node.exec(PY, str(node.dir / "udp_client.py"), "127.0.0.1",
+                      "20")
+        assert r.rc == 0, str(r)
+        got = {ln.split()[0] for ln in r.out.split("\n") if ln.strip()}
+        assert got == {str(p) for p in pids}, r.out
+    finally:
+        for p in servers:
+            p.kill()
+            p.wait()
+
+    step("host mode: the task answers on the node's port 8080")
+    got = curl_many(node.exec, "http://127.0.0.1:8080/", 3)
+    assert set(got) == hostnames(node, "hostmode"), got
 
 
 def wget_loop(node, pid, url, n=N_REQUESTS):

@@ -8,15 +8,18 @@ starts), UDP and TCP, and a task being stopped leaving DNS and the balancer
 before its stop signal."""
 
 import json
+import os
 import re
+import signal
 import time
 
 import pytest
 
-from netutil import (EXTERNAL_ADDR, EXTERNAL_NAME, PTR, assert_nxdomain,
-                     dns_query, lb_state, network_create, nslookup, running,
-                     setup_fake_upstream, start_services, step, task_addrs,
-                     task_cid, task_pids, vip)
+from netutil import (EXTERNAL_ADDR, EXTERNAL_NAME, HOSTNAME_SERVER_DEAF,
+                     PTR, assert_nxdomain, dns_query, lb_state,
+                     network_create, nslookup, running, setup_fake_upstream,
+                     start_services, step, task_addrs, task_cid, task_pids,
+                     vip)
 from shoalnode import _finish_node, _make_node, scaled, wait_for
 
 
@@ -147,10 +150,10 @@ def test_stopping_task_leaves_dns_and_balancer_before_its_stop(dns_node):
     backends; the task's address is not answered any more."""
     node = dns_node
     nid = network_create(node, "service_network")
-    start_services(node, [
-        ("app", 3, ["--network", "service_network", "--stop-grace-period",
-                    "30s"]),
-        ("client", 1, ["--network", "service_network"])])
+    start_services(node, [("app", 3, ["--network", "service_network",
+                                      "--stop-grace-period", "30s"])],
+                   cmd=HOSTNAME_SERVER_DEAF)
+    start_services(node, [("client", 1, ["--network", "service_network"])])
     pid = task_pids(node, "client")[0]
     gw = node.api_json("GET", "/networks/service_network")["IPAM"][
         "Config"][0]["Gateway"]
@@ -185,3 +188,12 @@ def test_stopping_task_leaves_dns_and_balancer_before_its_stop(dns_node):
     assert took < scaled(2), f"left DNS only after {took:.2f}s"
     still = node.container(task_cid(gone))
     assert still["State"]["Running"], json.dumps(still["State"])
+    # (httpd ignores SIGTERM: end the wait of the stops for a quick
+    # teardown)
+    pids = [gone_pid] + task_pids(node, "app")
+    node.shoal_ok("service", "rm", "app")
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

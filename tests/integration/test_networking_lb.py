@@ -99,7 +99,7 @@ def test_scale_down_under_load(loaded_node):
         loop.start()
         time.sleep(0.5)
         t_scale = time.monotonic()
-        out = node.shoal_ok("service", "scale", "web=2", timeout=60)
+        out = node.shoal_ok("service", "scale", "--detach", "web=2")
         t_done = time.monotonic()
         assert "web scaled to 2" in out, out
         wait_for(lambda: node.containers("web") and
@@ -135,7 +135,8 @@ def test_restart_keeps_traffic_and_rebuilds_table(loaded_node):
     before = lb_state(node.nft_table())
     cpid = task_pids(node, "client")[0]
     mesh = RequestLoop(node, node.nsenter(), "127.0.0.1", name="mesh")
-    vloop = RequestLoop(node, ["nsenter", "-t", str(cpid), "-n", "--"],
+    vloop = RequestLoop(node, node.nsenter() + ["nsenter", "-t", str(cpid),
+                                                "-n", "--"],
                         web_vip, name="vip")
     aux_victim = running(node, "aux")[0]
     aux_addr = [a.split("/")[0] for att in aux_victim["NetworksAttachments"]
