@@ -72,6 +72,51 @@ def test_routing_mesh_reaches_every_replica(loaded_node):
     assert r.rc != 0, r
 
 
+# Answers every GET with the client's address as it sees it.
+PEER_ECHO = r"""
+import http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        b = self.client_address[0].encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("0.0.0.0", 9000), H)
+print("ready", flush=True)
+s.serve_forever()
+"""
+
+
+def test_egress_is_masqueraded(loaded_node):
+    """A task reaches a server outside the node, which sees the node's
+    address (egress masquerade), from a user network and from ingress."""
+    node = loaded_node
+    network_create(node, "service_network")
+    start_services(node, [("inside", 1, ["--network", "service_network"]),
+                          ("meshonly", 1, ["-p", "8000:8000"])])
+    client = OutsideClient(node)
+    server = None
+    try:
+        (node.dir / "peer_echo.py").write_text(PEER_ECHO)
+        server = subprocess.Popen(
+            client.prefix() + [PY, str(node.dir / "peer_echo.py")],
+            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        assert server.stdout.readline().strip() == "ready"
+        for svc in ("inside", "meshonly"):
+            r = node.exec_in_task(task_pids(node, svc)[0], "wget", "-qO-",
+                                  f"http://{client.CLIENT_ADDR}:9000/")
+            assert r.rc == 0 and r.out.strip() == client.NODE_ADDR, \
+                f"{svc}: {r}"
+    finally:
+        if server:
+            server.kill()
+            server.wait()
+        client.close()
+
+
 def test_dynamic_published_port(loaded_node):
     """`-p 8000` (target only) publishes on a port from 30000-32767, shown
     in Endpoint.Ports, and the mesh answers there."""

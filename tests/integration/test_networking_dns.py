@@ -16,7 +16,7 @@ import time
 import pytest
 
 from netutil import (EXTERNAL_ADDR, EXTERNAL_NAME, HOSTNAME_SERVER_DEAF,
-                     PTR, assert_nxdomain, dns_query, lb_state,
+                     PTR, PY, assert_nxdomain, dns_query, lb_state,
                      network_create, nslookup, running, setup_fake_upstream,
                      start_services, step, task_addrs, task_cid, task_pids,
                      vip)
@@ -51,6 +51,10 @@ def test_names_inside_tasks(dns_node):
         ("app", 3, ["--network", "name=service_network,alias=web"]),
         ("db", 2, ["--network", "service_network", "--endpoint-mode",
                    "dnsrr"]),
+        ("named", 1, ["--network", "service_network", "--hostname",
+                      "myhost"]),
+        ("own-dns", 1, ["--network", "service_network", "--dns",
+                        "192.0.2.53", "--dns-search", "example.org"]),
         ("client", 1, ["--network", "service_network"])])
     app_vip = vip(node, "app", nid)
     app_tasks = task_addrs(node, "app", nid)
@@ -85,6 +89,14 @@ def test_names_inside_tasks(dns_node):
              if att["Network"]["ID"] == nid for a in att["Addresses"]]
     rc, addrs, out = nslookup(node, pid, tname)
     assert rc == 0 and addrs == taddr, out
+    step("a task's --hostname -> its address")
+    rc, addrs, out = nslookup(node, pid, "myhost")
+    assert rc == 0 and addrs == sorted(task_addrs(node, "named", nid)), out
+    step("--dns and --dns-search replace the embedded server")
+    r = node.exec_in_task(task_pids(node, "own-dns")[0], "cat",
+                          "/etc/resolv.conf")
+    assert re.findall(r"^(nameserver|search) (.*)$", r.out, re.M) == \
+        [("nameserver", "192.0.2.53"), ("search", "example.org")], r.out
     step("PTR of a task's address and of the VIP")
     for addr in (taddr[0], app_vip):
         a = dns_query(node, pid, gw, ".".join(reversed(addr.split(".")))
@@ -120,6 +132,28 @@ def test_names_inside_tasks(dns_node):
     step("an unknown name -> NXDOMAIN (the upstream's answer)")
     assert_nxdomain(node, pid, "nosuchservice")
     assert upstream_saw(node, "nosuchservice")
+
+    step("garbage datagrams and streams are dropped without harm")
+    r = node.exec_in_netns_of(pid, PY, "-c", GARBAGE, gw, timeout=60)
+    assert r.rc == 0 and "sent" in r.out, str(r)
+    a = dns_query(node, pid, gw, "tasks.app")
+    assert sorted(x[2] for x in a["answers"]) == sorted(app_tasks), a
+    assert node.ping()
+
+
+# Random datagrams of every length up to 600 bytes, then TCP streams of
+# random bytes, to the DNS server at argv[1].
+GARBAGE = r"""
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(3000):
+    s.sendto(os.urandom(i % 600), (sys.argv[1], 53))
+for i in range(50):
+    t = socket.create_connection((sys.argv[1], 53), timeout=2)
+    t.sendall(os.urandom(100 + i))
+    t.close()
+print("sent")
+"""
 
 
 def test_names_on_other_networks_are_nxdomain(dns_node):

@@ -193,6 +193,14 @@ def test_restart_keeps_traffic_and_rebuilds_table(loaded_node):
         return True
     wait_for(aux_ok, 30, "aux's backends == its 2 running tasks")
 
+    step("the allocation survived: a new service gets fresh addresses")
+    used = {web_vip, aux_vip, vip(node, "client", nid)}
+    for svc in ("web", "aux", "client"):
+        used |= task_addrs(node, svc, nid)
+    start_services(node, [("late", 2, ["--network", "service_network"])])
+    new = {vip(node, "late", nid)} | task_addrs(node, "late", nid)
+    assert len(new) == 3 and not new & used, (new, used)
+
 
 # Connects from a fixed source port until a connection times out (lands on
 # the task that drops SYNs), then prints "pinned".
