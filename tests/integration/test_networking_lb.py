@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """The load balancer under change (issue 3): a steady request loop against
-the published port while a replica is killed or the service scaled down
-(the failure window must stay under 1 s and nothing may fail once the
-change is in place), the same loop and one against a VIP across a kill -9
-and restart of shoald (the longest gap is measured; the table is rebuilt
-from the store; containers stay), and a client port once pinned to a dead
-task by an unanswered SYN."""
+the published port while a replica is killed, the service scaled down or
+updated (the failure window must stay under 1 s and nothing may fail once
+the change is in place; a drained stop drops nothing), the same loop and
+one against a VIP across a kill -9 and restart of shoald (the longest gap
+is measured; the table is rebuilt from the store; containers stay), and a
+client port once pinned to a dead task by an unanswered SYN."""
 
 import os
 import signal
@@ -13,9 +13,10 @@ import time
 
 import pytest
 
-from netutil import (PY, RequestLoop, failures, lb_state, longest_gap,
-                     network_create, running, start_services, step,
-                     summarize, task_addrs, task_cid, task_pids, vip)
+from netutil import (HOSTNAME_SERVER_DEAF, PY, RequestLoop, failures,
+                     lb_state, longest_gap, network_create, running,
+                     start_services, step, summarize, task_addrs, task_cid,
+                     task_pids, vip)
 from shoalnode import scaled, wait_for
 
 # Requests keep failing for at most this long after a change (issue: < 1 s).
@@ -89,10 +90,13 @@ def test_kill_replica_under_load(loaded_node):
 
 def test_scale_down_under_load(loaded_node):
     """service scale 3 -> 2 under the loop: the task leaves the balancer
-    before it is stopped, so no request fails at all."""
+    before it is stopped, so no request fails at all. (httpd as PID 1
+    ignores SIGTERM: a request it is serving when the stop comes is
+    finished, as by a server that shuts down gracefully.)"""
     node = loaded_node
     start_services(node, [("web", 3, ["-p", "8000:8000",
-                                      "--stop-grace-period", "2s"])])
+                                      "--stop-grace-period", "1s"])],
+                   cmd=HOSTNAME_SERVER_DEAF)
     wait_backends(node, 3, "3 backends on port 8000")
     loop = RequestLoop(node, node.nsenter(), "127.0.0.1", name="scale")
     try:
@@ -116,6 +120,40 @@ def test_scale_down_under_load(loaded_node):
     bad, window, _ = report(results, t_scale, "scale 3 -> 2")
     assert window < MAX_WINDOW, f"requests failed for {window:.3f}s"
     assert not bad, f"scale-down dropped requests: {bad}"
+
+
+def test_rolling_update_under_load(loaded_node):
+    """service update (stop-first, then start-first) under the loop: each
+    old task leaves the balancer before its stop, each new one joins once
+    running; no request fails."""
+    node = loaded_node
+    start_services(node, [("web", 3, ["-p", "8000:8000",
+                                      "--stop-grace-period", "1s"])],
+                   cmd=HOSTNAME_SERVER_DEAF)
+    wait_backends(node, 3, "3 backends on port 8000")
+    for i, order in enumerate(("stop-first", "start-first")):
+        step(f"update ({order})")
+        old = {t["ID"] for t in running(node, "web")}
+        loop = RequestLoop(node, node.nsenter(), "127.0.0.1", name="roll")
+        try:
+            loop.start()
+            time.sleep(0.3)
+            t0 = time.monotonic()
+            node.shoal_ok("service", "update", "--detach", "--update-order",
+                          order, "--env-add", f"ROUND={i}", "web")
+            wait_for(lambda: (node.service("web").get("UpdateStatus") or {})
+                     .get("State") == "completed", 60,
+                     "the update to complete")
+            took = time.monotonic() - t0
+            time.sleep(0.5)
+            results = loop.stop()
+        finally:
+            loop.kill()
+        now = {t["ID"] for t in running(node, "web")}
+        assert len(now) == 3 and not now & old, (old, now)
+        print(f"update ({order}) took {took:.2f}s")
+        bad, _, _ = report(results, t0, f"rolling update ({order})")
+        assert not bad, f"the update dropped requests: {bad}"
 
 
 def test_restart_keeps_traffic_and_rebuilds_table(loaded_node):
