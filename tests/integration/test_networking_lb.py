@@ -156,12 +156,15 @@ def test_rolling_update_under_load(loaded_node):
         assert not bad, f"the update dropped requests: {bad}"
 
 
-def test_restart_keeps_traffic_and_rebuilds_table(loaded_node):
-    """kill -9 of shoald and a new start under two request loops (the
-    published port from the node, the VIP from a task): no request fails,
-    the longest gap is printed, the containers are the same ones, and the
-    table is rebuilt from the store (a task of another service killed while
-    shoald was down is out of it, its replacement in)."""
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM],
+                         ids=["kill-9", "sigterm"])
+def test_restart_keeps_traffic_and_rebuilds_table(loaded_node, sig):
+    """kill -9 (or SIGTERM) of shoald and a new start under two request
+    loops (the published port from the node, the VIP from a task): no
+    request fails, the longest gap is printed, the containers are the same
+    ones, and the table is rebuilt from the store (a task of another
+    service killed while shoald was down is out of it, its replacement
+    in); the allocation survived (a new service gets fresh addresses)."""
     node = loaded_node
     nid = network_create(node, "service_network")
     start_services(node, [
@@ -184,9 +187,9 @@ def test_restart_keeps_traffic_and_rebuilds_table(loaded_node):
         mesh.start()
         vloop.start()
         time.sleep(0.5)
-        step("kill -9 shoald")
+        step(f"stop shoald with {signal.Signals(sig).name}")
         t_kill = time.monotonic()
-        node.kill_daemon()
+        node.stop_daemon(sig)
         os.kill(aux_pid, signal.SIGKILL)
         time.sleep(0.5)
         step("start it again")
@@ -198,7 +201,8 @@ def test_restart_keeps_traffic_and_rebuilds_table(loaded_node):
     finally:
         mesh.kill()
         vloop.kill()
-    print(f"shoald down for {t_up - t_kill:.2f}s (kill to manager ready)")
+    print(f"shoald down for {t_up - t_kill:.2f}s (signal to manager "
+          f"ready)")
     for name, res in (("published port", m_res), ("VIP", v_res)):
         gap, (a, b) = longest_gap(res, since=t_kill - 0.5)
         print(f"{name}: {summarize(res)}; longest gap {gap * 1000:.0f} ms "
