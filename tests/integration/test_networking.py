@@ -486,6 +486,7 @@ def test_nothing_left_behind(loaded_node):
     assert len([x for x in links if x.startswith("shv-")]) == 6, links
     assert [x for x in links if nid[:8] in x], links
     assert vip(node, "app", nid) in node.nft_table()
+    assert {vip(node, "app", nid), vip(node, "app", ing)} <= vip_addrs(node)
 
     step("service rm: no veth left, no VIP or published port in the table")
     node.shoal_ok("service", "rm", "app", "solo")
@@ -497,6 +498,7 @@ def test_nothing_left_behind(loaded_node):
         t = node.nft_table()
         return not re.search(r"elements = ", t) or t
     wait_for(lb_empty, 15, "no elements left in table ip shoal")
+    wait_gone("no VIP (/32) left on the bridges", lambda: vip_addrs(node))
 
     step("network rm: its bridge and VXLAN device go, ingress's stay")
     network_rm(node, "service_network")
@@ -508,6 +510,13 @@ def test_nothing_left_behind(loaded_node):
     wait_gone("no shb-/shx-/shv- links", node.shoal_links)
     assert node.nft_table() is None, node.nft_table()
     assert "table ip shoal" not in node.nft_tables()
+
+
+def vip_addrs(node):
+    """The /32 addresses on shoald's bridges (the VIPs)."""
+    r = node.exec("ip", "-o", "-4", "addr", "show", timeout=15)
+    return {m.group(2) for m in re.finditer(
+        r"^\d+: (shb-\S+)\s+inet (\d+\.\d+\.\d+\.\d+)/32 ", r.out, re.M)}
 
 
 def test_swarm_leave_with_running_services_leaves_nothing(loaded_node):

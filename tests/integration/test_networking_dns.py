@@ -161,7 +161,7 @@ def test_names_on_other_networks_are_nxdomain(dns_node):
     the name is not sent upstream (the fake upstream would answer
     leak-* names)."""
     node = dns_node
-    network_create(node, "net-a")
+    a = network_create(node, "net-a")
     b = network_create(node, "net-b")
     start_services(node, [("front", 1, ["--network", "net-a"]),
                           ("leak-secret", 1, ["--network", "net-b"]),
@@ -175,6 +175,33 @@ def test_names_on_other_networks_are_nxdomain(dns_node):
     both = task_pids(node, "both")[0]
     rc, addrs, out = nslookup(node, both, "leak-secret")
     assert rc == 0 and addrs == [vip(node, "leak-secret", b)], out
+    step("a service on two networks: each network's VIP to its tasks")
+    secret = task_pids(node, "leak-secret")[0]
+    for pid, net in ((front, a), (secret, b)):
+        rc, addrs, out = nslookup(node, pid, "both")
+        assert rc == 0 and addrs == [vip(node, "both", net)], out
+        rc, addrs, out = nslookup(node, pid, "tasks.both")
+        assert rc == 0 and addrs == sorted(task_addrs(node, "both", net)), \
+            out
+
+
+def test_removed_service_leaves_dns(dns_node):
+    """Once service rm returns, the name and tasks.NAME are no cluster names
+    any more: forwarded like any other name (the fake upstream says
+    NXDOMAIN), never the old addresses."""
+    node = dns_node
+    network_create(node, "service_network")
+    start_services(node, [("gone-app", 2, ["--network", "service_network"]),
+                          ("client", 1, ["--network", "service_network"])])
+    pid = task_pids(node, "client")[0]
+    rc, addrs, out = nslookup(node, pid, "gone-app")
+    assert rc == 0 and len(addrs) == 1, out
+    rc, addrs, out = nslookup(node, pid, "tasks.gone-app")
+    assert rc == 0 and len(addrs) == 2, out
+    node.shoal_ok("service", "rm", "gone-app")
+    for name in ("gone-app", "tasks.gone-app"):
+        assert_nxdomain(node, pid, name)
+        assert upstream_saw(node, name), node.fake_dns_log.read_text()
 
 
 def test_stopping_task_leaves_dns_and_balancer_before_its_stop(dns_node):
