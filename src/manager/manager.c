@@ -159,7 +159,50 @@ static bool node_is_down(void *data, const char *node_id)
     return !n || n->state == NODE_DOWN;
 }
 
-static void orchestrate(struct manager *m, struct txn *txn)
+/* A task the orchestrator is creating is allocated and placed in the same
+ * pass: one commit instead of three (new, pending, assigned). */
+struct placer {
+    struct manager *m;
+    struct scheduler sc; /* built on first use: it walks every node's tasks */
+    bool ready;
+};
+
+static struct scheduler *placer_sched(struct placer *p)
+{
+    if (!p->ready) {
+        sched_init(&p->sc, p->m->store);
+        p->ready = true;
+    }
+    return &p->sc;
+}
+
+static void place_new_task(void *data, struct task *t)
+{
+    struct placer *p = data;
+    struct err err = {0};
+    json_t *nets = allocator_task(&p->m->alloc, p->m->store, t, &err);
+    if (!nets)
+        return; /* stays new: the allocate step retries and explains */
+    if (json_array_size(nets))
+        t->networks = nets;
+    else
+        json_decref(nets);
+    char reason[256];
+    const char *node = sched_place(placer_sched(p), t, reason, sizeof(reason));
+    free(t->message);
+    if (node) {
+        snprintf(t->node_id, sizeof(t->node_id), "%s", node);
+        t->state = TASK_ASSIGNED;
+        t->message = xstrdup("scheduler assigned task to node");
+    } else {
+        t->state = TASK_PENDING;
+        t->message = xstrdup("pending task scheduling");
+        t->error = xstrdup(reason);
+    }
+}
+
+static void orchestrate(struct manager *m, struct placer *placer,
+                        struct txn *txn)
 {
     int history = 5;
     struct cluster *c = store_cluster(m->store);
@@ -193,7 +236,7 @@ static void orchestrate(struct manager *m, struct txn *txn)
         struct orch_plan plan;
         orch_plan_init(&plan);
         orch_reconcile(&in, &plan);
-        orch_plan_to_txn(&plan, s, txn);
+        orch_plan_to_txn(&plan, s, txn, place_new_task, placer);
         if (plan.wake_at) {
             set_add(&m->wake_services, sid);
             if (!m->wake_at || plan.wake_at < m->wake_at)
@@ -223,26 +266,24 @@ static void allocate(struct manager *m, struct txn *txn)
     }
 }
 
-static void schedule(struct manager *m, struct txn *txn)
+static void schedule(struct manager *m, struct placer *p, struct txn *txn)
 {
     if (!hmap_count(&m->pending_tasks))
         return;
-    struct scheduler sc;
-    sched_init(&sc, m->store);
     size_t it = 0;
     void *v;
     char reason[256];
     while (hmap_next(&m->pending_tasks, &it, NULL, &v) &&
            txn_size(txn) < MAX_OPS_PER_PASS) {
         struct task *t = v;
-        const char *node = sched_place(&sc, t, reason, sizeof(reason));
+        const char *node =
+            sched_place(placer_sched(p), t, reason, sizeof(reason));
         if (node)
             txn_task_assign(txn, t->meta.id, node);
         else if (!t->error || strcmp(t->error, reason) != 0)
             txn_task_status(txn, t->meta.id, TASK_PENDING,
                             "pending task scheduling", reason, NULL, 0, -1);
     }
-    sched_fini(&sc);
 }
 
 static void wake_cb(uv_timer_t *t)
@@ -291,9 +332,12 @@ static void pass_cb(uv_timer_t *timer)
     struct txn txn;
     txn_init(&txn);
     m->wake_at = 0;
-    orchestrate(m, &txn);
+    struct placer placer = {.m = m};
+    orchestrate(m, &placer, &txn);
     allocate(m, &txn);
-    schedule(m, &txn);
+    schedule(m, &placer, &txn);
+    if (placer.ready)
+        sched_fini(&placer.sc);
     arm_wake(m);
     if (txn_size(&txn) == 0) {
         txn_fini(&txn);

@@ -348,7 +348,7 @@ void orch_reconcile(const struct orch_input *in, struct orch_plan *out)
 }
 
 void orch_plan_to_txn(const struct orch_plan *p, const struct service *s,
-                      struct txn *txn)
+                      struct txn *txn, orch_place_fn place, void *data)
 {
     for (size_t i = 0; i < p->n; i++) {
         const struct orch_action *a = &p->actions[i];
@@ -363,6 +363,14 @@ void orch_plan_to_txn(const struct orch_plan *p, const struct service *s,
             t->message = xstrdup("created");
             t->restart_count = a->restart_count;
             t->restart_window_start = a->restart_window_start;
+            if (place && s) {
+                /* Placement reads the spec; the entry carries none (the
+                 * service's current one is used at apply time). */
+                t->spec = json_incref(s->task_spec);
+                place(data, t);
+                json_decref(t->spec);
+                t->spec = NULL;
+            }
             txn_task_create(txn, t);
             task_free(t);
             break;

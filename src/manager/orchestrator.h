@@ -67,8 +67,12 @@ void orch_reconcile(const struct orch_input *in, struct orch_plan *out);
  * is the service's current one at apply time). s is NULL for a deleted
  * service. */
 struct txn;
+/* May allocate and place a new task before it is written (its state, node
+ * and networks), so creation, allocation and scheduling commit together;
+ * it leaves the task NEW when it cannot. */
+typedef void (*orch_place_fn)(void *data, struct task *t);
 void orch_plan_to_txn(const struct orch_plan *p, const struct service *s,
-                      struct txn *txn);
+                      struct txn *txn, orch_place_fn place, void *data);
 
 /* Restart policy of a task spec, with Docker's defaults. */
 struct restart_policy {

@@ -12,6 +12,7 @@
 
 #include <raft.h>
 #include <raft/uv.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,6 +103,9 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
     *n_bufs = 1;
     log_info("raft: snapshot at index %llu (%zu bytes)",
              (unsigned long long)store_index(rn->cfg.store), out->len);
+    /* The log entries the snapshot replaces are freed now: give the
+     * memory back instead of keeping a fragmented heap. */
+    malloc_trim(0);
     return 0;
 }
 
@@ -208,9 +212,9 @@ struct raftnode *raftnode_new(const struct raftnode_config *cfg,
     rn->raft_ready = true;
     rn->raft.data = rn;
     raft_set_snapshot_threshold(
-        &rn->raft, cfg->snapshot_threshold ? cfg->snapshot_threshold : 1024);
+        &rn->raft, cfg->snapshot_threshold ? cfg->snapshot_threshold : 512);
     raft_set_snapshot_trailing(
-        &rn->raft, cfg->snapshot_trailing ? cfg->snapshot_trailing : 512);
+        &rn->raft, cfg->snapshot_trailing ? cfg->snapshot_trailing : 128);
     raft_set_election_timeout(&rn->raft, 1000);
     raft_set_heartbeat_timeout(&rn->raft, 100);
     uv_timer_init(cfg->loop, &rn->poll);

@@ -92,7 +92,7 @@ static size_t reconcile(struct world *w, const char *sid, int64_t *wake)
     if (n) {
         struct txn t;
         txn_init(&t);
-        orch_plan_to_txn(&p, in.service, &t);
+        orch_plan_to_txn(&p, in.service, &t, NULL, NULL);
         commit(w, &t);
     }
     orch_plan_fini(&p);
