@@ -487,6 +487,48 @@ def summarize(results):
             f"{len(bad)} failed")
 
 
+class LBWatcher:
+    """Polls the backends of a published port in the node's table (every
+    few ms, from a thread) and records when each backend joins and
+    leaves (see events())."""
+
+    def __init__(self, node, port=8000, proto="tcp"):
+        import threading
+        self.node, self.key = node, (proto, port)
+        self.log = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _backends(self):
+        t = self.node.nft_table()
+        return lb_state(t)["published"].get(self.key, (None, set()))[1] \
+            if t else set()
+
+    def _run(self):
+        while not self.stopping.is_set():
+            now = self._backends()
+            self.log.append((time.monotonic(), now))
+            time.sleep(0.002)
+
+    def __enter__(self):
+        self.log.append((time.monotonic(), self._backends()))
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.thread.join()
+
+    def events(self):
+        """[(since, seen, "join"|"leave", backend)]: the change happened
+        after `since` (the poll before) and was seen at `seen`."""
+        ev = []
+        for (t0, a), (t, b) in zip(self.log, self.log[1:]):
+            ev += [(t0, t, "join", x) for x in sorted(b - a)]
+            ev += [(t0, t, "leave", x) for x in sorted(a - b)]
+        return ev
+
+
 # --------------------------------------------------- an outside client
 
 class OutsideClient:
