@@ -154,8 +154,13 @@ static struct task *best_live(const struct orch_input *in, struct task **ts,
         struct task *t = ts[i];
         if (!is_live(in, t))
             continue;
-        /* Most advanced state wins; on a tie the newest. */
-        if (!best || t->state >= best->state)
+        /* A task of the current spec wins over an older one (it is the
+         * replacement being started), then the most advanced state, then
+         * the newest. */
+        bool cur = t->spec_version == in->service->spec_version;
+        bool best_cur = best && best->spec_version == in->service->spec_version;
+        if (!best || (cur && !best_cur) ||
+            (cur == best_cur && t->state >= best->state))
             best = t;
     }
     return best;
@@ -214,9 +219,12 @@ static void reconcile_slot(const struct orch_input *in,
     if (newest_dead && !v->best)
         restart_dead(in, rp, p, newest_dead, v);
 
-    /* Surplus live tasks (e.g. a node came back) are stopped. */
+    /* Surplus live tasks (e.g. a node came back) are stopped; a running
+     * one whose replacement is still starting (start-first) stays until
+     * the replacement runs. */
     for (size_t i = 0; i < n; i++)
-        if (is_live(in, ts[i]) && ts[i] != v->best)
+        if (is_live(in, ts[i]) && ts[i] != v->best &&
+            !(ts[i]->state == TASK_RUNNING && v->best->state < TASK_RUNNING))
             set_desired(p, ts[i], TASK_SHUTDOWN);
 
     /* Terminal tasks of an earlier scale-down are dropped. */
@@ -275,7 +283,7 @@ static void rolling_update(const struct orch_input *in, struct orch_plan *p,
     int64_t parallelism = jx_int(uc, "Parallelism", 1);
     const char *order = jx_str(uc, "Order");
     bool start_first = order && strcmp(order, "start-first") == 0;
-    int64_t in_progress = 0, dirty = 0;
+    int64_t in_progress = 0, dirty = 0, dirty_before;
     for (int i = 0; i < replicas; i++) {
         struct task *b = views[i].best;
         if (views[i].created || (b && b->spec_version == s->spec_version &&
@@ -284,13 +292,18 @@ static void rolling_update(const struct orch_input *in, struct orch_plan *p,
         if (b && b->spec_version != s->spec_version)
             dirty++;
     }
+    dirty_before = dirty;
     for (int i = 0; i < replicas && dirty > 0; i++) {
         struct task *b = views[i].best;
         if (!b || b->spec_version == s->spec_version)
             continue;
         if (parallelism > 0 && in_progress >= parallelism)
             break;
-        set_desired(p, b, TASK_SHUTDOWN);
+        /* stop-first: the old task stops now and its replacement waits
+         * (desired ready); start-first: the replacement runs first and
+         * reconcile_slot stops the old one once it does. */
+        if (!start_first)
+            set_desired(p, b, TASK_SHUTDOWN);
         create_in_slot(p, i + 1, start_first ? TASK_RUNNING : TASK_READY, 0, 0);
         views[i].created = true;
         in_progress++;
@@ -298,8 +311,8 @@ static void rolling_update(const struct orch_input *in, struct orch_plan *p,
     }
     const char *cur = jx_str(s->update_status, "State");
     bool updating = cur && strcmp(cur, "updating") == 0;
-    if (dirty > 0 || in_progress > 0) {
-        if (!updating && s->spec_version > 1 && (dirty > 0 || cur))
+    if (dirty_before > 0 || in_progress > 0) {
+        if (!updating && s->spec_version > 1 && dirty_before > 0)
             p->update = ORCH_UPDATE_UPDATING;
     } else if (updating) {
         p->update = ORCH_UPDATE_COMPLETED;

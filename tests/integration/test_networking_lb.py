@@ -184,15 +184,6 @@ def test_rolling_update_under_load(loaded_node):
         assert not unexplained, f"the update dropped requests: {unexplained}"
 
 
-START_FIRST_BUG = (
-    "daemon bug (orchestrator): with --update-order start-first the old "
-    "task is set to shutdown in the same pass that creates its replacement "
-    "(orchestrator.c rolling_update), so it leaves the balancer and stops "
-    "while the new one is still starting: a 1-replica service has no "
-    "backend for ~70 ms and refuses connections")
-
-
-@pytest.mark.xfail(strict=True, reason=START_FIRST_BUG)
 def test_start_first_update_of_one_replica_drops_nothing(loaded_node):
     """start-first: the new task runs (and is in the balancer) before the
     old one leaves it, so even a single replica is replaced without a

@@ -340,6 +340,56 @@ static void test_rolling_update_and_history(void)
     store_free(w.s);
 }
 
+/* start-first: the replacement runs before the old task is stopped; an
+ * update of a single replica is reported as updating, then completed. */
+static void test_start_first(void)
+{
+    struct world w;
+    world_init(&w);
+    char *sid = service_new_named(&w, "one", 1, NULL, 0, 0);
+    const char *one[] = {sid};
+    settle(&w, one, 1);
+    struct task *old = running_in_slot(&w, sid, 1);
+    char old_id[ID_LEN + 1];
+    memcpy(old_id, old->meta.id, sizeof(old_id));
+
+    struct service *s = store_service(w.s, sid);
+    json_t *spec = jx_copy(s->spec);
+    jx_set_path(spec, "UpdateConfig.Order", json_string("start-first"));
+    jx_set_path(spec, "TaskTemplate.ForceUpdate", json_integer(1));
+    struct txn t;
+    txn_init(&t);
+    txn_service_update(&t, sid, 0, spec, false, NULL);
+    json_decref(spec);
+    commit(&w, &t);
+
+    reconcile(&w, sid, NULL);
+    CHECK_STR(jx_str(store_service(w.s, sid)->update_status, "State"),
+              "updating");
+    CHECK_INT(store_task(w.s, old_id)->desired, TASK_RUNNING);
+    CHECK_INT(task_count(&w, sid), 2);
+    /* Until the new task runs, the old one keeps running. */
+    for (int step = 0; step < 20; step++) {
+        bool new_running = false;
+        const struct vec *v = store_service_tasks(w.s, sid);
+        for (size_t i = 0; i < v->len; i++) {
+            struct task *x = v->items[i];
+            if (strcmp(x->meta.id, old_id) != 0 && x->state == TASK_RUNNING)
+                new_running = true;
+        }
+        if (!new_running)
+            CHECK_INT(store_task(w.s, old_id)->state, TASK_RUNNING);
+        if (!agent_step(&w) + !reconcile(&w, sid, NULL) == 2)
+            break;
+    }
+    CHECK_INT(store_task(w.s, old_id)->desired, TASK_SHUTDOWN);
+    CHECK_INT(running(&w, sid), 1);
+    CHECK_STR(jx_str(store_service(w.s, sid)->update_status, "State"),
+              "completed");
+    free(sid);
+    store_free(w.s);
+}
+
 int main(void)
 {
     RUN(test_seed_two_steps);
@@ -347,5 +397,6 @@ int main(void)
     RUN(test_restart_none_and_on_failure);
     RUN(test_max_attempts);
     RUN(test_rolling_update_and_history);
+    RUN(test_start_first);
     HARNESS_END();
 }
