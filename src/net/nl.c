@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_bridge.h>
+#include <netlink/route/link/bridge.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -326,6 +327,29 @@ int netlink_link_set_master(struct netlink *nl, const char *name,
     int r = rtnl_link_enslave_ifindex(nl->sock, m, s);
     if (r < 0)
         return nl_fail(err, r, "enslave link", name);
+    return 0;
+}
+
+int netlink_bridge_port_set_hairpin(struct netlink *nl, const char *name,
+                                    struct err *err)
+{
+    int ifindex = ifindex_of(nl, name, err);
+    if (ifindex < 0)
+        return -1;
+    /* A bridge-family change (RTM_SETLINK, AF_BRIDGE) of the port. */
+    _cleanup_link_ struct rtnl_link *orig = rtnl_link_alloc();
+    _cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
+    if (!orig || !change)
+        return err_set(err, ERR_INTERNAL, "allocate link change");
+    rtnl_link_set_family(orig, AF_BRIDGE);
+    rtnl_link_set_family(change, AF_BRIDGE);
+    rtnl_link_set_ifindex(orig, ifindex);
+    rtnl_link_set_ifindex(change, ifindex);
+    int r = rtnl_link_bridge_set_flags(change, RTNL_BRIDGE_HAIRPIN_MODE);
+    if (r >= 0)
+        r = rtnl_link_change(nl->sock, orig, change, 0);
+    if (r < 0)
+        return nl_fail(err, r, "set hairpin mode on", name);
     return 0;
 }
 

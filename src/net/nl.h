@@ -72,6 +72,10 @@ int netlink_link_list(struct netlink *nl, netlink_link_cb cb, void *arg,
  * is none. */
 int netlink_link_del(struct netlink *nl, const char *name, struct err *err);
 /* Enslaves name to the bridge called master. */
+/* Bridge port flag hairpin: frames may leave by the port they came in on
+ * (a task reaching itself through a load-balanced address). */
+int netlink_bridge_port_set_hairpin(struct netlink *nl, const char *name,
+                                    struct err *err);
 int netlink_link_set_master(struct netlink *nl, const char *name,
                             const char *master, struct err *err);
 int netlink_link_set_mtu(struct netlink *nl, const char *name, unsigned mtu,

@@ -606,7 +606,8 @@ static int attach(const struct overlay_attachment *a, const char *mac,
         if (netlink_veth_add(nl, &v, err) < 0)
             return -1;
     }
-    if (netlink_link_set_up(nl, hv, err) < 0)
+    if (netlink_link_set_up(nl, hv, err) < 0 ||
+        netlink_bridge_port_set_hairpin(nl, hv, err) < 0)
         return -1;
 
     /* Inside the task: address, link up, then the default route (the

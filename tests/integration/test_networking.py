@@ -233,16 +233,6 @@ def test_vip_balances_over_all_tasks(loaded_node):
     assert took < scaled(5), f"{N_REQUESTS} requests took {took:.1f}s"
 
 
-HAIRPIN_BUG = (
-    "daemon bug: a task whose connection to its own service's VIP (or to a "
-    "published port on the node) is balanced onto itself gets no answer: "
-    "with br_netfilter (net.bridge.bridge-nf-call-iptables=1, the kernel's "
-    "default) the DNATed SYN is bridged back out of the port it came in on, "
-    "and shv- bridge ports have hairpin off, so it is dropped; TCP retries "
-    "(1 s, 2 s, ...) until numgen picks another task, forever with 1 task")
-
-
-@pytest.mark.xfail(strict=True, reason=HAIRPIN_BUG)
 def test_vip_hairpin_task_reaches_itself(loaded_node):
     """A task reaching its own service's VIP may land on itself and must get
     its answer (issue: hairpin): a 1-replica service's task through its VIP
