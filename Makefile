@@ -2,7 +2,7 @@
 # library (build/libshoal.a); `make test` runs every test suite;
 # `make SAN=1` builds into build-san/ with ASan + UBSan.
 
-PKGS := libuv raft jansson libfyaml openssl libnl-3.0 libnl-route-3.0 \
+PKGS := libuv raft jansson libfyaml openssl libnl-3.0 libnl-route-3.0 libnl-nf-3.0 \
         libnftables libarchive libcurl
 
 ifeq ($(SAN),1)

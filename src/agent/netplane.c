@@ -14,6 +14,7 @@
 #include "base/jsonx.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "net/conntrack.h"
 #include "net/dns_server.h"
 #include "net/lb.h"
 #include "net/overlay.h"
@@ -43,6 +44,10 @@ struct netplane {
     struct store_watch *watch;
     struct hmap nets;     /* id -> struct local_net */
     struct hmap attached; /* task id -> struct attached */
+    /* Backends of the last applied state (sorted), to forget the
+     * connections of those that leave. */
+    uint32_t *backends;
+    size_t n_backends;
 };
 
 /* ---- local networks ---- */
@@ -255,6 +260,58 @@ static void sync_vips(struct netplane *np)
     }
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void collect(uint32_t **out, size_t *n, size_t *cap,
+                    const struct in_addr *a, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 64;
+            *out = xrealloc(*out, *cap * sizeof(**out));
+        }
+        (*out)[(*n)++] = a[i].s_addr;
+    }
+}
+
+/* Connections NATed to a backend that is no longer one would stay pinned
+ * to it (a client retrying from the same port would never be balanced
+ * again): conntrack forgets them. */
+static void forget_gone_backends(struct netplane *np,
+                                 const struct lb_service *svcs, size_t n)
+{
+    uint32_t *now = NULL;
+    size_t n_now = 0, cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < svcs[i].n_vips; k++)
+            collect(&now, &n_now, &cap, svcs[i].vips[k].backends,
+                    svcs[i].vips[k].n_backends);
+        collect(&now, &n_now, &cap, svcs[i].mesh_backends,
+                svcs[i].n_mesh_backends);
+        collect(&now, &n_now, &cap, svcs[i].local_backends,
+                svcs[i].n_local_backends);
+    }
+    if (n_now)
+        qsort(now, n_now, sizeof(*now), cmp_u32);
+    struct in_addr *gone = xcalloc(np->n_backends + 1, sizeof(*gone));
+    size_t n_gone = 0;
+    for (size_t i = 0; i < np->n_backends; i++)
+        if (!n_now ||
+            !bsearch(&np->backends[i], now, n_now, sizeof(*now), cmp_u32))
+            gone[n_gone++].s_addr = np->backends[i];
+    struct err err = {0};
+    if (conntrack_forget(gone, n_gone, &err) < 0)
+        log_warn("netplane: %s", err.msg);
+    free(gone);
+    free(np->backends);
+    np->backends = now;
+    np->n_backends = n_now;
+}
+
 static void apply_lb(struct netplane *np)
 {
     struct lb_build b;
@@ -294,6 +351,8 @@ static void apply_lb(struct netplane *np)
     struct err err = {0};
     if (lb_apply(np->lb, &state, &err) < 0)
         log_error("netplane: load balancer: %s", err.msg);
+    else
+        forget_gone_backends(np, svcs, b.services.len);
     free(nets);
     free(svcs);
     for (size_t i = 0; i < b.blocks.len; i++)
@@ -763,6 +822,7 @@ static void release(struct netplane *np, bool teardown)
     hmap_fini(&np->nets);
     hmap_fini(&np->attached);
     netview_fini(&np->view);
+    free(np->backends);
     lb_free(np->lb);
     dns_server_close(np->dns, NULL, NULL);
     free(np->node_id);

@@ -355,16 +355,6 @@ while True:
 print(data.partition(b"\r\n\r\n")[2].decode().strip())
 """
 
-STALE_CONNTRACK_BUG = (
-    "daemon bug: a SYN balanced onto a task that then dies (unanswered) "
-    "leaves a SYN_SENT conntrack entry DNATed to the dead task for "
-    "nf_conntrack_tcp_timeout_syn_sent (120 s); shoald does not flush "
-    "conntrack entries of backends it removes, so every later connection "
-    "from the same client address and port goes to the dead task and times "
-    "out")
-
-
-@pytest.mark.xfail(strict=True, reason=STALE_CONNTRACK_BUG)
 def test_client_port_not_pinned_to_dead_task(loaded_node):
     """A connection attempt that got no answer from a task which then died
     must not pin that client address:port to the dead task: once the task
