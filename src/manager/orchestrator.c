@@ -367,6 +367,8 @@ void orch_plan_to_txn(const struct orch_plan *p, const struct service *s,
         const struct orch_action *a = &p->actions[i];
         switch (a->kind) {
         case ORCH_CREATE: {
+            if (!s)
+                break; /* a deleted service creates nothing */
             struct task *t = task_new();
             id_new(t->meta.id);
             snprintf(t->service_id, sizeof(t->service_id), "%s", s->meta.id);
@@ -376,7 +378,7 @@ void orch_plan_to_txn(const struct orch_plan *p, const struct service *s,
             t->message = xstrdup("created");
             t->restart_count = a->restart_count;
             t->restart_window_start = a->restart_window_start;
-            if (place && s) {
+            if (place) {
                 /* Placement reads the spec; the entry carries none (the
                  * service's current one is used at apply time). */
                 t->spec = json_incref(s->task_spec);
