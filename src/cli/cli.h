@@ -127,6 +127,7 @@ extern const struct cli_cmd cli_cmd_system;
 extern const struct cli_cmd cli_cmd_version;
 extern const struct cli_cmd cli_cmd_info;
 extern const struct cli_cmd cli_cmd_events;
+extern const struct cli_cmd cli_cmd_network;
 /* Top-level shortcuts docker keeps (images, load, import, rmi, ps, ...). */
 extern const struct cli_cmd cli_cmd_images;
 extern const struct cli_cmd cli_cmd_load;
