@@ -424,6 +424,50 @@ void cli_print_inspect(struct cli_ctx *ctx, char *const *raw, size_t n)
     buf_fini(&out);
 }
 
+int cli_inspect(struct cli_ctx *ctx, struct cli_client *c, char *const *args,
+                size_t nargs, const char *format, cli_inspect_pretty_fn pretty,
+                cli_inspect_fetch_fn fetch, void *data, struct err *err)
+{
+    char **raws = xcalloc(nargs + 1, sizeof(char *));
+    size_t nraw = 0;
+    struct buf errs, out;
+    buf_init(&errs);
+    buf_init(&out);
+    for (size_t i = 0; i < nargs; i++) {
+        struct err e = {0};
+        char *raw = fetch(c, args[i], data, &e);
+        if (!raw) {
+            buf_printf(&errs, "%s%s", errs.len ? "\n" : "", e.msg);
+            continue;
+        }
+        raws[nraw++] = raw;
+    }
+    if (pretty) {
+        for (size_t i = 0; i < nraw; i++) {
+            json_error_t je;
+            _cleanup_json_ json_t *obj = json_loads(raws[i], 0, &je);
+            if (obj)
+                pretty(ctx, c, obj, &out);
+        }
+        if (out.len)
+            fwrite(out.data, 1, out.len, ctx->out);
+    } else if (format && *format) {
+        if (cli_print_inspect_format(ctx, raws, nraw, format, err) < 0)
+            buf_printf(&errs, "%s%s", errs.len ? "\n" : "", err->msg);
+    } else {
+        cli_print_inspect(ctx, raws, nraw);
+    }
+    for (size_t i = 0; i < nraw; i++)
+        free(raws[i]);
+    free(raws);
+    int rc = 0;
+    if (errs.len)
+        rc = err_set(err, ERR_NOTFOUND, "%s", errs.data);
+    buf_fini(&errs);
+    buf_fini(&out);
+    return rc;
+}
+
 /* Go's text/template printing of a value: scalars as fmt prints them,
  * maps as map[k:v ...] (sorted keys), slices as [a b]. */
 static void go_print(const json_t *v, struct buf *b)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "cli/client.h"
 #include "cli/flags.h"
@@ -116,6 +117,21 @@ void cli_print_inspect(struct cli_ctx *ctx, char *const *raw, size_t n);
  * ({{.ID}}, {{.Spec.Name}}, {{json .Spec}}), one line per document. */
 int cli_print_inspect_format(struct cli_ctx *ctx, char *const *raw, size_t n,
                              const char *format, struct err *err);
+
+/* An inspect command's way to fetch one argument: its raw JSON (owned), or
+ * NULL with e set to what docker prints for it. */
+struct cli_client;
+typedef char *(*cli_inspect_fetch_fn)(struct cli_client *c, const char *arg,
+                                      void *data, struct err *e);
+/* Its human form (--pretty) of one object, appended to out. */
+typedef void (*cli_inspect_pretty_fn)(struct cli_ctx *ctx, struct cli_client *c,
+                                      json_t *obj, struct buf *out);
+/* docker's inspect: fetches every argument, prints what was found (as an
+ * indented JSON array, through format, or with pretty when not NULL),
+ * then fails with the joined errors of those that were not. */
+int cli_inspect(struct cli_ctx *ctx, struct cli_client *c, char *const *args,
+                size_t nargs, const char *format, cli_inspect_pretty_fn pretty,
+                cli_inspect_fetch_fn fetch, void *data, struct err *err);
 
 /* Command groups (one per cli_<group>.c). */
 extern const struct cli_cmd cli_cmd_swarm;

@@ -274,6 +274,19 @@ static int run_rm(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
 
 /* ---- inspect ----------------------------------------------------------- */
 
+static char *fetch_image(struct cli_client *c, const char *arg, void *data,
+                         struct err *e)
+{
+    (void)data;
+    _cleanup_free_ char *esc = cli_path_escape(arg);
+    _cleanup_free_ char *path = xasprintf("/images/%s/json", esc);
+    size_t len;
+    char *raw = cli_client_get_raw(c, path, &len, e);
+    if (!raw && e->code == ERR_NOTFOUND)
+        err_set(e, ERR_NOTFOUND, "Error: No such image: %s", arg);
+    return raw;
+}
+
 static int run_inspect(struct cli_ctx *ctx, struct cli_flags *fl,
                        struct err *err)
 {
@@ -281,40 +294,8 @@ static int run_inspect(struct cli_ctx *ctx, struct cli_flags *fl,
     if (!c)
         return -1;
     const char *format = cli_flag_str(fl, "format");
-    char **raws = xcalloc(fl->nargs + 1, sizeof(char *));
-    size_t nraw = 0;
-    struct buf errs;
-    buf_init(&errs);
-    for (size_t i = 0; i < fl->nargs; i++) {
-        _cleanup_free_ char *esc = cli_path_escape(fl->args[i]);
-        _cleanup_free_ char *path = xasprintf("/images/%s/json", esc);
-        struct err e = {0};
-        size_t len;
-        char *raw = cli_client_get_raw(c, path, &len, &e);
-        if (!raw) {
-            if (e.code == ERR_NOTFOUND)
-                buf_printf(&errs, "%sError: No such image: %s",
-                           errs.len ? "\n" : "", fl->args[i]);
-            else
-                buf_printf(&errs, "%s%s", errs.len ? "\n" : "", e.msg);
-            continue;
-        }
-        raws[nraw++] = raw;
-    }
-    if (format && *format) {
-        if (cli_print_inspect_format(ctx, raws, nraw, format, err) < 0)
-            buf_printf(&errs, "%s%s", errs.len ? "\n" : "", err->msg);
-    } else {
-        cli_print_inspect(ctx, raws, nraw);
-    }
-    for (size_t i = 0; i < nraw; i++)
-        free(raws[i]);
-    free(raws);
-    int rc = 0;
-    if (errs.len)
-        rc = err_set(err, ERR_NOTFOUND, "%s", errs.data);
-    buf_fini(&errs);
-    return rc;
+    return cli_inspect(ctx, c, fl->args, fl->nargs, format, NULL, fetch_image,
+                       NULL, err);
 }
 
 /* ---- load / import ----------------------------------------------------- */

@@ -577,6 +577,17 @@ static int run_ls(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
 
 /* ---- inspect ----------------------------------------------------------- */
 
+static char *fetch_network(struct cli_client *c, const char *arg, void *data,
+                           struct err *e)
+{
+    bool verbose = *(bool *)data;
+    _cleanup_free_ char *esc = cli_path_escape(arg);
+    _cleanup_free_ char *path =
+        xasprintf("/networks/%s%s", esc, verbose ? "?verbose=true" : "");
+    size_t len;
+    return cli_client_get_raw(c, path, &len, e);
+}
+
 static int run_inspect(struct cli_ctx *ctx, struct cli_flags *fl,
                        struct err *err)
 {
@@ -585,37 +596,8 @@ static int run_inspect(struct cli_ctx *ctx, struct cli_flags *fl,
         return -1;
     const char *format = cli_flag_str(fl, "format");
     bool verbose = cli_flag_bool(fl, "verbose");
-    char **raws = xcalloc(fl->nargs + 1, sizeof(char *));
-    size_t nraw = 0;
-    struct buf errs;
-    buf_init(&errs);
-    for (size_t i = 0; i < fl->nargs; i++) {
-        _cleanup_free_ char *esc = cli_path_escape(fl->args[i]);
-        _cleanup_free_ char *path =
-            xasprintf("/networks/%s%s", esc, verbose ? "?verbose=true" : "");
-        struct err e = {0};
-        size_t len;
-        char *raw = cli_client_get_raw(c, path, &len, &e);
-        if (!raw) {
-            buf_printf(&errs, "%s%s", errs.len ? "\n" : "", e.msg);
-            continue;
-        }
-        raws[nraw++] = raw;
-    }
-    if (format && *format) {
-        if (cli_print_inspect_format(ctx, raws, nraw, format, err) < 0)
-            buf_printf(&errs, "%s%s", errs.len ? "\n" : "", err->msg);
-    } else {
-        cli_print_inspect(ctx, raws, nraw);
-    }
-    for (size_t i = 0; i < nraw; i++)
-        free(raws[i]);
-    free(raws);
-    int rc = 0;
-    if (errs.len)
-        rc = err_set(err, ERR_NOTFOUND, "%s", errs.data);
-    buf_fini(&errs);
-    return rc;
+    return cli_inspect(ctx, c, fl->args, fl->nargs, format, NULL, fetch_network,
+                       &verbose, err);
 }
 
 /* ---- rm / prune -------------------------------------------------------- */

@@ -318,6 +318,28 @@ void cli_node_pretty(struct buf *b, const json_t *node)
     }
 }
 
+static char *fetch_node(struct cli_client *c, const char *arg, void *data,
+                        struct err *e)
+{
+    (void)data;
+    char *id = cli_node_reference(c, arg, e);
+    if (!id)
+        return NULL;
+    _cleanup_free_ char *esc = cli_path_escape(id);
+    _cleanup_free_ char *path = xasprintf("/nodes/%s", esc);
+    free(id);
+    size_t len;
+    return cli_client_get_raw(c, path, &len, e);
+}
+
+static void pretty_node(struct cli_ctx *ctx, struct cli_client *c, json_t *node,
+                        struct buf *out)
+{
+    (void)ctx;
+    (void)c;
+    cli_node_pretty(out, node);
+}
+
 static int run_inspect(struct cli_ctx *ctx, struct cli_flags *fl,
                        struct err *err)
 {
@@ -333,53 +355,8 @@ static int run_inspect(struct cli_ctx *ctx, struct cli_flags *fl,
         pretty = true;
         format = NULL;
     }
-    char **raws = xcalloc(fl->nargs + 1, sizeof(char *));
-    size_t nraw = 0;
-    struct buf errs, out;
-    buf_init(&errs);
-    buf_init(&out);
-    for (size_t i = 0; i < fl->nargs; i++) {
-        struct err e = {0};
-        char *id = cli_node_reference(c, fl->args[i], &e);
-        char *raw = NULL;
-        if (id) {
-            _cleanup_free_ char *esc = cli_path_escape(id);
-            _cleanup_free_ char *path = xasprintf("/nodes/%s", esc);
-            size_t len;
-            raw = cli_client_get_raw(c, path, &len, &e);
-            free(id);
-        }
-        if (!raw) {
-            buf_printf(&errs, "%s%s", errs.len ? "\n" : "", e.msg);
-            continue;
-        }
-        raws[nraw++] = raw;
-    }
-    if (pretty) {
-        for (size_t i = 0; i < nraw; i++) {
-            json_error_t je;
-            _cleanup_json_ json_t *node = json_loads(raws[i], 0, &je);
-            if (!node)
-                continue;
-            cli_node_pretty(&out, node);
-        }
-        if (out.len)
-            fwrite(out.data, 1, out.len, ctx->out);
-    } else if (format && *format) {
-        if (cli_print_inspect_format(ctx, raws, nraw, format, err) < 0)
-            buf_printf(&errs, "%s%s", errs.len ? "\n" : "", err->msg);
-    } else {
-        cli_print_inspect(ctx, raws, nraw);
-    }
-    for (size_t i = 0; i < nraw; i++)
-        free(raws[i]);
-    free(raws);
-    int rc = 0;
-    if (errs.len)
-        rc = err_set(err, ERR_NOTFOUND, "%s", errs.data);
-    buf_fini(&errs);
-    buf_fini(&out);
-    return rc;
+    return cli_inspect(ctx, c, fl->args, fl->nargs, format,
+                       pretty ? pretty_node : NULL, fetch_node, NULL, err);
 }
 
 /* ---- ps ---------------------------------------------------------------- */

@@ -1315,6 +1315,42 @@ void cli_service_pretty(struct buf *b, const json_t *svc,
     buf_puts(b, "\n");
 }
 
+static char *fetch_service(struct cli_client *c, const char *arg, void *data,
+                           struct err *e)
+{
+    (void)data;
+    _cleanup_free_ char *esc = cli_path_escape(arg);
+    _cleanup_free_ char *path =
+        xasprintf("/services/%s?insertDefaults=true", esc);
+    size_t len;
+    char *raw = cli_client_get_raw(c, path, &len, e);
+    if (!raw && e->code == ERR_NOTFOUND)
+        err_set(e, ERR_NOTFOUND, "no such service: %s", arg);
+    return raw;
+}
+
+/* The human form, with network names for the Networks line. */
+static void pretty_service(struct cli_ctx *ctx, struct cli_client *c,
+                           json_t *svc, struct buf *out)
+{
+    json_t *names = json_object();
+    size_t k;
+    json_t *n;
+    json_array_foreach(jx_path(svc, "Spec.TaskTemplate.Networks"), k, n)
+    {
+        struct err e = {0};
+        _cleanup_free_ char *esc = cli_path_escape(jx_str0(n, "Target"));
+        _cleanup_free_ char *path = xasprintf("/networks/%s?scope=swarm", esc);
+        _cleanup_json_ json_t *net = cli_client_get_json(c, path, &e);
+        if (net && jx_str(net, "Name"))
+            json_object_set_new(names, jx_str0(n, "Target"),
+                                json_string(jx_str(net, "Name")));
+    }
+    cli_service_pretty(out, svc, names, cli_ctx_now(ctx));
+    buf_putc(out, '\n');
+    json_decref(names);
+}
+
 static int run_inspect(struct cli_ctx *ctx, struct cli_flags *fl,
                        struct err *err)
 {
@@ -1330,71 +1366,9 @@ static int run_inspect(struct cli_ctx *ctx, struct cli_flags *fl,
         pretty = true;
         format = NULL;
     }
-    char **raws = xcalloc(fl->nargs + 1, sizeof(char *));
-    size_t nraw = 0;
-    struct buf errs, out;
-    buf_init(&errs);
-    buf_init(&out);
-    for (size_t i = 0; i < fl->nargs; i++) {
-        _cleanup_free_ char *esc = cli_path_escape(fl->args[i]);
-        _cleanup_free_ char *path =
-            xasprintf("/services/%s?insertDefaults=true", esc);
-        struct err e = {0};
-        size_t len;
-        char *raw = cli_client_get_raw(c, path, &len, &e);
-        if (!raw) {
-            if (e.code == ERR_NOTFOUND)
-                buf_printf(&errs, "%sno such service: %s", errs.len ? "\n" : "",
-                           fl->args[i]);
-            else
-                buf_printf(&errs, "%s%s", errs.len ? "\n" : "", e.msg);
-            continue;
-        }
-        raws[nraw++] = raw;
-    }
-    if (pretty) {
-        for (size_t i = 0; i < nraw; i++) {
-            json_error_t je;
-            _cleanup_json_ json_t *svc = json_loads(raws[i], 0, &je);
-            if (!svc)
-                continue;
-            /* Network names for the Networks line. */
-            json_t *names = json_object();
-            size_t k;
-            json_t *n;
-            json_array_foreach(jx_path(svc, "Spec.TaskTemplate.Networks"), k, n)
-            {
-                struct err e = {0};
-                _cleanup_free_ char *esc =
-                    cli_path_escape(jx_str0(n, "Target"));
-                _cleanup_free_ char *path =
-                    xasprintf("/networks/%s?scope=swarm", esc);
-                _cleanup_json_ json_t *net = cli_client_get_json(c, path, &e);
-                if (net && jx_str(net, "Name"))
-                    json_object_set_new(names, jx_str0(n, "Target"),
-                                        json_string(jx_str(net, "Name")));
-            }
-            cli_service_pretty(&out, svc, names, cli_ctx_now(ctx));
-            buf_putc(&out, '\n');
-            json_decref(names);
-        }
-        if (out.len)
-            fwrite(out.data, 1, out.len, ctx->out);
-    } else if (format && *format) {
-        if (cli_print_inspect_format(ctx, raws, nraw, format, err) < 0)
-            buf_printf(&errs, "%s%s", errs.len ? "\n" : "", err->msg);
-    } else {
-        cli_print_inspect(ctx, raws, nraw);
-    }
-    for (size_t i = 0; i < nraw; i++)
-        free(raws[i]);
-    free(raws);
-    int rc = 0;
-    if (errs.len)
-        rc = err_set(err, ERR_NOTFOUND, "%s", errs.data);
-    buf_fini(&errs);
-    buf_fini(&out);
-    return rc;
+    return cli_inspect(ctx, c, fl->args, fl->nargs, format,
+                       pretty ? pretty_service : NULL, fetch_service, NULL,
+                       err);
 }
 
 /* ---- rm ---------------------------------------------------------------- */
