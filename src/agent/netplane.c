@@ -48,6 +48,8 @@ struct netplane {
      * connections of those that leave. */
     uint32_t *backends;
     size_t n_backends;
+    char *applied; /* the last applied ruleset (slot 'a' rendering) */
+    bool topology; /* services or networks changed: VIPs, networks */
 };
 
 /* ---- local networks ---- */
@@ -348,11 +350,23 @@ static void apply_lb(struct netplane *np)
                              .n_services = b.services.len,
                              .networks = nets,
                              .n_networks = n_nets};
+    /* Most task changes leave the balancer's state as it was: apply only
+     * when the (canonical) ruleset differs from the last one. */
     struct err err = {0};
-    if (lb_apply(np->lb, &state, &err) < 0)
-        log_error("netplane: load balancer: %s", err.msg);
-    else
-        forget_gone_backends(np, svcs, b.services.len);
+    struct buf text;
+    buf_init(&text);
+    bool same = lb_render(&state, 'a', &text, &err) == 0 && np->applied &&
+                strcmp(np->applied, text.data) == 0;
+    if (!same) {
+        if (lb_apply(np->lb, &state, &err) < 0) {
+            log_error("netplane: load balancer: %s", err.msg);
+        } else {
+            forget_gone_backends(np, svcs, b.services.len);
+            free(np->applied);
+            np->applied = buf_steal(&text);
+        }
+    }
+    buf_fini(&text);
     free(nets);
     free(svcs);
     for (size_t i = 0; i < b.blocks.len; i++)
@@ -368,9 +382,12 @@ void netplane_sync(struct netplane *np)
     np->dirty = false;
     uv_timer_stop(&np->timer);
     netview_build(&np->view, np->cfg.store);
-    ensure_ingress(np);
-    gc_networks(np);
-    sync_vips(np);
+    if (np->topology) {
+        np->topology = false;
+        ensure_ingress(np);
+        gc_networks(np);
+        sync_vips(np);
+    }
     apply_lb(np);
 }
 
@@ -379,11 +396,29 @@ static void sync_cb(uv_timer_t *t)
     netplane_sync(t->data);
 }
 
+/* Does a task change matter to DNS or the balancer? Only when it starts or
+ * stops serving, or appears or goes with network attachments. */
+static bool task_change_matters(const struct store_event *ev)
+{
+    const struct task *t = ev->obj;
+    if (ev->action != STORE_UPDATE)
+        return t->networks != NULL;
+    bool before =
+        ev->old_state == TASK_RUNNING && ev->old_desired == TASK_RUNNING;
+    return before != netview_task_serves(t) ||
+           (task_state_is_terminal(t->state) &&
+            !task_state_is_terminal(ev->old_state));
+}
+
 static void on_store_event(void *data, const struct store_event *ev)
 {
     struct netplane *np = data;
     if (ev->kind == KIND_CLUSTER || ev->kind == KIND_NODE)
         return;
+    if (ev->kind == KIND_TASK && !task_change_matters(ev))
+        return;
+    if (ev->kind != KIND_TASK)
+        np->topology = true;
     np->dirty = true;
     if (!uv_is_active((uv_handle_t *)&np->timer))
         uv_timer_start(&np->timer, sync_cb, 0, 0);
@@ -621,6 +656,7 @@ void netplane_detach(struct netplane *np, const char *task_id)
     json_decref(at->net_ids);
     free(at);
     np->dirty = true; /* networks may be unused now */
+    np->topology = true;
     if (!uv_is_active((uv_handle_t *)&np->timer))
         uv_timer_start(&np->timer, sync_cb, 0, 0);
 }
@@ -767,6 +803,7 @@ struct netplane *netplane_new(const struct netplane_config *cfg,
     adopt(np);
     np->watch = store_watch(cfg->store, on_store_event, np);
     np->dirty = true;
+    np->topology = true;
     netplane_sync(np);
     return np;
 fail:
@@ -823,6 +860,7 @@ static void release(struct netplane *np, bool teardown)
     hmap_fini(&np->attached);
     netview_fini(&np->view);
     free(np->backends);
+    free(np->applied);
     lb_free(np->lb);
     dns_server_close(np->dns, NULL, NULL);
     free(np->node_id);
