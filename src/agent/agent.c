@@ -82,6 +82,7 @@ static void sent(void *data, bool ok)
 {
     struct agent *a = data;
     a->sending = false;
+    log_debug("agent: status %s", ok ? "committed" : "not committed");
     if (ok) {
         free(a->unsent);
         a->unsent = NULL;
@@ -124,6 +125,7 @@ static void flush(struct agent *a)
     if (!a->unsent)
         return;
     a->sending = true;
+    log_debug("agent: sending %zu bytes of status", a->unsent_len);
     if (a->cfg.report(a->cfg.report_data, a->unsent, a->unsent_len, sent, a) <
         0) {
         a->sending = false;

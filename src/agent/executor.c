@@ -229,6 +229,7 @@ static void netns_ready(void *data, const struct err *err)
 
 static void prepare(struct agent *a, struct atask *at)
 {
+    log_debug("agent: task %s: preparing", at->id);
     agent_report(a, at, TASK_ACCEPTED, "accepted", NULL, -1);
     agent_report(a, at, TASK_PREPARING, "preparing", NULL, -1);
     snprintf(at->netns, sizeof(at->netns), "%s/%s", a->netns_dir, at->id);
@@ -242,6 +243,7 @@ static void prepare(struct agent *a, struct atask *at)
 
 static void start(struct agent *a, struct atask *at)
 {
+    log_debug("agent: task %s: starting container %.12s", at->id, at->ctr);
     agent_report(a, at, TASK_STARTING, "starting", NULL, -1);
     struct err err = {0};
     at->phase = PH_STARTING;

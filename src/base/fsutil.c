@@ -58,8 +58,8 @@ int fs_read_file(const char *path, char **out, size_t *len, struct err *err)
     return 0;
 }
 
-int fs_write_file_atomic(const char *path, const void *data, size_t len,
-                         mode_t mode, struct err *err)
+static int write_replace(const char *path, const void *data, size_t len,
+                         mode_t mode, bool sync, struct err *err)
 {
     _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -80,7 +80,7 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len,
         p += w;
         left -= (size_t)w;
     }
-    if (fsync(fd) < 0 || close(fd) < 0) {
+    if ((sync && fsync(fd) < 0) || close(fd) < 0) {
         int e = errno;
         unlink(tmp);
         return err_sys(err, e, "sync '%s'", tmp);
@@ -91,6 +91,18 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len,
         return err_sys(err, e, "rename '%s'", path);
     }
     return 0;
+}
+
+int fs_write_file_atomic(const char *path, const void *data, size_t len,
+                         mode_t mode, struct err *err)
+{
+    return write_replace(path, data, len, mode, true, err);
+}
+
+int fs_write_file_replace(const char *path, const void *data, size_t len,
+                          mode_t mode, struct err *err)
+{
+    return write_replace(path, data, len, mode, false, err);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag,

@@ -357,6 +357,7 @@ static void pass_cb(uv_timer_t *timer)
     } else {
         m->in_flight = true;
         m->passes++;
+        log_debug("manager: pass %lu proposed (%zu bytes)", m->passes, len);
     }
     free(data);
 }

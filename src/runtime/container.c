@@ -443,8 +443,11 @@ static char *default_resolv_conf(void)
 static int write_file(const char *dir, const char *name, const char *text,
                       struct err *err)
 {
+    /* No fsync: a container is re-created, never recovered, from these
+     * (hostname, hosts, resolv.conf, the bundle); only its metadata, the
+     * mark of a complete container, is synced. */
     _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
-    return fs_write_file_atomic(path, text, strlen(text), 0644, err);
+    return fs_write_file_replace(path, text, strlen(text), 0644, err);
 }
 
 static json_t *mount_point_json(const struct oci_mount *m, const char *name)
