@@ -5,6 +5,7 @@
 
 #include "api/api_internal.h"
 #include "base/mem.h"
+#include "cluster/pki.h"
 
 static void get_swarm(struct http_request *req, void *data)
 {
@@ -56,20 +57,32 @@ static void post_init(struct http_request *req, void *data)
     json_decref(body);
 }
 
+static void join_done(void *data, const struct err *err)
+{
+    api_commit_empty(data, err, 0);
+}
+
 static void post_join(struct http_request *req, void *data)
 {
     struct daemon *d = data;
-    if (d->swarm != SWARM_INACTIVE) {
-        http_reply_error(req, 503,
-                         "This node is already part of a swarm. Use \"docker "
-                         "swarm leave\" to leave this swarm and join another "
-                         "one.");
+    struct err err = {0};
+    json_t *body = NULL;
+    if (http_body_json(req, &body, &err) < 0) {
+        http_reply_err(req, &err);
         return;
     }
-    http_reply_error(req, 503,
-                     "joining a swarm needs the cluster transport (mutual "
-                     "TLS between nodes), which this shoald does not have "
-                     "yet; use \"swarm init\" for a single-node swarm");
+    if (!json_is_object(body)) {
+        json_decref(body);
+        http_reply_error(req, 400,
+                         "swarm join: request body must be a JSON object");
+        return;
+    }
+    struct api_pending *p = api_pending_new(req, d);
+    if (swarm_join(d, body, join_done, p, &err) < 0) {
+        api_pending_finish(p);
+        http_reply_err(req, &err);
+    }
+    json_decref(body);
 }
 
 static void leave_done(void *data, const struct err *err)
@@ -92,8 +105,8 @@ static void post_leave(struct http_request *req, void *data)
 static json_t *rotated_token(const char *old)
 {
     /* Keep the CA digest part, replace the secret. */
-    char secret[ID_LEN + 1];
-    id_new(secret);
+    char secret[26];
+    pki_token_secret(secret);
     const char *dash = old ? strrchr(old, '-') : NULL;
     if (!dash)
         return NULL;

@@ -15,23 +15,23 @@
 #include "cli/cli_service_spec.h"
 #include "cli/format.h"
 
-/* opts.NodeAddrOption: "host" -> "host:2377". Owned. */
+/* opts.NodeAddrOption: "host" -> "host:4377". Owned. */
 static char *node_addr(const char *v)
 {
     if (!v || !*v)
-        return xstrdup("0.0.0.0:2377");
+        return xstrdup("0.0.0.0:4377");
     if (v[0] == '[') {
         const char *close = strchr(v, ']');
         if (close && close[1] == ':')
             return xstrdup(v);
-        return xasprintf("%s:2377", v);
+        return xasprintf("%s:4377", v);
     }
     const char *colon = strrchr(v, ':');
     if (colon && colon[1])
         return xstrdup(v);
     if (colon)
-        return xasprintf("%s2377", v);
-    return xasprintf("%s:2377", v);
+        return xasprintf("%s4377", v);
+    return xasprintf("%s:4377", v);
 }
 
 static int check_availability(const char *v, struct err *err)
@@ -528,7 +528,7 @@ static const struct cli_flag init_flags[] = {
     {"force-new-cluster", 0, CLI_FLAG_BOOL,
      "Force create a new cluster from current state", NULL, NULL, NULL, false},
     {"listen-addr", 0, CLI_FLAG_STRING,
-     "Listen address (format: \"<ip|interface>[:port]\")", "0.0.0.0:2377",
+     "Listen address (format: \"<ip|interface>[:port]\")", "0.0.0.0:4377",
      "node-addr", NULL, false},
     {"max-snapshots", 0, CLI_FLAG_UINT,
      "Number of additional Raft snapshots to retain", NULL, NULL, NULL, false},
@@ -551,7 +551,7 @@ static const struct cli_flag join_flags[] = {
      "\"<ip|interface>\")",
      NULL, NULL, NULL, false},
     {"listen-addr", 0, CLI_FLAG_STRING,
-     "Listen address (format: \"<ip|interface>[:port]\")", "0.0.0.0:2377",
+     "Listen address (format: \"<ip|interface>[:port]\")", "0.0.0.0:4377",
      "node-addr", NULL, false},
     {"token", 0, CLI_FLAG_STRING, "Token for entry into the swarm", NULL, NULL,
      NULL, false},

@@ -25,6 +25,7 @@
 #define DEFAULT_CLUSTER_PORT 4377
 
 struct events;
+struct swarm_net;
 
 struct daemon_config {
     const char *hosts[8]; /* -H addresses */
@@ -69,6 +70,11 @@ struct daemon {
     struct manager *manager;
     struct agent *agent;
     bool leader;
+    bool is_manager;         /* this node's role: a raft voter */
+    struct swarm_net *net;   /* the cluster port (swarm_net.h) */
+    char listen_addr[128];   /* cluster port, "host:port" */
+    char advertise_addr[64]; /* the address other nodes use (host) */
+    char raft_addr[128];     /* advertise_addr:cluster port */
     /* Requests waiting for the swarm to become usable (init). */
     struct swarm_waiter *waiters;
 };
@@ -96,9 +102,33 @@ bool swarm_is_manager(const struct daemon *d);
  * and returns -1, or returns 0 when manager requests can be served. */
 int swarm_require_manager(const struct daemon *d, struct err *err);
 
-/* Proposes a transaction; cb gets NULL err once committed and applied. */
+/* Proposes a transaction; cb gets NULL err once committed and applied
+ * (here: a follower forwards it to the leader and waits to apply it). */
 int daemon_propose(struct daemon *d, const struct txn *txn,
                    raftnode_apply_fn cb, void *data, struct err *err);
+/* The same for an encoded transaction, without the manager check. */
+int daemon_propose_text(struct daemon *d, const char *txn, size_t len,
+                        raftnode_apply_fn cb, void *data, struct err *err);
+
+/* swarm join (swarm_join.c): request is the API's SwarmJoinRequest. */
+int swarm_join(struct daemon *d, const json_t *request, swarm_done_fn cb,
+               void *data, struct err *err);
+
+/* ---- internal to swarm*.c ---- */
+
+/* Opens raft (and the cluster port) for the recorded identity. */
+int swarm_open(struct daemon *d, bool bootstrap, struct err *err);
+/* Records the node's identity and addresses in <swarm dir>/state.json. */
+int swarm_save_state(struct daemon *d, struct err *err);
+/* Parses ListenAddr / AdvertiseAddr of an init or join request into d. */
+int swarm_set_addresses(struct daemon *d, const json_t *request,
+                        struct err *err);
+/* Waits for the swarm to be active (init / join answered then). */
+void swarm_add_waiter(struct daemon *d, const json_t *request, swarm_done_fn cb,
+                      void *data);
+void swarm_finish_waiter(struct daemon *d, const struct err *err);
+/* Forgets the waiter without answering it. */
+void swarm_drop_waiter(struct daemon *d);
 
 /* The description of this node (hostname, platform, resources, engine). */
 json_t *daemon_node_description(const struct daemon *d);

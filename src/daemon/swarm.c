@@ -19,13 +19,17 @@
 #include "base/timeutil.h"
 #include "api/events.h"
 #include "daemon/daemon.h"
+#include "daemon/swarm_net.h"
 #include "runtime/cgroup.h"
+#include "cluster/rpc.h"
 #include "store/txn.h"
 
 struct swarm_waiter {
     swarm_done_fn cb;
     void *data;
-    json_t *request; /* swarm init request, or NULL when reopening */
+    json_t *request; /* swarm init / join request */
+    bool init;
+    struct pki_pair ca; /* init: the new root CA, for the cluster object */
 };
 
 static char *state_path(const struct daemon *d)
@@ -72,19 +76,6 @@ json_t *daemon_node_description(const struct daemon *d)
                      (json_int_t)cpus * 1000000000, "MemoryBytes",
                      (json_int_t)si.totalram * si.mem_unit, "Engine",
                      "EngineVersion", SHOAL_VERSION, "Plugins", plugins);
-}
-
-/* A join token in swarm's shape: SWMTKN-1-<50 base36>-<25 base36>. The
- * cluster work replaces the first part with the CA certificate's digest. */
-static json_t *new_join_token(void)
-{
-    char digest[2 * ID_LEN + 1], secret[ID_LEN + 1];
-    id_new(digest);
-    id_new(digest + ID_LEN);
-    id_new(secret);
-    char token[128];
-    snprintf(token, sizeof(token), "SWMTKN-1-%s-%s", digest, secret);
-    return json_string(token);
 }
 
 static json_t *default_cluster_spec(const json_t *requested)
@@ -138,14 +129,32 @@ static int agent_report(void *report_data, const char *txn, size_t len,
     ctx->done = done;
     ctx->data = done_data;
     struct err err = {0};
-    if (raftnode_propose(d->raft, txn, len, agent_sent, ctx, &err) < 0) {
+    if (daemon_propose_text(d, txn, len, agent_sent, ctx, &err) < 0) {
         free(ctx);
         return -1;
     }
     return 0;
 }
 
-static void finish_waiter(struct daemon *d, const struct err *err)
+void swarm_add_waiter(struct daemon *d, const json_t *request, swarm_done_fn cb,
+                      void *data)
+{
+    struct swarm_waiter *w = xcalloc(1, sizeof(*w));
+    w->cb = cb;
+    w->data = data;
+    w->request = request ? json_incref((json_t *)request) : json_object();
+    d->waiters = w;
+}
+
+void swarm_drop_waiter(struct daemon *d)
+{
+    struct swarm_waiter *w = d->waiters;
+    if (w)
+        w->cb = NULL;
+    swarm_finish_waiter(d, NULL);
+}
+
+void swarm_finish_waiter(struct daemon *d, const struct err *err)
 {
     struct swarm_waiter *w = d->waiters;
     if (!w)
@@ -154,6 +163,7 @@ static void finish_waiter(struct daemon *d, const struct err *err)
     if (w->cb)
         w->cb(w->data, err);
     json_decref(w->request);
+    pki_pair_clear(&w->ca);
     free(w);
 }
 
@@ -193,104 +203,131 @@ static void bootstrapped(void *data, const struct err *err, uint64_t index)
     struct daemon *d = data;
     if (err) {
         log_error("swarm: initial state not committed: %s", err->msg);
-        finish_waiter(d, err);
+        swarm_finish_waiter(d, err);
         return;
     }
     d->swarm = SWARM_ACTIVE;
     log_info("swarm: active, node %s", d->node_id);
     start_agent(d);
-    finish_waiter(d, NULL);
+    swarm_finish_waiter(d, NULL);
 }
 
-/* First leadership after init: commit the cluster and this node. After a
- * restart: mark this node ready again. */
-static void on_first_leadership(struct daemon *d)
+/* The cluster object swarm init commits: spec, root CA, join tokens,
+ * address pool. NULL (err set) if the tokens cannot be made. */
+static struct cluster *
+init_cluster(struct daemon *d, const struct swarm_waiter *w, struct err *err)
+{
+    const json_t *req = w->request;
+    json_t *tokens = swarm_net_new_tokens(w->ca.cert_pem, err);
+    if (!tokens)
+        return NULL;
+    struct cluster *c = cluster_new();
+    snprintf(c->meta.id, sizeof(c->meta.id), "%s", d->cluster_id);
+    json_decref(c->spec);
+    c->spec = default_cluster_spec(json_object_get(req, "Spec"));
+    json_object_set_new(c->internal, "JoinTokens", tokens);
+    json_object_set_new(
+        c->internal, "_RootCA",
+        json_pack("{s:s, s:s}", "Cert", w->ca.cert_pem, "Key", w->ca.key_pem));
+    json_object_set_new(c->internal, "TLSInfo",
+                        json_pack("{s:s, s:s, s:s}", "TrustRoot",
+                                  w->ca.cert_pem, "CertIssuerSubject", "",
+                                  "CertIssuerPublicKey", ""));
+    json_object_set_new(c->internal, "RootRotationInProgress", json_false());
+    json_object_set_new(c->internal, "DefaultAddrPool",
+                        json_pack("[s]", "10.0.0.0/8"));
+    json_object_set_new(c->internal, "SubnetSize", json_integer(24));
+    json_int_t port = jx_int(req, "DataPathPort", 0);
+    json_object_set_new(c->internal, "DataPathPort",
+                        json_integer(port ? port : 4789));
+    return c;
+}
+
+/* The routing mesh's network, as swarm init makes it. */
+static void init_ingress(struct txn *txn)
+{
+    struct network *ingress = network_new();
+    id_new(ingress->meta.id);
+    ingress->spec = json_pack(
+        "{s:s, s:{}, s:{s:s}, s:b, s:{s:{s:s}}, s:s}", "Name", "ingress",
+        "Labels", "DriverConfiguration", "Name", "overlay", "Ingress", 1,
+        "IPAMOptions", "Driver", "Name", "default", "Scope", "swarm");
+    ingress->name = "ingress";
+    ingress->ingress = true;
+    ingress->vni = 4096;
+    snprintf(ingress->subnet, sizeof(ingress->subnet), "10.0.0.0/24");
+    snprintf(ingress->gateway, sizeof(ingress->gateway), "10.0.0.1");
+    txn_network_create(txn, ingress);
+    network_free(ingress);
+}
+
+/* This manager became the leader: after swarm init, commit the cluster,
+ * the ingress network and this node; always mark this node the ready
+ * leader and the other managers not. */
+static void on_leadership(struct daemon *d)
 {
     struct txn txn;
     txn_init(&txn);
-    struct node *self = store_node(d->store, d->node_id);
-    char addr[64];
-    first_ipv4(addr, sizeof(addr));
-    if (d->waiters && d->waiters->request) {
-        const json_t *req = d->waiters->request;
-        const char *adv = jx_str(req, "AdvertiseAddr");
-        if (adv && *adv) {
-            snprintf(addr, sizeof(addr), "%s", adv);
-            char *colon = strrchr(addr, ':');
-            if (colon)
-                *colon = '\0';
+    struct err err = {0};
+    struct swarm_waiter *w = d->waiters;
+    if (w && w->init && !store_cluster(d->store)) {
+        struct cluster *c = init_cluster(d, w, &err);
+        if (!c) {
+            txn_fini(&txn);
+            swarm_finish_waiter(d, &err);
+            return;
         }
-        struct cluster *c = cluster_new();
-        snprintf(c->meta.id, sizeof(c->meta.id), "%s", d->cluster_id);
-        json_decref(c->spec);
-        c->spec = default_cluster_spec(json_object_get(req, "Spec"));
-        json_t *tokens = json_object();
-        json_object_set_new(tokens, "Worker", new_join_token());
-        json_object_set_new(tokens, "Manager", new_join_token());
-        json_object_set_new(c->internal, "JoinTokens", tokens);
-        json_object_set_new(c->internal, "RootRotationInProgress",
-                            json_false());
-        json_object_set_new(c->internal, "DefaultAddrPool",
-                            json_pack("[s]", "10.0.0.0/8"));
-        json_object_set_new(c->internal, "SubnetSize", json_integer(24));
-        json_object_set_new(c->internal, "DataPathPort",
-                            json_integer(jx_int(req, "DataPathPort", 0)
-                                             ? jx_int(req, "DataPathPort", 0)
-                                             : 4789));
         txn_cluster_put(&txn, c, 0);
         cluster_free(c);
-        /* The routing mesh's network, as swarm init makes it. */
-        struct network *ingress = network_new();
-        id_new(ingress->meta.id);
-        ingress->spec = json_pack(
-            "{s:s, s:{}, s:{s:s}, s:b, s:{s:{s:s}}, s:s}", "Name", "ingress",
-            "Labels", "DriverConfiguration", "Name", "overlay", "Ingress", 1,
-            "IPAMOptions", "Driver", "Name", "default", "Scope", "swarm");
-        ingress->name = "ingress";
-        ingress->ingress = true;
-        ingress->vni = 4096;
-        snprintf(ingress->subnet, sizeof(ingress->subnet), "10.0.0.0/24");
-        snprintf(ingress->gateway, sizeof(ingress->gateway), "10.0.0.1");
-        txn_network_create(&txn, ingress);
-        network_free(ingress);
+        init_ingress(&txn);
     }
-    if (!self) {
-        struct node *n = node_new();
+    size_t it = 0;
+    void *o;
+    while (store_next(d->store, KIND_NODE, &it, &o)) {
+        const struct node *other = o;
+        if (!other->leader || strcmp(other->meta.id, d->node_id) == 0)
+            continue;
+        json_t *enc = node_encode(other);
+        struct node *n = node_decode(enc, NULL);
+        json_decref(enc);
+        n->leader = false;
+        txn_node_put(&txn, n);
+        node_free(n);
+    }
+    struct node *self = store_node(d->store, d->node_id);
+    struct node *n;
+    if (self) {
+        /* Back after a restart, or newly elected: fresh facts. */
+        json_t *enc = node_encode(self);
+        n = node_decode(enc, NULL);
+        json_decref(enc);
+    } else {
+        n = node_new();
         snprintf(n->meta.id, sizeof(n->meta.id), "%s", d->node_id);
-        const char *avail =
-            d->waiters ? jx_str(d->waiters->request, "Availability") : NULL;
+        const char *avail = w ? jx_str(w->request, "Availability") : NULL;
         json_decref(n->spec);
         n->spec = json_pack("{s:{}, s:s, s:s}", "Labels", "Role", "manager",
                             "Availability", avail && *avail ? avail : "active");
-        json_decref(n->description);
-        n->description = daemon_node_description(d);
-        n->state = NODE_READY;
-        n->addr = xstrdup(addr);
         n->manager = true;
-        n->leader = true;
-        n->reachability = xstrdup("reachable");
-        n->manager_addr = xasprintf("%s:%d", addr, DEFAULT_CLUSTER_PORT);
-        txn_node_put(&txn, n);
-        node_free(n);
-    } else {
-        /* Back after a restart: fresh facts, ready again. */
-        json_t *enc = node_encode(self);
-        struct node *n = node_decode(enc, NULL);
-        json_decref(enc);
-        json_decref(n->description);
-        n->description = daemon_node_description(d);
-        n->state = NODE_READY;
-        n->leader = true;
-        txn_node_put(&txn, n);
-        node_free(n);
     }
+    json_decref(n->description);
+    n->description = daemon_node_description(d);
+    n->state = NODE_READY;
+    free(n->addr);
+    n->addr = xstrdup(d->advertise_addr);
+    n->leader = true;
+    free(n->reachability);
+    n->reachability = xstrdup("reachable");
+    free(n->manager_addr);
+    n->manager_addr = xstrdup(d->raft_addr);
+    txn_node_put(&txn, n);
+    node_free(n);
     size_t len;
     char *data = txn_encode(&txn, &len);
     txn_fini(&txn);
-    struct err err = {0};
     if (raftnode_propose(d->raft, data, len, bootstrapped, d, &err) < 0) {
         log_error("swarm: %s", err.msg);
-        finish_waiter(d, &err);
+        swarm_finish_waiter(d, &err);
     }
     free(data);
 }
@@ -299,36 +336,51 @@ static void on_leader_change(void *data, bool is_leader)
 {
     struct daemon *d = data;
     d->leader = is_leader;
+    swarm_net_leadership(d, is_leader);
     if (!d->manager)
         return;
     if (is_leader) {
         manager_start(d->manager);
-        if (d->swarm == SWARM_STARTING)
-            on_first_leadership(d);
+        on_leadership(d);
     } else {
         manager_stop(d->manager);
     }
 }
 
+/* A manager that follows (after a join or a restart) is active once the
+ * replicated state has this node in it. */
+static void on_applied(void *data, uint64_t index)
+{
+    struct daemon *d = data;
+    swarm_net_applied(d, index);
+    if (d->swarm != SWARM_STARTING || (d->waiters && d->waiters->init) ||
+        !store_node(d->store, d->node_id) || !store_cluster(d->store))
+        return;
+    d->swarm = SWARM_ACTIVE;
+    log_info("swarm: active, node %s (following)", d->node_id);
+    start_agent(d);
+    swarm_finish_waiter(d, NULL);
+}
+
 /* ---- opening ---- */
 
-static int open_swarm(struct daemon *d, uint64_t raft_id, bool bootstrap,
-                      struct err *err)
+int swarm_open(struct daemon *d, bool bootstrap, struct err *err)
 {
     _cleanup_free_ char *raft_dir = xasprintf("%s/raft", d->swarm_dir);
     d->store = store_new();
     events_follow(d->events, d->store);
-    char addr[64], raft_addr[80];
-    first_ipv4(addr, sizeof(addr));
-    snprintf(raft_addr, sizeof(raft_addr), "%s:%d", addr, DEFAULT_CLUSTER_PORT);
+    if (swarm_net_start(d, err) < 0)
+        goto fail;
     struct raftnode_config rc = {
         .loop = d->loop,
         .dir = raft_dir,
-        .id = raft_id,
-        .address = raft_addr,
+        .id = swarm_raft_id(d->node_id),
+        .address = d->raft_addr,
         .store = d->store,
         .on_leader_change = on_leader_change,
         .data = d,
+        .dialer = swarm_net_dialer(d),
+        .on_applied = on_applied,
     };
     d->raft = raftnode_new(&rc, err);
     if (!d->raft)
@@ -350,11 +402,60 @@ fail:
         raftnode_close(d->raft, NULL, NULL);
         d->raft = NULL;
     }
+    swarm_net_stop(d);
     events_follow(d->events, NULL);
     store_free(d->store);
     d->store = NULL;
     d->swarm = SWARM_INACTIVE;
     return -1;
+}
+
+int swarm_save_state(struct daemon *d, struct err *err)
+{
+    if (fs_mkdir_p(d->swarm_dir, 0700, err) < 0)
+        return -1;
+    _cleanup_json_ json_t *st = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s}", "NodeID", d->node_id, "ClusterID",
+        d->cluster_id, "Role", d->is_manager ? "manager" : "worker",
+        "ListenAddr", d->listen_addr, "AdvertiseAddr", d->advertise_addr);
+    _cleanup_free_ char *text = jx_dumps(st);
+    _cleanup_free_ char *path = state_path(d);
+    return fs_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+static void set_raft_addr(struct daemon *d)
+{
+    const char *colon = strrchr(d->listen_addr, ':');
+    snprintf(d->raft_addr, sizeof(d->raft_addr), "%s:%s", d->advertise_addr,
+             colon ? colon + 1 : "4377");
+}
+
+int swarm_set_addresses(struct daemon *d, const json_t *request,
+                        struct err *err)
+{
+    const char *listen = jx_str(request, "ListenAddr");
+    const char *adv = jx_str(request, "AdvertiseAddr");
+    char host[128];
+    uint16_t port;
+    if (!listen || !*listen)
+        listen = "0.0.0.0:4377";
+    if (rpc_split_address(listen, host, sizeof(host), &port,
+                          DEFAULT_CLUSTER_PORT, err) < 0)
+        return -1;
+    snprintf(d->listen_addr, sizeof(d->listen_addr), "%s:%u", host, port);
+    if (adv && *adv) {
+        uint16_t adv_port;
+        if (rpc_split_address(adv, host, sizeof(host), &adv_port, port, err) <
+            0)
+            return -1;
+        snprintf(d->advertise_addr, sizeof(d->advertise_addr), "%s", host);
+    } else if (strcmp(host, "0.0.0.0") != 0 && strcmp(host, "::") != 0) {
+        snprintf(d->advertise_addr, sizeof(d->advertise_addr), "%s", host);
+    } else {
+        first_ipv4(d->advertise_addr, sizeof(d->advertise_addr));
+    }
+    set_raft_addr(d);
+    return 0;
 }
 
 int swarm_reopen(struct daemon *d, struct err *err)
@@ -368,13 +469,16 @@ int swarm_reopen(struct daemon *d, struct err *err)
     _cleanup_json_ json_t *st = json_loads(text, 0, NULL);
     const char *node = jx_str(st, "NodeID");
     const char *cluster = jx_str(st, "ClusterID");
-    uint64_t raft_id = (uint64_t)jx_int(st, "RaftID", 0);
-    if (!node || !cluster || !raft_id)
+    const char *role = jx_str(st, "Role");
+    if (!node || !cluster)
         return err_set(err, ERR_INTERNAL, "corrupt swarm state in '%s'", path);
     snprintf(d->node_id, sizeof(d->node_id), "%s", node);
     snprintf(d->cluster_id, sizeof(d->cluster_id), "%s", cluster);
+    d->is_manager = !role || strcmp(role, "manager") == 0;
+    if (swarm_set_addresses(d, st, err) < 0)
+        return -1;
     log_info("swarm: reopening as node %s", d->node_id);
-    return open_swarm(d, raft_id, false, err);
+    return swarm_open(d, false, err);
 }
 
 int swarm_init(struct daemon *d, const json_t *request, swarm_done_fn cb,
@@ -389,26 +493,25 @@ int swarm_init(struct daemon *d, const json_t *request, swarm_done_fn cb,
     if (avail && *avail && strcmp(avail, "active") != 0 &&
         strcmp(avail, "pause") != 0 && strcmp(avail, "drain") != 0)
         return err_set(err, ERR_INVALID, "invalid availability '%s'", avail);
+    if (swarm_set_addresses(d, request, err) < 0)
+        return -1;
     id_new(d->node_id);
     id_new(d->cluster_id);
-    uint64_t raft_id = id_hash64(d->node_id) | 1;
-    if (fs_mkdir_p(d->swarm_dir, 0700, err) < 0)
+    d->is_manager = true;
+    struct pki_pair ca = {0};
+    if (swarm_save_state(d, err) < 0 || swarm_net_new_ca(d, &ca, err) < 0) {
+        struct err ignored = {0};
+        fs_remove_tree(d->swarm_dir, &ignored);
         return -1;
-    _cleanup_json_ json_t *st =
-        json_pack("{s:s, s:s, s:I}", "NodeID", d->node_id, "ClusterID",
-                  d->cluster_id, "RaftID", (json_int_t)raft_id);
-    _cleanup_free_ char *text = jx_dumps(st);
-    _cleanup_free_ char *path = state_path(d);
-    if (fs_write_file_atomic(path, text, strlen(text), 0600, err) < 0)
-        return -1;
-    struct swarm_waiter *w = xcalloc(1, sizeof(*w));
-    w->cb = cb;
-    w->data = data;
-    w->request = request ? json_incref((json_t *)request) : json_object();
-    d->waiters = w;
-    if (open_swarm(d, raft_id, true, err) < 0) {
+    }
+    swarm_add_waiter(d, request, cb, data);
+    d->waiters->init = true;
+    d->waiters->ca = ca;
+    if (swarm_open(d, true, err) < 0) {
+        struct swarm_waiter *w = d->waiters;
         d->waiters = NULL;
         json_decref(w->request);
+        pki_pair_clear(&w->ca);
         free(w);
         struct err ignored = {0};
         fs_remove_tree(d->swarm_dir, &ignored);
@@ -420,8 +523,7 @@ int swarm_init(struct daemon *d, const json_t *request, swarm_done_fn cb,
 
 bool swarm_is_manager(const struct daemon *d)
 {
-    return d->swarm == SWARM_ACTIVE && d->raft &&
-           raftnode_is_ready_leader(d->raft);
+    return d->swarm == SWARM_ACTIVE && d->is_manager && d->raft;
 }
 
 int swarm_require_manager(const struct daemon *d, struct err *err)
@@ -431,13 +533,23 @@ int swarm_require_manager(const struct daemon *d, struct err *err)
                        "This node is not a swarm manager. Use \"docker swarm "
                        "init\" or \"docker swarm join\" to connect this node "
                        "to swarm and try again.");
-    if (!swarm_is_manager(d))
+    if (!d->is_manager)
         return err_set(err, ERR_UNAVAILABLE,
-                       "rpc error: code = Unknown desc = The swarm does not "
-                       "have a leader. It's possible that too few managers "
-                       "are online. Make sure more than half of the managers "
-                       "are online.");
+                       "This node is not a swarm manager. Worker nodes can't "
+                       "be used to view or modify cluster state. Please run "
+                       "this command on a manager node or promote the "
+                       "current node to a manager.");
+    if (!swarm_is_manager(d))
+        return swarm_err_no_leader(err);
     return 0;
+}
+
+int daemon_propose_text(struct daemon *d, const char *txn, size_t len,
+                        raftnode_apply_fn cb, void *data, struct err *err)
+{
+    if (d->raft && raftnode_is_ready_leader(d->raft))
+        return raftnode_propose(d->raft, txn, len, cb, data, err);
+    return swarm_net_forward(d, txn, len, cb, data, err);
 }
 
 int daemon_propose(struct daemon *d, const struct txn *txn,
@@ -447,7 +559,7 @@ int daemon_propose(struct daemon *d, const struct txn *txn,
         return -1;
     size_t len;
     _cleanup_free_ char *text = txn_encode(txn, &len);
-    return raftnode_propose(d->raft, text, len, cb, data, err);
+    return daemon_propose_text(d, text, len, cb, data, err);
 }
 
 /* ---- closing and leaving ---- */
@@ -498,6 +610,7 @@ static void raft_closed(void *data)
     struct close_ctx *c = data;
     struct daemon *d = c->d;
     d->raft = NULL;
+    swarm_net_stop(d);
     struct manager *m = d->manager;
     d->manager = NULL;
     if (m)
@@ -511,7 +624,7 @@ static void close_raft(struct close_ctx *c)
     struct daemon *d = c->d;
     struct err err = {.code = ERR_UNAVAILABLE};
     snprintf(err.msg, sizeof(err.msg), "swarm is shutting down");
-    finish_waiter(d, &err);
+    swarm_finish_waiter(d, &err);
     if (d->manager)
         manager_stop(d->manager);
     if (d->raft)

@@ -48,6 +48,20 @@ struct raftnode {
     void (*close_cb)(void *);
     void *close_data;
     int closing_handles;
+    struct change *changes; /* head is in flight */
+};
+
+/* A queued membership change (libraft runs one at a time). */
+struct change {
+    struct raft_change req;
+    struct change *next;
+    struct raftnode *rn;
+    bool add;
+    bool assigning; /* add: raft_add done, raft_assign in flight */
+    uint64_t id;
+    char *address;
+    raftnode_change_fn cb;
+    void *data;
 };
 
 struct proposal {
@@ -77,6 +91,8 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
         log_debug("raft: entry %llu: %s", (unsigned long long)index,
                   slot->err.msg);
     *result = NULL;
+    if (rn->cfg.on_applied)
+        rn->cfg.on_applied(rn->cfg.data, index);
     return 0;
 }
 
@@ -181,7 +197,7 @@ struct raftnode *raftnode_new(const struct raftnode_config *cfg,
     rn->address = xstrdup(cfg->address);
     rn->cfg.dir = rn->dir;
     rn->cfg.address = rn->address;
-    int rc = rafttr_init(&rn->transport, cfg->loop);
+    int rc = rafttr_init(&rn->transport, cfg->loop, cfg->dialer);
     if (rc == 0)
         rc = raft_uv_init(&rn->io, cfg->loop, rn->dir, &rn->transport);
     if (rc != 0) {
@@ -318,6 +334,145 @@ int raftnode_propose(struct raftnode *rn, const void *data, size_t len,
     return 0;
 }
 
+/* ---- membership ---- */
+
+void raftnode_accept(struct raftnode *rn, uint64_t id, const char *address,
+                     int fd)
+{
+    rafttr_accept(&rn->transport, id, address, fd);
+}
+
+bool raftnode_leader(const struct raftnode *rn, uint64_t *id, char *address,
+                     size_t size)
+{
+    raft_id lid = 0;
+    const char *laddr = NULL;
+    if (!rn || !rn->started)
+        return false;
+    raft_leader((struct raft *)&rn->raft, &lid, &laddr);
+    if (!lid || !laddr)
+        return false;
+    if (id)
+        *id = lid;
+    if (address)
+        snprintf(address, size, "%s", laddr);
+    return true;
+}
+
+size_t raftnode_servers(const struct raftnode *rn, struct raftnode_server *out,
+                        size_t max)
+{
+    const struct raft_configuration *c = &rn->raft.configuration;
+    size_t n = 0;
+    for (unsigned i = 0; i < c->n && n < max; i++, n++) {
+        out[n].id = c->servers[i].id;
+        snprintf(out[n].address, sizeof(out[n].address), "%s",
+                 c->servers[i].address);
+        out[n].voter = c->servers[i].role == RAFT_VOTER;
+    }
+    return n;
+}
+
+static void change_next(struct raftnode *rn);
+
+static void change_finish(struct raftnode *rn, int status)
+{
+    struct change *ch = rn->changes;
+    rn->changes = ch->next;
+    struct err e = {0};
+    if (status != 0)
+        err_set(&e, ERR_UNAVAILABLE,
+                "rpc error: code = Unavailable desc = raft membership "
+                "change: %s",
+                raft_strerror(status));
+    if (ch->cb)
+        ch->cb(ch->data, status ? &e : NULL);
+    free(ch->address);
+    free(ch);
+    if (rn->changes)
+        change_next(rn);
+}
+
+static void change_cb(struct raft_change *req, int status)
+{
+    struct change *ch = req->data;
+    struct raftnode *rn = ch->rn;
+    if (status == 0 && ch->add && !ch->assigning) {
+        ch->assigning = true;
+        int rc =
+            raft_assign(&rn->raft, &ch->req, ch->id, RAFT_VOTER, change_cb);
+        if (rc == 0)
+            return;
+        status = rc == RAFT_BADROLE ? 0 : rc;
+    }
+    change_finish(rn, status);
+}
+
+/* Starts the change at the head of the queue. */
+static void change_next(struct raftnode *rn)
+{
+    struct change *ch = rn->changes;
+    ch->req.data = ch;
+    int rc;
+    if (!raftnode_is_leader(rn)) {
+        rc = RAFT_NOTLEADER;
+    } else if (ch->add) {
+        rc = raft_add(&rn->raft, &ch->req, ch->id, ch->address, change_cb);
+        if (rc == RAFT_DUPLICATEID) {
+            ch->assigning = true;
+            rc =
+                raft_assign(&rn->raft, &ch->req, ch->id, RAFT_VOTER, change_cb);
+        }
+        if (rc == RAFT_BADROLE) /* already a voter */
+            rc = 0;
+        else if (rc == 0)
+            return;
+    } else {
+        rc = raft_remove(&rn->raft, &ch->req, ch->id, change_cb);
+        if (rc == RAFT_BADID) /* not a member */
+            rc = 0;
+        else if (rc == 0)
+            return;
+    }
+    change_finish(rn, rc);
+}
+
+static int change_queue(struct raftnode *rn, bool add, uint64_t id,
+                        const char *address, raftnode_change_fn cb, void *data,
+                        struct err *err)
+{
+    if (!rn || !rn->started || !raftnode_is_leader(rn))
+        return err_set(err, ERR_UNAVAILABLE,
+                       "rpc error: code = Unavailable desc = this node is not "
+                       "the swarm leader");
+    struct change *ch = xcalloc(1, sizeof(*ch));
+    ch->rn = rn;
+    ch->add = add;
+    ch->id = id;
+    ch->address = address ? xstrdup(address) : NULL;
+    ch->cb = cb;
+    ch->data = data;
+    struct change **tail = &rn->changes;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = ch;
+    if (rn->changes == ch)
+        change_next(rn);
+    return 0;
+}
+
+int raftnode_add_voter(struct raftnode *rn, uint64_t id, const char *address,
+                       raftnode_change_fn cb, void *data, struct err *err)
+{
+    return change_queue(rn, true, id, address, cb, data, err);
+}
+
+int raftnode_remove(struct raftnode *rn, uint64_t id, raftnode_change_fn cb,
+                    void *data, struct err *err)
+{
+    return change_queue(rn, false, id, NULL, cb, data, err);
+}
+
 /* ---- close ---- */
 
 static void finish_close(struct raftnode *rn)
@@ -343,6 +498,8 @@ static void raft_closed(struct raft *r)
     struct raftnode *rn = r->data;
     raft_uv_close(&rn->io);
     rafttr_free(&rn->transport);
+    while (rn->changes) /* queued, never started */
+        change_finish(rn, RAFT_SHUTDOWN);
     rn->closing_handles = 2;
     uv_close((uv_handle_t *)&rn->poll, handle_closed);
     uv_close((uv_handle_t *)&rn->closer, handle_closed);

@@ -18,6 +18,15 @@ struct raftnode;
 
 typedef void (*raftnode_leader_fn)(void *data, bool is_leader);
 
+/* Makes raft's connections to other managers: dial answers done(req, fd)
+ * later (never from inside dial) with a connected stream socket carrying
+ * raft's bytes to server id at address, or -1. */
+struct raftnode_dialer {
+    void (*dial)(void *data, uint64_t id, const char *address,
+                 void (*done)(void *req, int fd), void *req);
+    void *data;
+};
+
 struct raftnode_config {
     uv_loop_t *loop;
     const char *dir;     /* raft data directory (created if missing) */
@@ -28,6 +37,9 @@ struct raftnode_config {
     void *data;
     unsigned snapshot_threshold; /* entries between snapshots (0: default) */
     unsigned snapshot_trailing;  /* entries kept after one (0: default) */
+    const struct raftnode_dialer *dialer; /* NULL: a lone manager */
+    /* After each entry is applied to the store (may be NULL). */
+    void (*on_applied)(void *data, uint64_t index);
 };
 
 struct raftnode *raftnode_new(const struct raftnode_config *cfg,
@@ -54,6 +66,32 @@ typedef void (*raftnode_apply_fn)(void *data, const struct err *err,
  * this server is not the leader. */
 int raftnode_propose(struct raftnode *rn, const void *data, size_t len,
                      raftnode_apply_fn cb, void *cb_data, struct err *err);
+
+/* An incoming connection from manager id at address (fd taken). */
+void raftnode_accept(struct raftnode *rn, uint64_t id, const char *address,
+                     int fd);
+
+/* The leader as this server knows it: false if none. */
+bool raftnode_leader(const struct raftnode *rn, uint64_t *id, char *address,
+                     size_t size);
+
+/* The servers of the current configuration. */
+struct raftnode_server {
+    uint64_t id;
+    char address[128];
+    bool voter;
+};
+size_t raftnode_servers(const struct raftnode *rn, struct raftnode_server *out,
+                        size_t max);
+
+/* Membership changes (leader only), queued and run one at a time: add
+ * server id at address as a voter (it first catches up as a spare), or
+ * remove it. cb gets NULL err on success. */
+typedef void (*raftnode_change_fn)(void *data, const struct err *err);
+int raftnode_add_voter(struct raftnode *rn, uint64_t id, const char *address,
+                       raftnode_change_fn cb, void *data, struct err *err);
+int raftnode_remove(struct raftnode *rn, uint64_t id, raftnode_change_fn cb,
+                    void *data, struct err *err);
 
 /* Stops raft (on a fresh loop turn, as libraft requires) and frees rn;
  * cb (may be NULL) runs after. Pending proposals complete with 503. */

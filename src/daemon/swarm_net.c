@@ -1,0 +1,799 @@
+// SPDX-License-Identifier: Apache-2.0
+// The cluster port of this node (see swarm_net.h): TLS identity, the
+// methods other nodes call, raft streams, forwarding writes to the leader,
+// heartbeats and the leader's liveness watch.
+#include "daemon/swarm_net.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/fsutil.h"
+#include "base/id.h"
+#include "base/jsonx.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/timeutil.h"
+#include "cluster/rpc.h"
+#include "store/txn.h"
+
+#define FORWARD_TIMEOUT_MS 15000
+#define JOIN_TIMEOUT_MS    20000
+#define CA_YEARS           20
+#define DEFAULT_HB_NS      5000000000LL
+#define GRACE_PERIODS      3
+
+struct apply_wait {
+    struct apply_wait *next;
+    uint64_t index;
+    raftnode_apply_fn cb;
+    void *data;
+};
+
+struct seen {
+    char node_id[ID_LEN + 1];
+    int64_t at; /* monotonic ms of the last heartbeat */
+};
+
+struct swarm_net {
+    struct daemon *d;
+    char *ca_pem;
+    struct pki_pair own; /* node certificate + CA (bundle), key */
+    struct pki_identity id;
+    SSL_CTX *srv_ctx, *cli_ctx;
+    struct rpc_server *srv;
+    struct rpc_client *leader; /* to the leader, for forwards/heartbeats */
+    struct raftnode_dialer dialer;
+    struct apply_wait *waits;
+    uv_timer_t timer; /* heartbeats (sending, or watching as leader) */
+    bool timer_closing;
+    bool leading;
+    int64_t leading_since;
+    struct seen *seen;
+    size_t n_seen;
+    bool hb_in_flight;
+};
+
+uint64_t swarm_raft_id(const char *node_id)
+{
+    return id_hash64(node_id) | 1;
+}
+
+int swarm_err_no_leader(struct err *err)
+{
+    return err_set(err, ERR_UNAVAILABLE,
+                   "rpc error: code = Unknown desc = The swarm does not have "
+                   "a leader. It's possible that too few managers are "
+                   "online. Make sure more than half of the managers are "
+                   "online.");
+}
+
+static int64_t heartbeat_ms(const struct daemon *d)
+{
+    const struct cluster *c = d->store ? store_cluster(d->store) : NULL;
+    json_int_t ns =
+        c ? jx_int(jx_obj(c->spec, "Dispatcher"), "HeartbeatPeriod", 0) : 0;
+    if (ns <= 0)
+        ns = DEFAULT_HB_NS;
+    return ns / 1000000;
+}
+
+/* ---- identity ---- */
+
+static char *cert_path(const struct daemon *d, const char *name)
+{
+    return xasprintf("%s/%s/%s", d->swarm_dir, CERT_DIR, name);
+}
+
+int swarm_net_save_identity(struct daemon *d, const char *ca_pem,
+                            const char *cert_pem, const char *key_pem,
+                            struct err *err)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/%s", d->swarm_dir, CERT_DIR);
+    if (fs_mkdir_p(dir, 0700, err) < 0)
+        return -1;
+    _cleanup_free_ char *bundle = xasprintf("%s%s", cert_pem, ca_pem);
+    _cleanup_free_ char *p1 = cert_path(d, CA_CERT_FILE);
+    _cleanup_free_ char *p2 = cert_path(d, NODE_CERT_FILE);
+    _cleanup_free_ char *p3 = cert_path(d, NODE_KEY_FILE);
+    if (fs_write_file_atomic(p1, ca_pem, strlen(ca_pem), 0644, err) < 0 ||
+        fs_write_file_atomic(p2, bundle, strlen(bundle), 0644, err) < 0 ||
+        fs_write_file_atomic(p3, key_pem, strlen(key_pem), 0600, err) < 0)
+        return -1;
+    return 0;
+}
+
+int swarm_net_new_ca(struct daemon *d, struct pki_pair *ca, struct err *err)
+{
+    _cleanup_free_ char *key = NULL, *csr = NULL, *cert = NULL;
+    if (pki_ca_create(CA_YEARS, ca, err) < 0)
+        return -1;
+    if (pki_csr_create(&key, &csr, err) < 0 ||
+        pki_csr_sign(ca, csr, d->node_id, PKI_OU_MANAGER, d->cluster_id,
+                     90LL * 24 * 3600, &cert, err) < 0 ||
+        swarm_net_save_identity(d, ca->cert_pem, cert, key, err) < 0) {
+        pki_pair_clear(ca);
+        return -1;
+    }
+    return 0;
+}
+
+json_t *swarm_net_new_tokens(const char *ca_cert_pem, struct err *err)
+{
+    char digest[51], s1[26], s2[26];
+    if (pki_ca_digest(ca_cert_pem, digest, err) < 0)
+        return NULL;
+    pki_token_secret(s1);
+    pki_token_secret(s2);
+    _cleanup_free_ char *w = pki_token_format(digest, s1);
+    _cleanup_free_ char *m = pki_token_format(digest, s2);
+    return json_pack("{s:s, s:s}", "Worker", w, "Manager", m);
+}
+
+static int load_identity(struct swarm_net *n, struct err *err)
+{
+    struct daemon *d = n->d;
+    _cleanup_free_ char *p1 = cert_path(d, CA_CERT_FILE);
+    _cleanup_free_ char *p2 = cert_path(d, NODE_CERT_FILE);
+    _cleanup_free_ char *p3 = cert_path(d, NODE_KEY_FILE);
+    if (fs_read_file(p1, &n->ca_pem, NULL, err) < 0 ||
+        fs_read_file(p2, &n->own.cert_pem, NULL, err) < 0 ||
+        fs_read_file(p3, &n->own.key_pem, NULL, err) < 0 ||
+        pki_cert_identity(n->own.cert_pem, &n->id, err) < 0)
+        return -1;
+    n->srv_ctx = pki_ctx_mutual(true, n->ca_pem, &n->own, err);
+    if (!n->srv_ctx)
+        return -1;
+    /* Joiners have no certificate yet: ask for one, need none; methods
+     * check what they need (rpc.c). */
+    SSL_CTX_set_verify(n->srv_ctx, SSL_VERIFY_PEER, NULL);
+    n->cli_ctx = pki_ctx_mutual(false, n->ca_pem, &n->own, err);
+    return n->cli_ctx ? 0 : -1;
+}
+
+/* ---- waiting for forwarded writes to arrive here ---- */
+
+static void wait_for_index(struct swarm_net *n, uint64_t index,
+                           raftnode_apply_fn cb, void *data)
+{
+    if (!n->d->raft || raftnode_last_applied(n->d->raft) >= index) {
+        cb(data, NULL, index);
+        return;
+    }
+    struct apply_wait *w = xcalloc(1, sizeof(*w));
+    w->index = index;
+    w->cb = cb;
+    w->data = data;
+    w->next = n->waits;
+    n->waits = w;
+}
+
+void swarm_net_applied(struct daemon *d, uint64_t index)
+{
+    struct swarm_net *n = d->net;
+    if (!n)
+        return;
+    for (struct apply_wait **pw = &n->waits; *pw;) {
+        struct apply_wait *w = *pw;
+        if (w->index > index) {
+            pw = &w->next;
+            continue;
+        }
+        *pw = w->next;
+        w->cb(w->data, NULL, w->index);
+        free(w);
+    }
+}
+
+/* ---- the leader connection ---- */
+
+static struct rpc_client *leader_client(struct swarm_net *n, struct err *err)
+{
+    char addr[128];
+    struct daemon *d = n->d;
+    if (!d->raft || !raftnode_leader(d->raft, NULL, addr, sizeof(addr))) {
+        swarm_err_no_leader(err);
+        return NULL;
+    }
+    if (n->leader && (!rpc_client_alive(n->leader) ||
+                      strcmp(rpc_client_address(n->leader), addr) != 0)) {
+        rpc_client_free(n->leader);
+        n->leader = NULL;
+    }
+    if (!n->leader)
+        n->leader = rpc_client_new(d->loop, addr, n->cli_ctx, NULL, NULL, err);
+    return n->leader;
+}
+
+struct forward {
+    struct swarm_net *n;
+    raftnode_apply_fn cb;
+    void *data;
+};
+
+static void forwarded(void *data, const struct err *err, const json_t *result)
+{
+    struct forward *f = data;
+    if (err) {
+        f->cb(f->data, err, 0);
+    } else {
+        uint64_t index = (uint64_t)jx_int(result, "Index", 0);
+        wait_for_index(f->n, index, f->cb, f->data);
+    }
+    free(f);
+}
+
+int swarm_net_forward(struct daemon *d, const char *txn, size_t len,
+                      raftnode_apply_fn cb, void *data, struct err *err)
+{
+    struct swarm_net *n = d->net;
+    if (!n)
+        return swarm_err_no_leader(err);
+    struct rpc_client *c = leader_client(n, err);
+    if (!c)
+        return -1;
+    struct forward *f = xcalloc(1, sizeof(*f));
+    f->n = n;
+    f->cb = cb;
+    f->data = data;
+    rpc_client_call(c, "propose", json_pack("{s:s%}", "Txn", txn, len),
+                    FORWARD_TIMEOUT_MS, forwarded, f);
+    return 0;
+}
+
+/* ---- methods ---- */
+
+struct call_ctx {
+    struct swarm_net *n;
+    struct rpc_call *call;
+    char node_id[ID_LEN + 1];
+    bool manager;
+    char raft_addr[128];
+    json_t *reply;
+};
+
+static void relay(void *data, const struct err *err, const json_t *result)
+{
+    struct rpc_call *call = data;
+    rpc_reply(call, result, err);
+}
+
+/* Passes a call on to the leader when this manager is not it. Returns
+ * true if it did (or failed: the call is answered either way). */
+static bool pass_to_leader(struct swarm_net *n, struct rpc_call *call,
+                           const char *method, const json_t *params)
+{
+    if (n->d->raft && raftnode_is_ready_leader(n->d->raft))
+        return false;
+    struct err err = {0};
+    struct rpc_client *c = leader_client(n, &err);
+    if (!c) {
+        rpc_reply(call, NULL, &err);
+        return true;
+    }
+    rpc_client_call(c, method, json_deep_copy(params), FORWARD_TIMEOUT_MS,
+                    relay, call);
+    return true;
+}
+
+static void proposed(void *data, const struct err *err, uint64_t index)
+{
+    struct rpc_call *call = data;
+    if (err) {
+        rpc_reply(call, NULL, err);
+        return;
+    }
+    _cleanup_json_ json_t *r = json_pack("{s:I}", "Index", (json_int_t)index);
+    rpc_reply(call, r, NULL);
+}
+
+/* A worker may only report the status of its own tasks. */
+static bool worker_may_propose(struct swarm_net *n, const char *node_id,
+                               const json_t *txn)
+{
+    size_t i;
+    json_t *op;
+    json_array_foreach(json_object_get(txn, "ops"), i, op)
+    {
+        const char *name = jx_str(op, "op");
+        const char *id = jx_str(op, "id");
+        const struct task *t = id ? store_task(n->d->store, id) : NULL;
+        if (!name || strcmp(name, "task.status") != 0 || !t ||
+            strcmp(t->node_id, node_id) != 0)
+            return false;
+    }
+    return true;
+}
+
+static void m_propose(void *data, struct rpc_call *call, const json_t *params)
+{
+    struct swarm_net *n = data;
+    struct err err = {0};
+    const char *txn = jx_str(params, "Txn");
+    const struct pki_identity *peer = rpc_call_peer(call);
+    if (!txn) {
+        err_set(&err, ERR_INVALID, "propose: no transaction");
+        rpc_reply(call, NULL, &err);
+        return;
+    }
+    if (strcmp(peer->ou, PKI_OU_MANAGER) != 0) {
+        _cleanup_json_ json_t *j = json_loads(txn, 0, NULL);
+        if (!n->d->store || !worker_may_propose(n, peer->node_id, j)) {
+            err_set(&err, ERR_FORBIDDEN,
+                    "Permission denied: a worker may only report the "
+                    "status of its own tasks");
+            rpc_reply(call, NULL, &err);
+            return;
+        }
+    }
+    if (pass_to_leader(n, call, "propose", params))
+        return;
+    if (raftnode_propose(n->d->raft, txn, strlen(txn), proposed, call, &err) <
+        0)
+        rpc_reply(call, NULL, &err);
+}
+
+/* Adding a joined manager as a raft voter: it must be up and reachable
+ * to catch up, so failures are retried for a while. */
+struct voter_add {
+    struct swarm_net *n;
+    char node_id[ID_LEN + 1];
+    char addr[128];
+    int attempts;
+    uv_timer_t retry;
+};
+
+static void voter_add_start(struct voter_add *va);
+
+static void voter_add_freed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void voter_add_retry(uv_timer_t *t)
+{
+    voter_add_start(t->data);
+}
+
+static void voter_added(void *data, const struct err *err)
+{
+    struct voter_add *va = data;
+    if (!err) {
+        log_info("cluster: manager %s is a raft voter", va->node_id);
+    } else if (++va->attempts < 20 && va->n->leading) {
+        log_debug("cluster: adding manager %s to raft (will retry): %s",
+                  va->node_id, err->msg);
+        uv_timer_start(&va->retry, voter_add_retry, 500, 0);
+        return;
+    } else {
+        log_warn("cluster: adding manager %s to raft: %s", va->node_id,
+                 err->msg);
+    }
+    uv_close((uv_handle_t *)&va->retry, voter_add_freed);
+}
+
+static void voter_add_start(struct voter_add *va)
+{
+    struct err err = {0};
+    struct daemon *d = va->n->d;
+    if (!d->raft || raftnode_add_voter(d->raft, swarm_raft_id(va->node_id),
+                                       va->addr, voter_added, va, &err) < 0) {
+        if (!err_is_set(&err))
+            swarm_err_no_leader(&err);
+        voter_added(va, &err);
+    }
+}
+
+/* A manager that joins again at the address of an older self: the old
+ * raft member goes first (raft refuses two servers at one address). */
+static void remove_stale_voter(struct swarm_net *n, const char *addr,
+                               uint64_t new_id)
+{
+    struct raftnode_server servers[64];
+    size_t k = raftnode_servers(n->d->raft, servers, 64);
+    for (size_t i = 0; i < k; i++) {
+        if (servers[i].id == new_id || strcmp(servers[i].address, addr) != 0)
+            continue;
+        struct err err = {0};
+        log_info("cluster: raft member at %s replaced by a new node", addr);
+        if (raftnode_remove(n->d->raft, servers[i].id, NULL, NULL, &err) < 0)
+            log_warn("cluster: %s", err.msg);
+    }
+}
+
+static void add_voter(struct swarm_net *n, const char *node_id,
+                      const char *addr)
+{
+    struct voter_add *va = xcalloc(1, sizeof(*va));
+    va->n = n;
+    snprintf(va->node_id, sizeof(va->node_id), "%s", node_id);
+    snprintf(va->addr, sizeof(va->addr), "%s", addr);
+    uv_timer_init(n->d->loop, &va->retry);
+    va->retry.data = va;
+    remove_stale_voter(n, addr, swarm_raft_id(node_id));
+    voter_add_start(va);
+}
+
+static void join_committed(void *data, const struct err *err, uint64_t index)
+{
+    (void)index;
+    struct call_ctx *cx = data;
+    struct swarm_net *n = cx->n;
+    if (err) {
+        rpc_reply(cx->call, NULL, err);
+    } else {
+        rpc_reply(cx->call, cx->reply, NULL);
+        log_info("cluster: node %s joined as %s", cx->node_id,
+                 cx->manager ? "manager" : "worker");
+        if (cx->manager)
+            add_voter(n, cx->node_id, cx->raft_addr);
+    }
+    json_decref(cx->reply);
+    free(cx);
+}
+
+static void m_join(void *data, struct rpc_call *call, const json_t *params)
+{
+    struct swarm_net *n = data;
+    struct daemon *d = n->d;
+    struct err err = {0};
+    if (!d->store || d->swarm != SWARM_ACTIVE) {
+        swarm_err_no_leader(&err);
+        rpc_reply(call, NULL, &err);
+        return;
+    }
+    if (pass_to_leader(n, call, "join", params))
+        return;
+    const struct cluster *c = store_cluster(d->store);
+    const json_t *tokens = c ? jx_obj(c->internal, "JoinTokens") : NULL;
+    const json_t *ca = c ? jx_obj(c->internal, "_RootCA") : NULL;
+    const char *token = jx_str(params, "Token");
+    const char *csr = jx_str(params, "CSR");
+    const char *addr = jx_str(params, "Addr");
+    bool manager;
+    if (token && jx_str(tokens, "Manager") &&
+        strcmp(token, jx_str(tokens, "Manager")) == 0)
+        manager = true;
+    else if (token && jx_str(tokens, "Worker") &&
+             strcmp(token, jx_str(tokens, "Worker")) == 0)
+        manager = false;
+    else {
+        err_set(&err, ERR_INVALID,
+                "rpc error: code = InvalidArgument desc = A valid join token "
+                "is necessary to join this cluster");
+        rpc_reply(call, NULL, &err);
+        return;
+    }
+    if (!csr || !addr || !*addr || !jx_str(ca, "Cert") || !jx_str(ca, "Key")) {
+        err_set(&err, ERR_INVALID,
+                "rpc error: code = InvalidArgument desc = a join needs a "
+                "certificate request and the node's address");
+        rpc_reply(call, NULL, &err);
+        return;
+    }
+    struct call_ctx *cx = xcalloc(1, sizeof(*cx));
+    cx->n = n;
+    cx->call = call;
+    cx->manager = manager;
+    id_new(cx->node_id);
+    int64_t expiry_s =
+        jx_int(jx_obj(c->spec, "CAConfig"), "NodeCertExpiry", 0) / 1000000000;
+    if (expiry_s <= 0)
+        expiry_s = 90LL * 24 * 3600;
+    struct pki_pair capair = {.cert_pem = (char *)jx_str(ca, "Cert"),
+                              .key_pem = (char *)jx_str(ca, "Key")};
+    _cleanup_free_ char *cert = NULL;
+    if (pki_csr_sign(&capair, csr, cx->node_id,
+                     manager ? PKI_OU_MANAGER : PKI_OU_WORKER, d->cluster_id,
+                     expiry_s, &cert, &err) < 0) {
+        free(cx);
+        rpc_reply(call, NULL, &err);
+        return;
+    }
+    uint16_t port = (uint16_t)jx_int(params, "Port", DEFAULT_CLUSTER_PORT);
+    snprintf(cx->raft_addr, sizeof(cx->raft_addr), "%s:%u", addr, port);
+    struct node *nd = node_new();
+    snprintf(nd->meta.id, sizeof(nd->meta.id), "%s", cx->node_id);
+    const char *avail = jx_str(params, "Availability");
+    json_decref(nd->spec);
+    nd->spec = json_pack("{s:{}, s:s, s:s}", "Labels", "Role",
+                         manager ? "manager" : "worker", "Availability",
+                         avail && *avail ? avail : "active");
+    json_t *desc = json_object_get(params, "Description");
+    if (json_is_object(desc)) {
+        json_decref(nd->description);
+        nd->description = json_deep_copy(desc);
+    }
+    nd->state = NODE_READY;
+    nd->addr = xstrdup(addr);
+    nd->manager = manager;
+    if (manager) {
+        nd->manager_addr = xstrdup(cx->raft_addr);
+        nd->reachability = xstrdup("reachable");
+    }
+    struct txn txn;
+    txn_init(&txn);
+    txn_node_put(&txn, nd);
+    node_free(nd);
+    size_t len;
+    _cleanup_free_ char *text = txn_encode(&txn, &len);
+    txn_fini(&txn);
+    cx->reply = json_pack("{s:s, s:s, s:s, s:s, s:s}", "NodeID", cx->node_id,
+                          "ClusterID", d->cluster_id, "Role",
+                          manager ? "manager" : "worker", "Cert", cert, "CA",
+                          jx_str(ca, "Cert"));
+    if (raftnode_propose(d->raft, text, len, join_committed, cx, &err) < 0) {
+        json_decref(cx->reply);
+        free(cx);
+        rpc_reply(call, NULL, &err);
+    }
+}
+
+static void note_heartbeat(struct swarm_net *n, const char *node_id);
+
+static void m_heartbeat(void *data, struct rpc_call *call, const json_t *params)
+{
+    (void)params;
+    struct swarm_net *n = data;
+    struct err err = {0};
+    if (!n->leading) {
+        err_set(&err, ERR_UNAVAILABLE,
+                "rpc error: code = Unavailable desc = this node is not the "
+                "swarm leader");
+        rpc_reply(call, NULL, &err);
+        return;
+    }
+    note_heartbeat(n, rpc_call_peer(call)->node_id);
+    _cleanup_json_ json_t *r =
+        json_pack("{s:I}", "Period", (json_int_t)heartbeat_ms(n->d) * 1000000);
+    rpc_reply(call, r, NULL);
+}
+
+static const struct rpc_method methods[] = {
+    {"join", RPC_ANYONE, m_join},
+    {"propose", RPC_NODE, m_propose},
+    {"heartbeat", RPC_NODE, m_heartbeat},
+};
+
+static bool peer_ok(void *data, const struct pki_identity *peer)
+{
+    struct swarm_net *n = data;
+    struct daemon *d = n->d;
+    if (!d->store || !store_cluster(d->store))
+        return true; /* no state yet (joining): the CA's word is enough */
+    const struct node *nd = store_node(d->store, peer->node_id);
+    if (!nd)
+        return false; /* removed (or never admitted) */
+    /* A demoted manager's old certificate no longer opens manager calls;
+     * the role is checked by the caller through the OU. */
+    return nd->manager || strcmp(peer->ou, PKI_OU_MANAGER) != 0;
+}
+
+static void on_raft(void *data, uint64_t id, const char *address, int fd)
+{
+    struct swarm_net *n = data;
+    if (!n->d->raft) {
+        close(fd);
+        return;
+    }
+    raftnode_accept(n->d->raft, id, address, fd);
+}
+
+static void raft_dial(void *data, uint64_t id, const char *address,
+                      void (*done)(void *req, int fd), void *req)
+{
+    (void)id;
+    struct swarm_net *n = data;
+    rpc_raft_dial(n->d->loop, n->cli_ctx, address, swarm_raft_id(n->d->node_id),
+                  n->d->raft_addr, done, req);
+}
+
+/* ---- heartbeats ---- */
+
+static struct seen *seen_find(struct swarm_net *n, const char *node_id)
+{
+    for (size_t i = 0; i < n->n_seen; i++)
+        if (strcmp(n->seen[i].node_id, node_id) == 0)
+            return &n->seen[i];
+    return NULL;
+}
+
+static void status_committed(void *data, const struct err *err, uint64_t index)
+{
+    (void)data;
+    (void)index;
+    if (err)
+        log_debug("cluster: node status: %s", err->msg);
+}
+
+static void propose_node_state(struct swarm_net *n, const struct node *nd,
+                               enum node_state state, const char *message)
+{
+    struct txn txn;
+    txn_init(&txn);
+    txn_node_status(&txn, nd->meta.id, state, message, nd->addr);
+    size_t len;
+    _cleanup_free_ char *text = txn_encode(&txn, &len);
+    txn_fini(&txn);
+    struct err err = {0};
+    if (raftnode_propose(n->d->raft, text, len, status_committed, NULL, &err) <
+        0)
+        log_debug("cluster: node status: %s", err.msg);
+}
+
+static void note_heartbeat(struct swarm_net *n, const char *node_id)
+{
+    struct seen *s = seen_find(n, node_id);
+    if (!s) {
+        n->seen = xrealloc(n->seen, (n->n_seen + 1) * sizeof(*n->seen));
+        s = &n->seen[n->n_seen++];
+        snprintf(s->node_id, sizeof(s->node_id), "%s", node_id);
+    }
+    s->at = (int64_t)uv_now(n->d->loop);
+    const struct node *nd = store_node(n->d->store, node_id);
+    if (nd && nd->state != NODE_READY) {
+        log_info("cluster: node %s is back", node_id);
+        propose_node_state(n, nd, NODE_READY, NULL);
+    }
+}
+
+/* The leader: nodes whose heartbeats stopped for a grace period are
+ * down; their tasks are then replaced elsewhere by the orchestrator. */
+static void watch_nodes(struct swarm_net *n)
+{
+    struct daemon *d = n->d;
+    int64_t now = (int64_t)uv_now(d->loop);
+    int64_t grace = heartbeat_ms(d) * GRACE_PERIODS;
+    size_t it = 0;
+    void *o;
+    while (store_next(d->store, KIND_NODE, &it, &o)) {
+        const struct node *nd = o;
+        if (strcmp(nd->meta.id, d->node_id) == 0 || nd->state == NODE_DOWN)
+            continue;
+        const struct seen *s = seen_find(n, nd->meta.id);
+        int64_t last = s && s->at > n->leading_since ? s->at : n->leading_since;
+        if (now - last > grace) {
+            log_info("cluster: node %s missed its heartbeats: down",
+                     nd->meta.id);
+            propose_node_state(n, nd, NODE_DOWN, "heartbeat failure");
+        }
+    }
+}
+
+static void heartbeat_done(void *data, const struct err *err,
+                           const json_t *result)
+{
+    (void)result;
+    struct swarm_net *n = data;
+    n->hb_in_flight = false;
+    if (err)
+        log_debug("cluster: heartbeat: %s", err->msg);
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+    struct swarm_net *n = t->data;
+    struct daemon *d = n->d;
+    if (d->swarm != SWARM_ACTIVE || !d->store)
+        return;
+    if (n->leading) {
+        watch_nodes(n);
+        return;
+    }
+    if (n->hb_in_flight)
+        return;
+    struct err err = {0};
+    struct rpc_client *c = leader_client(n, &err);
+    if (!c)
+        return;
+    n->hb_in_flight = true;
+    rpc_client_call(c, "heartbeat", NULL, (unsigned)heartbeat_ms(d),
+                    heartbeat_done, n);
+}
+
+static void restart_timer(struct swarm_net *n)
+{
+    /* Senders beat a few times per period, so one lost beat is not a
+     * missed period; the leader looks every half period. */
+    uint64_t every = (uint64_t)heartbeat_ms(n->d) / (n->leading ? 2 : 3);
+    if (every < 100)
+        every = 100;
+    uv_timer_start(&n->timer, timer_cb, every, every);
+}
+
+void swarm_net_leadership(struct daemon *d, bool is_leader)
+{
+    struct swarm_net *n = d->net;
+    if (!n)
+        return;
+    n->leading = is_leader;
+    n->leading_since = (int64_t)uv_now(d->loop);
+    n->n_seen = 0;
+    restart_timer(n);
+}
+
+/* ---- lifecycle ---- */
+
+int swarm_net_start(struct daemon *d, struct err *err)
+{
+    struct swarm_net *n = xcalloc(1, sizeof(*n));
+    n->d = d;
+    if (load_identity(n, err) < 0)
+        goto fail;
+    char host[128];
+    uint16_t port;
+    if (rpc_split_address(d->listen_addr, host, sizeof(host), &port,
+                          DEFAULT_CLUSTER_PORT, err) < 0)
+        goto fail;
+    struct rpc_server_config sc = {
+        .loop = d->loop,
+        .addr = host,
+        .port = port,
+        .ctx = n->srv_ctx,
+        .cluster_id = d->cluster_id,
+        .methods = methods,
+        .n_methods = ARRAY_SIZE(methods),
+        .peer_ok = peer_ok,
+        .on_raft = on_raft,
+        .data = n,
+    };
+    n->srv = rpc_server_new(&sc, err);
+    if (!n->srv) {
+        err_ctx(err, "listen on %s", d->listen_addr);
+        goto fail;
+    }
+    n->dialer.dial = raft_dial;
+    n->dialer.data = n;
+    uv_timer_init(d->loop, &n->timer);
+    n->timer.data = n;
+    d->net = n;
+    restart_timer(n);
+    log_info("cluster: listening on %s (advertised %s)", d->listen_addr,
+             d->raft_addr);
+    return 0;
+fail:
+    if (n->srv_ctx)
+        SSL_CTX_free(n->srv_ctx);
+    if (n->cli_ctx)
+        SSL_CTX_free(n->cli_ctx);
+    free(n->ca_pem);
+    pki_pair_clear(&n->own);
+    free(n);
+    return -1;
+}
+
+const struct raftnode_dialer *swarm_net_dialer(struct daemon *d)
+{
+    return d->net ? &d->net->dialer : NULL;
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+    struct swarm_net *n = h->data;
+    SSL_CTX_free(n->srv_ctx);
+    SSL_CTX_free(n->cli_ctx);
+    free(n->ca_pem);
+    pki_pair_clear(&n->own);
+    free(n->seen);
+    free(n);
+}
+
+void swarm_net_stop(struct daemon *d)
+{
+    struct swarm_net *n = d->net;
+    if (!n)
+        return;
+    d->net = NULL;
+    struct err err = {0};
+    swarm_err_no_leader(&err);
+    while (n->waits) {
+        struct apply_wait *w = n->waits;
+        n->waits = w->next;
+        w->cb(w->data, &err, w->index);
+        free(w);
+    }
+    rpc_client_free(n->leader);
+    rpc_server_free(n->srv);
+    uv_timer_stop(&n->timer);
+    uv_close((uv_handle_t *)&n->timer, timer_closed);
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+// This node's part in the cluster network: its TLS identity (the files in
+// <swarm dir>/certs), the cluster port's server and its methods (join,
+// forwarded proposals, heartbeats), raft's connections to other managers,
+// forwarding of writes from a follower to the leader, and the leader's
+// watch over node heartbeats. Used by swarm.c and swarm_join.c only.
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "cluster/pki.h"
+#include "daemon/daemon.h"
+#include "raft/raftnode.h"
+
+#define CERT_DIR       "certs"
+#define NODE_CERT_FILE "node.crt" /* node certificate + CA, PEM */
+#define NODE_KEY_FILE  "node.key"
+#define CA_CERT_FILE   "ca.crt"
+
+/* The raft id of a node: derived from its id, so every manager computes
+ * the same one without storing it. */
+uint64_t swarm_raft_id(const char *node_id);
+
+/* Writes this node's identity into <swarm dir>/certs. */
+int swarm_net_save_identity(struct daemon *d, const char *ca_pem,
+                            const char *cert_pem, const char *key_pem,
+                            struct err *err);
+/* Loads the identity and starts the cluster port on d->listen_addr. */
+int swarm_net_start(struct daemon *d, struct err *err);
+/* Stops the port, the leader connection and the heartbeat timers. */
+void swarm_net_stop(struct daemon *d);
+
+/* How raft reaches other managers. */
+const struct raftnode_dialer *swarm_net_dialer(struct daemon *d);
+/* raft applied an entry (wakes forwarded writes waiting to see it). */
+void swarm_net_applied(struct daemon *d, uint64_t index);
+/* Leadership changed: the leader watches heartbeats; others send them. */
+void swarm_net_leadership(struct daemon *d, bool is_leader);
+
+/* Sends an encoded transaction to the leader; cb once it is committed
+ * and applied here (or with the leader's error / a 503). */
+int swarm_net_forward(struct daemon *d, const char *txn, size_t len,
+                      raftnode_apply_fn cb, void *data, struct err *err);
+
+/* Docker's answer when no leader can be reached. */
+int swarm_err_no_leader(struct err *err);
+
+/* A new root CA and this manager's first certificate (swarm init). */
+int swarm_net_new_ca(struct daemon *d, struct pki_pair *ca, struct err *err);
+/* The join tokens of a CA: {"Worker": ..., "Manager": ...}. */
+json_t *swarm_net_new_tokens(const char *ca_cert_pem, struct err *err);
