@@ -100,6 +100,7 @@ const char *tlsconn_peer(const struct tlsconn *c);
  * which runs when either side ends: when the peer closes, the returned fd
  * reads what was received, then EOF; when the caller closes the fd, the
  * TLS session is closed. Each direction buffers at most a few MB before
- * it stops reading its source. The caller owns the returned fd. -1 on
- * error. */
+ * it stops reading its source. Writes to a closed end raise SIGPIPE, which
+ * the process must ignore (shoald does). The caller owns the returned fd.
+ * -1 on error. */
 int tlsconn_splice(struct tlsconn *c, struct err *err);
