@@ -26,6 +26,8 @@
 
 struct events;
 struct swarm_net;
+struct dispatch_session;
+struct worker_session;
 
 struct daemon_config {
     const char *hosts[8]; /* -H addresses */
@@ -70,11 +72,14 @@ struct daemon {
     struct manager *manager;
     struct agent *agent;
     bool leader;
-    bool is_manager;         /* this node's role: a raft voter */
-    struct swarm_net *net;   /* the cluster port (swarm_net.h) */
-    char listen_addr[128];   /* cluster port, "host:port" */
-    char advertise_addr[64]; /* the address other nodes use (host) */
-    char raft_addr[128];     /* advertise_addr:cluster port */
+    bool is_manager;                   /* this node's role: a raft voter */
+    struct swarm_net *net;             /* the cluster port (swarm_net.h) */
+    char listen_addr[128];             /* cluster port, "host:port" */
+    char advertise_addr[64];           /* the address other nodes use (host) */
+    char raft_addr[128];               /* advertise_addr:cluster port */
+    json_t *join_remotes;              /* managers given to swarm join */
+    struct dispatch_session *sessions; /* leader: workers' sessions */
+    struct worker_session *wsession;   /* worker: its session */
     /* Requests waiting for the swarm to become usable (init). */
     struct swarm_waiter *waiters;
 };
@@ -127,6 +132,9 @@ int swarm_set_addresses(struct daemon *d, const json_t *request,
 void swarm_add_waiter(struct daemon *d, const json_t *request, swarm_done_fn cb,
                       void *data);
 void swarm_finish_waiter(struct daemon *d, const struct err *err);
+/* An entry reached the store (raft's or a worker's mirror). */
+void swarm_applied(struct daemon *d, uint64_t index, const void *entry,
+                   size_t len);
 /* Forgets the waiter without answering it. */
 void swarm_drop_waiter(struct daemon *d);
 

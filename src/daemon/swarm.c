@@ -349,10 +349,10 @@ static void on_leader_change(void *data, bool is_leader)
 
 /* A manager that follows (after a join or a restart) is active once the
  * replicated state has this node in it. */
-static void on_applied(void *data, uint64_t index)
+void swarm_applied(struct daemon *d, uint64_t index, const void *entry,
+                   size_t len)
 {
-    struct daemon *d = data;
-    swarm_net_applied(d, index);
+    swarm_net_applied(d, index, entry, len);
     if (d->swarm != SWARM_STARTING || (d->waiters && d->waiters->init) ||
         !store_node(d->store, d->node_id) || !store_cluster(d->store))
         return;
@@ -360,6 +360,12 @@ static void on_applied(void *data, uint64_t index)
     log_info("swarm: active, node %s (following)", d->node_id);
     start_agent(d);
     swarm_finish_waiter(d, NULL);
+}
+
+static void on_applied(void *data, uint64_t index, const void *entry,
+                       size_t len)
+{
+    swarm_applied(data, index, entry, len);
 }
 
 /* ---- opening ---- */
@@ -371,6 +377,11 @@ int swarm_open(struct daemon *d, bool bootstrap, struct err *err)
     events_follow(d->events, d->store);
     if (swarm_net_start(d, err) < 0)
         goto fail;
+    if (!d->is_manager) {
+        /* A worker: no raft; its session with the leader fills the store. */
+        d->swarm = SWARM_STARTING;
+        return 0;
+    }
     struct raftnode_config rc = {
         .loop = d->loop,
         .dir = raft_dir,
@@ -415,9 +426,10 @@ int swarm_save_state(struct daemon *d, struct err *err)
     if (fs_mkdir_p(d->swarm_dir, 0700, err) < 0)
         return -1;
     _cleanup_json_ json_t *st = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s}", "NodeID", d->node_id, "ClusterID",
+        "{s:s, s:s, s:s, s:s, s:s, s:O}", "NodeID", d->node_id, "ClusterID",
         d->cluster_id, "Role", d->is_manager ? "manager" : "worker",
-        "ListenAddr", d->listen_addr, "AdvertiseAddr", d->advertise_addr);
+        "ListenAddr", d->listen_addr, "AdvertiseAddr", d->advertise_addr,
+        "RemoteAddrs", d->join_remotes ? d->join_remotes : json_array());
     _cleanup_free_ char *text = jx_dumps(st);
     _cleanup_free_ char *path = state_path(d);
     return fs_write_file_atomic(path, text, strlen(text), 0600, err);
@@ -475,6 +487,8 @@ int swarm_reopen(struct daemon *d, struct err *err)
     snprintf(d->node_id, sizeof(d->node_id), "%s", node);
     snprintf(d->cluster_id, sizeof(d->cluster_id), "%s", cluster);
     d->is_manager = !role || strcmp(role, "manager") == 0;
+    json_decref(d->join_remotes);
+    d->join_remotes = json_incref(json_object_get(st, "RemoteAddrs"));
     if (swarm_set_addresses(d, st, err) < 0)
         return -1;
     log_info("swarm: reopening as node %s", d->node_id);
@@ -584,6 +598,8 @@ static void manager_closed(void *data)
     events_follow(d->events, NULL);
     store_free(d->store);
     d->store = NULL;
+    json_decref(d->join_remotes);
+    d->join_remotes = NULL;
     if (c->leaving) {
         struct err err = {0};
         if (fs_remove_tree(d->swarm_dir, &err) < 0)
@@ -659,7 +675,7 @@ int swarm_leave(struct daemon *d, bool force, swarm_done_fn cb, void *data,
     if (d->swarm == SWARM_INACTIVE || d->swarm == SWARM_LEAVING)
         return err_set(err, ERR_UNAVAILABLE,
                        "This node is not part of a swarm");
-    if (!force)
+    if (!force && d->is_manager)
         return err_set(
             err, ERR_UNAVAILABLE,
             "You are attempting to leave the swarm on a node that is "

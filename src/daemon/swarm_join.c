@@ -96,6 +96,9 @@ static void joined(void *data, const struct err *rerr, const json_t *result)
     snprintf(d->node_id, sizeof(d->node_id), "%s", node);
     snprintf(d->cluster_id, sizeof(d->cluster_id), "%s", cluster);
     d->is_manager = strcmp(role, "manager") == 0;
+    json_decref(d->join_remotes);
+    d->join_remotes =
+        json_deep_copy(json_object_get(j->request, "RemoteAddrs"));
     if (swarm_save_state(d, &err) < 0 ||
         swarm_net_save_identity(d, ca, cert, j->key_pem, &err) < 0) {
         join_finish(j, &err);

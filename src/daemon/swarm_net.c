@@ -15,6 +15,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "cluster/rpc.h"
+#include "daemon/dispatch.h"
 #include "store/txn.h"
 
 #define FORWARD_TIMEOUT_MS 15000
@@ -68,7 +69,7 @@ int swarm_err_no_leader(struct err *err)
                    "online.");
 }
 
-static int64_t heartbeat_ms(const struct daemon *d)
+int64_t swarm_heartbeat_ms(const struct daemon *d)
 {
     const struct cluster *c = d->store ? store_cluster(d->store) : NULL;
     json_int_t ns =
@@ -153,10 +154,11 @@ static int load_identity(struct swarm_net *n, struct err *err)
 
 /* ---- waiting for forwarded writes to arrive here ---- */
 
-static void wait_for_index(struct swarm_net *n, uint64_t index,
-                           raftnode_apply_fn cb, void *data)
+void swarm_net_wait_index(struct daemon *d, uint64_t index,
+                          raftnode_apply_fn cb, void *data)
 {
-    if (!n->d->raft || raftnode_last_applied(n->d->raft) >= index) {
+    struct swarm_net *n = d->net;
+    if (!n || !d->store || store_index(d->store) >= index) {
         cb(data, NULL, index);
         return;
     }
@@ -168,11 +170,14 @@ static void wait_for_index(struct swarm_net *n, uint64_t index,
     n->waits = w;
 }
 
-void swarm_net_applied(struct daemon *d, uint64_t index)
+void swarm_net_applied(struct daemon *d, uint64_t index, const void *entry,
+                       size_t len)
 {
     struct swarm_net *n = d->net;
     if (!n)
         return;
+    if (n->leading && entry)
+        dispatch_applied(d, index, entry, len);
     for (struct apply_wait **pw = &n->waits; *pw;) {
         struct apply_wait *w = *pw;
         if (w->index > index) {
@@ -218,7 +223,7 @@ static void forwarded(void *data, const struct err *err, const json_t *result)
         f->cb(f->data, err, 0);
     } else {
         uint64_t index = (uint64_t)jx_int(result, "Index", 0);
-        wait_for_index(f->n, index, f->cb, f->data);
+        swarm_net_wait_index(f->n->d, index, f->cb, f->data);
     }
     free(f);
 }
@@ -229,6 +234,8 @@ int swarm_net_forward(struct daemon *d, const char *txn, size_t len,
     struct swarm_net *n = d->net;
     if (!n)
         return swarm_err_no_leader(err);
+    if (!d->is_manager)
+        return worker_session_propose(d, txn, len, cb, data, err);
     struct rpc_client *c = leader_client(n, err);
     if (!c)
         return -1;
@@ -544,13 +551,20 @@ static void m_heartbeat(void *data, struct rpc_call *call, const json_t *params)
         return;
     }
     note_heartbeat(n, rpc_call_peer(call)->node_id);
-    _cleanup_json_ json_t *r =
-        json_pack("{s:I}", "Period", (json_int_t)heartbeat_ms(n->d) * 1000000);
+    _cleanup_json_ json_t *r = json_pack(
+        "{s:I}", "Period", (json_int_t)swarm_heartbeat_ms(n->d) * 1000000);
     rpc_reply(call, r, NULL);
+}
+
+static void m_session(void *data, struct rpc_call *call, const json_t *params)
+{
+    struct swarm_net *n = data;
+    dispatch_serve(n->d, call, params);
 }
 
 static const struct rpc_method methods[] = {
     {"join", RPC_ANYONE, m_join},
+    {"session", RPC_NODE, m_session},
     {"propose", RPC_NODE, m_propose},
     {"heartbeat", RPC_NODE, m_heartbeat},
 };
@@ -621,6 +635,12 @@ static void propose_node_state(struct swarm_net *n, const struct node *nd,
         log_debug("cluster: node status: %s", err.msg);
 }
 
+void swarm_net_heartbeat(struct daemon *d, const char *node_id)
+{
+    if (d->net && d->net->leading)
+        note_heartbeat(d->net, node_id);
+}
+
 static void note_heartbeat(struct swarm_net *n, const char *node_id)
 {
     struct seen *s = seen_find(n, node_id);
@@ -643,7 +663,7 @@ static void watch_nodes(struct swarm_net *n)
 {
     struct daemon *d = n->d;
     int64_t now = (int64_t)uv_now(d->loop);
-    int64_t grace = heartbeat_ms(d) * GRACE_PERIODS;
+    int64_t grace = swarm_heartbeat_ms(d) * GRACE_PERIODS;
     size_t it = 0;
     void *o;
     while (store_next(d->store, KIND_NODE, &it, &o)) {
@@ -687,7 +707,7 @@ static void timer_cb(uv_timer_t *t)
     if (!c)
         return;
     n->hb_in_flight = true;
-    rpc_client_call(c, "heartbeat", NULL, (unsigned)heartbeat_ms(d),
+    rpc_client_call(c, "heartbeat", NULL, (unsigned)swarm_heartbeat_ms(d),
                     heartbeat_done, n);
 }
 
@@ -695,7 +715,7 @@ static void restart_timer(struct swarm_net *n)
 {
     /* Senders beat a few times per period, so one lost beat is not a
      * missed period; the leader looks every half period. */
-    uint64_t every = (uint64_t)heartbeat_ms(n->d) / (n->leading ? 2 : 3);
+    uint64_t every = (uint64_t)swarm_heartbeat_ms(n->d) / (n->leading ? 2 : 3);
     if (every < 100)
         every = 100;
     uv_timer_start(&n->timer, timer_cb, every, every);
@@ -706,6 +726,8 @@ void swarm_net_leadership(struct daemon *d, bool is_leader)
     struct swarm_net *n = d->net;
     if (!n)
         return;
+    if (n->leading && !is_leader)
+        dispatch_drop_all(d);
     n->leading = is_leader;
     n->leading_since = (int64_t)uv_now(d->loop);
     n->n_seen = 0;
@@ -720,6 +742,14 @@ int swarm_net_start(struct daemon *d, struct err *err)
     n->d = d;
     if (load_identity(n, err) < 0)
         goto fail;
+    uv_timer_init(d->loop, &n->timer);
+    n->timer.data = n;
+    d->net = n;
+    if (!d->is_manager) {
+        /* A worker serves nothing: it follows the leader. */
+        log_info("cluster: worker, following the managers");
+        return worker_session_start(d, n->cli_ctx, err);
+    }
     char host[128];
     uint16_t port;
     if (rpc_split_address(d->listen_addr, host, sizeof(host), &port,
@@ -744,14 +774,15 @@ int swarm_net_start(struct daemon *d, struct err *err)
     }
     n->dialer.dial = raft_dial;
     n->dialer.data = n;
-    uv_timer_init(d->loop, &n->timer);
-    n->timer.data = n;
-    d->net = n;
     restart_timer(n);
     log_info("cluster: listening on %s (advertised %s)", d->listen_addr,
              d->raft_addr);
     return 0;
 fail:
+    if (d->net) {
+        swarm_net_stop(d);
+        return -1;
+    }
     if (n->srv_ctx)
         SSL_CTX_free(n->srv_ctx);
     if (n->cli_ctx)
@@ -792,6 +823,8 @@ void swarm_net_stop(struct daemon *d)
         w->cb(w->data, &err, w->index);
         free(w);
     }
+    dispatch_drop_all(d);
+    worker_session_stop(d);
     rpc_client_free(n->leader);
     rpc_server_free(n->srv);
     uv_timer_stop(&n->timer);

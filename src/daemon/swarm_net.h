@@ -35,8 +35,11 @@ void swarm_net_stop(struct daemon *d);
 
 /* How raft reaches other managers. */
 const struct raftnode_dialer *swarm_net_dialer(struct daemon *d);
-/* raft applied an entry (wakes forwarded writes waiting to see it). */
-void swarm_net_applied(struct daemon *d, uint64_t index);
+/* An entry was applied to the store (raft's, or a worker's mirror): wakes
+ * forwarded writes waiting to see it; the leader passes it on to the
+ * workers' sessions. */
+void swarm_net_applied(struct daemon *d, uint64_t index, const void *entry,
+                       size_t len);
 /* Leadership changed: the leader watches heartbeats; others send them. */
 void swarm_net_leadership(struct daemon *d, bool is_leader);
 
@@ -44,6 +47,14 @@ void swarm_net_leadership(struct daemon *d, bool is_leader);
  * and applied here (or with the leader's error / a 503). */
 int swarm_net_forward(struct daemon *d, const char *txn, size_t len,
                       raftnode_apply_fn cb, void *data, struct err *err);
+
+/* The leader heard from a node (a heartbeat or a new session). */
+void swarm_net_heartbeat(struct daemon *d, const char *node_id);
+/* The cluster's heartbeat period in ms. */
+int64_t swarm_heartbeat_ms(const struct daemon *d);
+/* cb once the store has applied index (at once if it has). */
+void swarm_net_wait_index(struct daemon *d, uint64_t index,
+                          raftnode_apply_fn cb, void *data);
 
 /* Docker's answer when no leader can be reached. */
 int swarm_err_no_leader(struct err *err);

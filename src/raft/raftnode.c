@@ -92,7 +92,7 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
                   slot->err.msg);
     *result = NULL;
     if (rn->cfg.on_applied)
-        rn->cfg.on_applied(rn->cfg.data, index);
+        rn->cfg.on_applied(rn->cfg.data, index, buf->base, buf->len);
     return 0;
 }
 

@@ -38,8 +38,10 @@ struct raftnode_config {
     unsigned snapshot_threshold; /* entries between snapshots (0: default) */
     unsigned snapshot_trailing;  /* entries kept after one (0: default) */
     const struct raftnode_dialer *dialer; /* NULL: a lone manager */
-    /* After each entry is applied to the store (may be NULL). */
-    void (*on_applied)(void *data, uint64_t index);
+    /* After each entry is applied to the store, with the entry (may be
+     * NULL). */
+    void (*on_applied)(void *data, uint64_t index, const void *entry,
+                       size_t len);
 };
 
 struct raftnode *raftnode_new(const struct raftnode_config *cfg,
