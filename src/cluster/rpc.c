@@ -325,6 +325,11 @@ int rpc_conn_push(struct rpc_conn *c, const char *method, json_t *params)
     return rc;
 }
 
+int rpc_conn_push_raw(struct rpc_conn *c, const void *text, size_t len)
+{
+    return c->tc ? tlsconn_send(c->tc, RPC_FRAME_JSON, text, len) : -1;
+}
+
 void rpc_conn_watch(struct rpc_conn *c, void (*fn)(void *data), void *data)
 {
     c->watch = fn;

@@ -71,6 +71,8 @@ void rpc_reply(struct rpc_call *call, const json_t *result,
 
 /* Pushes to a server-side connection (params stolen). -1 if it is gone. */
 int rpc_conn_push(struct rpc_conn *c, const char *method, json_t *params);
+/* Pushes a message already encoded ({"method", "params"} JSON text). */
+int rpc_conn_push_raw(struct rpc_conn *c, const void *text, size_t len);
 /* One close watcher per connection (sessions); NULL fn unwatches. */
 void rpc_conn_watch(struct rpc_conn *c, void (*fn)(void *data), void *data);
 const struct pki_identity *rpc_conn_peer(const struct rpc_conn *c);

@@ -26,7 +26,7 @@
 
 struct events;
 struct swarm_net;
-struct dispatch_session;
+struct dispatcher;
 struct worker_session;
 
 struct daemon_config {
@@ -78,7 +78,7 @@ struct daemon {
     char advertise_addr[64];           /* the address other nodes use (host) */
     char raft_addr[128];               /* advertise_addr:cluster port */
     json_t *join_remotes;              /* managers given to swarm join */
-    struct dispatch_session *sessions; /* leader: workers' sessions */
+    struct dispatcher *dispatcher;     /* leader: workers' sessions */
     struct worker_session *wsession;   /* worker: its session */
     /* Requests waiting for the swarm to become usable (init). */
     struct swarm_waiter *waiters;

@@ -9,6 +9,7 @@
 
 #include "base/buf.h"
 #include "base/fsutil.h"
+#include "base/hmap.h"
 #include "base/jsonx.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -20,15 +21,76 @@
 
 /* ---- leader side ---- */
 
+/* What a worker is sent: every change to nodes, services, networks and
+ * the cluster as committed (the entry's own operations), and of tasks only
+ * its own, plus those attached to networks (service discovery and load
+ * balancing need them everywhere), as whole objects ("task.put") or their
+ * removal. So 1,000 workers of a 100,000-task service each get ~100. */
+
+struct touched {
+    char id[ID_LEN + 1];
+    char node_id[ID_LEN + 1];
+    bool networked;
+    bool deleted;
+};
+
 struct dispatch_session {
     struct dispatch_session *next, **pprev;
     struct daemon *d;
     struct rpc_conn *conn;
     char node_id[ID_LEN + 1];
+    struct buf ops; /* this entry's task operations for this node */
 };
+
+struct dispatcher {
+    struct daemon *d;
+    struct store_watch *watch;
+    struct dispatch_session *sessions;
+    struct hmap by_node;     /* node id -> session (keys: the session's) */
+    struct touched *touched; /* tasks changed by the entry being applied */
+    size_t n_touched, cap_touched;
+};
+
+static bool task_networked(const struct task *t)
+{
+    return json_array_size(t->networks) > 0;
+}
+
+static void on_store(void *data, const struct store_event *ev)
+{
+    struct dispatcher *dp = data;
+    if (ev->kind != KIND_TASK || !dp->sessions)
+        return;
+    const struct task *t = ev->obj;
+    if (dp->n_touched == dp->cap_touched) {
+        dp->cap_touched = dp->cap_touched ? 2 * dp->cap_touched : 64;
+        dp->touched =
+            xrealloc(dp->touched, dp->cap_touched * sizeof(*dp->touched));
+    }
+    struct touched *x = &dp->touched[dp->n_touched++];
+    snprintf(x->id, sizeof(x->id), "%s", t->meta.id);
+    snprintf(x->node_id, sizeof(x->node_id), "%s", t->node_id);
+    x->networked = task_networked(t);
+    x->deleted = ev->action == STORE_DELETE;
+}
+
+static struct dispatcher *dispatcher_get(struct daemon *d)
+{
+    if (!d->dispatcher) {
+        struct dispatcher *dp = xcalloc(1, sizeof(*dp));
+        dp->d = d;
+        hmap_init(&dp->by_node);
+        dp->watch = store_watch(d->store, on_store, dp);
+        d->dispatcher = dp;
+    }
+    return d->dispatcher;
+}
 
 static void session_unlink(struct dispatch_session *s)
 {
+    struct dispatcher *dp = s->d->dispatcher;
+    if (dp && hmap_get(&dp->by_node, s->node_id) == s)
+        hmap_del(&dp->by_node, s->node_id);
     if (!s->pprev)
         return;
     *s->pprev = s->next;
@@ -42,7 +104,14 @@ static void session_gone(void *data)
     struct dispatch_session *s = data;
     log_debug("dispatcher: session of node %s ended", s->node_id);
     session_unlink(s);
+    buf_fini(&s->ops);
     free(s);
+}
+
+static bool keep_for_node(void *data, const struct task *t)
+{
+    const char *node_id = data;
+    return strcmp(t->node_id, node_id) == 0 || task_networked(t);
 }
 
 void dispatch_serve(struct daemon *d, struct rpc_call *call,
@@ -58,22 +127,25 @@ void dispatch_serve(struct daemon *d, struct rpc_call *call,
         rpc_reply(call, NULL, &err);
         return;
     }
-    struct buf b;
-    buf_init(&b);
-    store_snapshot(d->store, &b);
-    json_t *r =
-        json_pack("{s:I, s:s%}", "Index", (json_int_t)store_index(d->store),
-                  "Snapshot", b.data ? (const char *)b.data : "", b.len);
-    buf_fini(&b);
+    struct dispatcher *dp = dispatcher_get(d);
     struct dispatch_session *s = xcalloc(1, sizeof(*s));
     s->d = d;
     s->conn = rpc_call_conn(call);
     snprintf(s->node_id, sizeof(s->node_id), "%s", peer->node_id);
-    s->next = d->sessions;
+    buf_init(&s->ops);
+    struct buf b;
+    buf_init(&b);
+    store_snapshot_filtered(d->store, keep_for_node, s->node_id, &b);
+    json_t *r =
+        json_pack("{s:I, s:s%}", "Index", (json_int_t)store_index(d->store),
+                  "Snapshot", b.data ? (const char *)b.data : "", b.len);
+    buf_fini(&b);
+    s->next = dp->sessions;
     if (s->next)
         s->next->pprev = &s->next;
-    s->pprev = &d->sessions;
-    d->sessions = s;
+    s->pprev = &dp->sessions;
+    dp->sessions = s;
+    hmap_put(&dp->by_node, s->node_id, s);
     rpc_conn_watch(s->conn, session_gone, s);
     rpc_reply(call, r, NULL);
     json_decref(r);
@@ -81,26 +153,122 @@ void dispatch_serve(struct daemon *d, struct rpc_call *call,
     log_info("dispatcher: node %s follows this leader", s->node_id);
 }
 
+static void append_op(struct buf *b, const char *text)
+{
+    if (b->len)
+        buf_append(b, ",", 1);
+    buf_puts(b, text);
+}
+
+/* The operation that brings a worker's copy of task x up to date. */
+static char *task_op(struct dispatcher *dp, const struct touched *x)
+{
+    const struct task *t = x->deleted ? NULL : store_task(dp->d->store, x->id);
+    json_t *op;
+    if (!t) {
+        op = json_pack("{s:s, s:s}", "op", "task.delete", "id", x->id);
+    } else {
+        const struct service *svc = store_service(dp->d->store, t->service_id);
+        bool own_spec = !svc || svc->task_spec != t->spec;
+        op = json_pack("{s:s, s:s, s:o}", "op", "task.put", "id", x->id, "obj",
+                       task_encode(t, own_spec));
+    }
+    char *text = jx_dumps(op);
+    json_decref(op);
+    return text;
+}
+
 void dispatch_applied(struct daemon *d, uint64_t index, const void *entry,
                       size_t len)
 {
-    if (!d->sessions)
+    struct dispatcher *dp = d->dispatcher;
+    if (!dp || !dp->sessions) {
+        if (dp)
+            dp->n_touched = 0;
         return;
-    for (struct dispatch_session *s = d->sessions; s; s = s->next)
-        rpc_conn_push(s->conn, "entry",
-                      json_pack("{s:I, s:s%}", "Index", (json_int_t)index,
-                                "Txn", (const char *)entry, len));
+    }
+    /* Everyone: the entry's operations on anything but tasks. */
+    _cleanup_json_ json_t *txn = json_loadb(entry, len, 0, NULL);
+    struct buf common;
+    buf_init(&common);
+    size_t i;
+    json_t *op;
+    json_array_foreach(json_object_get(txn, "ops"), i, op)
+    {
+        const char *name = jx_str(op, "op");
+        if (name && strncmp(name, "task.", 5) == 0)
+            continue;
+        _cleanup_free_ char *text = jx_dumps(op);
+        append_op(&common, text);
+    }
+    /* Tasks: to their node, or to everyone when networked. Each task
+     * once, in its final state (the last change of it counts). */
+    struct hmap seen;
+    hmap_init(&seen);
+    for (size_t k = dp->n_touched; k-- > 0;) {
+        const struct touched *x = &dp->touched[k];
+        if (hmap_get(&seen, x->id))
+            continue;
+        hmap_put(&seen, x->id, (void *)x);
+        const struct task *now = store_task(d->store, x->id);
+        bool everyone = x->networked || (now && task_networked(now));
+        struct dispatch_session *s =
+            everyone ? NULL : hmap_get(&dp->by_node, x->node_id);
+        if (!everyone && !s)
+            continue;
+        _cleanup_free_ char *text = task_op(dp, x);
+        if (everyone)
+            append_op(&common, text);
+        else
+            append_op(&s->ops, text);
+    }
+    hmap_fini(&seen);
+    dp->n_touched = 0;
+    json_int_t ts = jx_int(txn, "ts", 0);
+    for (struct dispatch_session *s = dp->sessions; s; s = s->next) {
+        if (!common.len && !s->ops.len)
+            continue;
+        struct buf msg;
+        buf_init(&msg);
+        char head[96];
+        snprintf(head, sizeof(head),
+                 "{\"method\":\"entry\",\"params\":{\"Index\":%llu,\"Txn\":"
+                 "{\"ts\":%lld,\"ops\":[",
+                 (unsigned long long)index, (long long)ts);
+        buf_puts(&msg, head);
+        if (common.len)
+            buf_append(&msg, common.data, common.len);
+        if (common.len && s->ops.len)
+            buf_append(&msg, ",", 1);
+        if (s->ops.len)
+            buf_append(&msg, s->ops.data, s->ops.len);
+        buf_puts(&msg, "]}}}");
+        rpc_conn_push_raw(s->conn, msg.data, msg.len);
+        buf_fini(&msg);
+        buf_reset(&s->ops);
+    }
+    buf_fini(&common);
 }
 
 void dispatch_drop_all(struct daemon *d)
 {
-    while (d->sessions) {
-        struct dispatch_session *s = d->sessions;
+    struct dispatcher *dp = d->dispatcher;
+    if (!dp)
+        return;
+    d->dispatcher = NULL;
+    while (dp->sessions) {
+        struct dispatch_session *s = dp->sessions;
         session_unlink(s);
         rpc_conn_watch(s->conn, NULL, NULL);
         rpc_conn_close(s->conn);
+        buf_fini(&s->ops);
         free(s);
     }
+    if (d->store)
+        store_unwatch(d->store, dp->watch);
+    hmap_fini(&dp->by_node);
+    free(dp->touched);
+    free(dp);
 }
 
 /* ---- worker side ---- */
@@ -139,11 +307,12 @@ static void on_push(void *data, const char *method, const json_t *params)
     if (strcmp(method, "entry") != 0 || !ws->synced)
         return;
     uint64_t index = (uint64_t)jx_int(params, "Index", 0);
-    const char *txn = jx_str(params, "Txn");
-    if (!txn || index <= store_index(d->store))
+    json_t *txn_obj = json_object_get(params, "Txn");
+    if (!json_is_object(txn_obj) || index <= store_index(d->store))
         return;
     struct err err = {0};
-    size_t len = json_string_length(json_object_get(params, "Txn"));
+    _cleanup_free_ char *txn = jx_dumps(txn_obj);
+    size_t len = strlen(txn);
     if (store_apply(d->store, index, txn, len, &err) < 0)
         log_debug("session: entry %llu: %s", (unsigned long long)index,
                   err.msg);

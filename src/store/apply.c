@@ -358,6 +358,34 @@ static int op_task_create(struct apply_ctx *c, const json_t *op,
     return 0;
 }
 
+/* A whole task as another store has it (a worker's mirror of its own
+ * tasks): created or replaced, its metadata kept as sent. */
+static int op_task_put(struct apply_ctx *c, const json_t *op, struct err *err)
+{
+    struct task *t = task_decode(json_object_get(op, "obj"), err);
+    if (!t)
+        return -1;
+    if (!t->spec) {
+        struct service *s = store_service(c->s, t->service_id);
+        if (!s) {
+            err_set(err, ERR_NOTFOUND, "service %s not found", t->service_id);
+            task_free(t);
+            return -1;
+        }
+        t->spec = json_incref(s->task_spec);
+    }
+    struct task *old = store_task(c->s, t->meta.id);
+    enum task_state old_state = old ? old->state : t->state;
+    enum task_state old_desired = old ? old->desired : t->desired;
+    if (old) {
+        store_unindex_task(c->s, old);
+        task_free(old);
+    }
+    store_index_task(c->s, t);
+    emit_task(c, old ? STORE_UPDATE : STORE_CREATE, t, old_state, old_desired);
+    return 0;
+}
+
 static int op_task_assign(struct apply_ctx *c, const json_t *op,
                           struct err *err)
 {
@@ -551,6 +579,7 @@ static const struct {
     {"task.status", op_task_status},
     {"task.desired", op_task_desired},
     {"task.delete", op_task_delete},
+    {"task.put", op_task_put},
 };
 
 int store_apply(struct store *s, uint64_t index, const void *data, size_t len,

@@ -37,6 +37,14 @@ static size_t spec_ref(struct spec_table *st, json_t *spec)
 
 void store_snapshot(const struct store *s, struct buf *out)
 {
+    store_snapshot_filtered(s, NULL, NULL, out);
+}
+
+void store_snapshot_filtered(const struct store *s,
+                             bool (*keep_task)(void *data,
+                                               const struct task *t),
+                             void *data, struct buf *out)
+{
     _cleanup_json_ json_t *j = json_object();
     json_object_set_new(j, "Format", json_integer(SNAPSHOT_FORMAT));
     json_object_set_new(j, "Index", json_integer((json_int_t)s->index));
@@ -60,6 +68,8 @@ void store_snapshot(const struct store *s, struct buf *out)
     it = 0;
     while (hmap_next(&s->tasks, &it, NULL, &v)) {
         struct task *t = v;
+        if (keep_task && !keep_task(data, t))
+            continue;
         json_t *tj = task_encode(t, false);
         if (t->spec)
             json_object_set_new(

@@ -85,6 +85,11 @@ int store_apply(struct store *s, uint64_t index, const void *data, size_t len,
 
 /* Encodes the whole state (appending to out). */
 void store_snapshot(const struct store *s, struct buf *out);
+/* The same with only the tasks keep_task accepts (a worker's share). */
+void store_snapshot_filtered(const struct store *s,
+                             bool (*keep_task)(void *data,
+                                               const struct task *t),
+                             void *data, struct buf *out);
 /* Replaces the whole state with a snapshot; on error the store is left
  * unchanged. Watchers see no per-object events; they get one STORE_UPDATE
  * event of kind KIND__COUNT meaning "everything changed". */
