@@ -75,12 +75,25 @@ static void update_node(struct http_request *req, void *data)
     }
     const char *role = jx_str(spec, "Role");
     if (role && strcmp(role, "worker") == 0 && n->manager) {
-        json_decref(spec);
-        http_reply_error(req, 400,
-                         "rpc error: code = FailedPrecondition desc = "
-                         "attempting to demote the last manager of the "
-                         "swarm");
-        return;
+        size_t managers = 0, it = 0;
+        void *o;
+        while (store_next(d->store, KIND_NODE, &it, &o))
+            managers += ((struct node *)o)->manager;
+        const char *why = NULL;
+        if (managers <= 1)
+            why = "attempting to demote the last manager of the swarm";
+        else if (n->leader)
+            why = "attempting to demote the leader: shoal cannot hand "
+                  "leadership over yet; stop or restart its shoald so "
+                  "another manager leads, then demote it";
+        if (why) {
+            json_decref(spec);
+            char msg[256];
+            snprintf(msg, sizeof(msg),
+                     "rpc error: code = FailedPrecondition desc = %s", why);
+            http_reply_error(req, 400, msg);
+            return;
+        }
     }
     struct txn txn;
     txn_init(&txn);

@@ -72,14 +72,18 @@ struct daemon {
     struct manager *manager;
     struct agent *agent;
     bool leader;
-    bool is_manager;                   /* this node's role: a raft voter */
-    struct swarm_net *net;             /* the cluster port (swarm_net.h) */
-    char listen_addr[128];             /* cluster port, "host:port" */
-    char advertise_addr[64];           /* the address other nodes use (host) */
-    char raft_addr[128];               /* advertise_addr:cluster port */
-    json_t *join_remotes;              /* managers given to swarm join */
-    struct dispatcher *dispatcher;     /* leader: workers' sessions */
-    struct worker_session *wsession;   /* worker: its session */
+    bool is_manager;         /* this node's role: a raft voter */
+    struct swarm_net *net;   /* the cluster port (swarm_net.h) */
+    char listen_addr[128];   /* cluster port, "host:port" */
+    char advertise_addr[64]; /* the address other nodes use (host) */
+    char raft_addr[128];     /* advertise_addr:cluster port */
+    json_t *join_remotes;    /* managers given to swarm join */
+    bool role_switching;     /* promotion / demotion in progress */
+    /* A promoted node's raft fills this store until it has caught up with
+     * the one its agent follows, which then takes over. */
+    struct store *catchup_store;
+    struct dispatcher *dispatcher;   /* leader: workers' sessions */
+    struct worker_session *wsession; /* worker: its session */
     /* Requests waiting for the swarm to become usable (init). */
     struct swarm_waiter *waiters;
 };
@@ -123,6 +127,12 @@ int swarm_join(struct daemon *d, const json_t *request, swarm_done_fn cb,
 
 /* Opens raft (and the cluster port) for the recorded identity. */
 int swarm_open(struct daemon *d, bool bootstrap, struct err *err);
+/* Starts the parts of this node's role on the existing store: the
+ * cluster port, and for a manager raft and the controllers. */
+int swarm_start_role(struct daemon *d, bool bootstrap, struct err *err);
+/* Checks after each applied entry whether this node's role in the
+ * cluster state differs from what it runs, and switches (swarm_role.c). */
+void swarm_role_check(struct daemon *d);
 /* Records the node's identity and addresses in <swarm dir>/state.json. */
 int swarm_save_state(struct daemon *d, struct err *err);
 /* Parses ListenAddr / AdvertiseAddr of an init or join request into d. */

@@ -444,6 +444,19 @@ void worker_session_stop(struct daemon *d)
     uv_close((uv_handle_t *)&ws->timer, session_freed);
 }
 
+int worker_session_call(struct daemon *d, const char *method, json_t *params,
+                        unsigned timeout_ms, rpc_result_fn cb, void *data,
+                        struct err *err)
+{
+    struct worker_session *ws = d->wsession;
+    if (!ws || !ws->c || ws->dead || !ws->synced) {
+        json_decref(params);
+        return swarm_err_no_leader(err);
+    }
+    rpc_client_call(ws->c, method, params, timeout_ms, cb, data);
+    return 0;
+}
+
 struct propose {
     struct daemon *d;
     raftnode_apply_fn cb;

@@ -33,6 +33,10 @@ void dispatch_drop_all(struct daemon *d);
  * must outlive the session); managers from state.json and the store. */
 int worker_session_start(struct daemon *d, SSL_CTX *ctx, struct err *err);
 void worker_session_stop(struct daemon *d);
+/* Calls a method on the leader over the session (params stolen). */
+int worker_session_call(struct daemon *d, const char *method, json_t *params,
+                        unsigned timeout_ms, rpc_result_fn cb, void *data,
+                        struct err *err);
 /* Sends an encoded transaction (task status) to the leader; cb once the
  * mirror applied it. */
 int worker_session_propose(struct daemon *d, const char *txn, size_t len,

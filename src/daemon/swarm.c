@@ -349,10 +349,36 @@ static void on_leader_change(void *data, bool is_leader)
 
 /* A manager that follows (after a join or a restart) is active once the
  * replicated state has this node in it. */
+/* A promoted node: its raft store caught up with its worker's copy, so
+ * the full state replaces the copy in one step (the agent sees its tasks
+ * stay) and raft applies to it from now on. */
+static void catchup_done(struct daemon *d)
+{
+    struct buf b;
+    buf_init(&b);
+    store_snapshot(d->catchup_store, &b);
+    struct err err = {0};
+    if (store_restore(d->store, b.data, b.len, &err) < 0)
+        log_error("swarm: taking over the raft state: %s", err.msg);
+    buf_fini(&b);
+    raftnode_set_store(d->raft, d->store);
+    store_free(d->catchup_store);
+    d->catchup_store = NULL;
+    log_info("swarm: raft state caught up (index %llu)",
+             (unsigned long long)store_index(d->store));
+}
+
 void swarm_applied(struct daemon *d, uint64_t index, const void *entry,
                    size_t len)
 {
+    if (d->catchup_store) {
+        if (index < store_index(d->store) || !raftnode_caught_up(d->raft))
+            return;
+        catchup_done(d);
+    }
     swarm_net_applied(d, index, entry, len);
+    if (d->swarm == SWARM_ACTIVE && (!d->raft || raftnode_caught_up(d->raft)))
+        swarm_role_check(d);
     if (d->swarm != SWARM_STARTING || (d->waiters && d->waiters->init) ||
         !store_node(d->store, d->node_id) || !store_cluster(d->store))
         return;
@@ -370,24 +396,23 @@ static void on_applied(void *data, uint64_t index, const void *entry,
 
 /* ---- opening ---- */
 
-int swarm_open(struct daemon *d, bool bootstrap, struct err *err)
+int swarm_start_role(struct daemon *d, bool bootstrap, struct err *err)
 {
     _cleanup_free_ char *raft_dir = xasprintf("%s/raft", d->swarm_dir);
-    d->store = store_new();
-    events_follow(d->events, d->store);
     if (swarm_net_start(d, err) < 0)
-        goto fail;
-    if (!d->is_manager) {
-        /* A worker: no raft; its session with the leader fills the store. */
-        d->swarm = SWARM_STARTING;
-        return 0;
-    }
+        return -1;
+    if (!d->is_manager)
+        return 0; /* a worker: its session with the leader fills the store */
+    /* A promoted worker already has a copy of the state: raft catches up
+     * in a store of its own first (see catchup_done). */
+    if (!bootstrap && store_index(d->store) > 0)
+        d->catchup_store = store_new();
     struct raftnode_config rc = {
         .loop = d->loop,
         .dir = raft_dir,
         .id = swarm_raft_id(d->node_id),
         .address = d->raft_addr,
-        .store = d->store,
+        .store = d->catchup_store ? d->catchup_store : d->store,
         .on_leader_change = on_leader_change,
         .data = d,
         .dialer = swarm_net_dialer(d),
@@ -399,7 +424,6 @@ int swarm_open(struct daemon *d, bool bootstrap, struct err *err)
     if (bootstrap && raftnode_bootstrap(d->raft, err) < 0)
         goto fail;
     d->manager = manager_new(d->loop, d->store, d->raft);
-    d->swarm = SWARM_STARTING;
     if (raftnode_start(d->raft, err) < 0)
         goto fail;
     return 0;
@@ -413,7 +437,19 @@ fail:
         raftnode_close(d->raft, NULL, NULL);
         d->raft = NULL;
     }
+    store_free(d->catchup_store);
+    d->catchup_store = NULL;
     swarm_net_stop(d);
+    return -1;
+}
+
+int swarm_open(struct daemon *d, bool bootstrap, struct err *err)
+{
+    d->store = store_new();
+    events_follow(d->events, d->store);
+    d->swarm = SWARM_STARTING;
+    if (swarm_start_role(d, bootstrap, err) == 0)
+        return 0;
     events_follow(d->events, NULL);
     store_free(d->store);
     d->store = NULL;
@@ -598,6 +634,8 @@ static void manager_closed(void *data)
     events_follow(d->events, NULL);
     store_free(d->store);
     d->store = NULL;
+    store_free(d->catchup_store);
+    d->catchup_store = NULL;
     json_decref(d->join_remotes);
     d->join_remotes = NULL;
     if (c->leaving) {

@@ -556,6 +556,166 @@ static void m_heartbeat(void *data, struct rpc_call *call, const json_t *params)
     rpc_reply(call, r, NULL);
 }
 
+int swarm_net_call_leader(struct daemon *d, const char *method, json_t *params,
+                          unsigned timeout_ms, rpc_result_fn cb, void *data,
+                          struct err *err)
+{
+    if (!d->is_manager)
+        return worker_session_call(d, method, params, timeout_ms, cb, data,
+                                   err);
+    struct rpc_client *c = d->net ? leader_client(d->net, err) : NULL;
+    if (!c) {
+        json_decref(params);
+        if (!d->net)
+            swarm_err_no_leader(err);
+        return -1;
+    }
+    rpc_client_call(c, method, params, timeout_ms, cb, data);
+    return 0;
+}
+
+/* ---- renew: a certificate for the node's role (promote / demote) ---- */
+
+struct renew {
+    struct swarm_net *n;
+    struct rpc_call *call;
+    char node_id[ID_LEN + 1];
+    char raft_addr[128];
+    bool manager;
+    char *cert;
+};
+
+static void renew_free(struct renew *r)
+{
+    free(r->cert);
+    free(r);
+}
+
+static void renew_committed(void *data, const struct err *err, uint64_t index)
+{
+    (void)index;
+    struct renew *r = data;
+    if (err) {
+        rpc_reply(r->call, NULL, err);
+        renew_free(r);
+        return;
+    }
+    const struct cluster *c = store_cluster(r->n->d->store);
+    const json_t *ca = c ? jx_obj(c->internal, "_RootCA") : NULL;
+    _cleanup_json_ json_t *res =
+        json_pack("{s:s, s:s, s:s}", "Cert", r->cert, "CA",
+                  jx_str(ca, "Cert") ? jx_str(ca, "Cert") : "", "Role",
+                  r->manager ? "manager" : "worker");
+    rpc_reply(r->call, res, NULL);
+    log_info("cluster: node %s is now a %s", r->node_id,
+             r->manager ? "manager" : "worker");
+    if (r->manager)
+        add_voter(r->n, r->node_id, r->raft_addr);
+    renew_free(r);
+}
+
+/* Records the node's new role (after a demoted manager left raft). */
+static void renew_commit_role(struct renew *r)
+{
+    struct daemon *d = r->n->d;
+    struct err err = {0};
+    const struct node *old = store_node(d->store, r->node_id);
+    if (!old) {
+        err_set(&err, ERR_NOTFOUND, "node %s not found", r->node_id);
+        rpc_reply(r->call, NULL, &err);
+        renew_free(r);
+        return;
+    }
+    json_t *enc = node_encode(old);
+    struct node *nd = node_decode(enc, NULL);
+    json_decref(enc);
+    nd->manager = r->manager;
+    nd->leader = false;
+    free(nd->manager_addr);
+    free(nd->reachability);
+    nd->manager_addr = r->manager ? xstrdup(r->raft_addr) : NULL;
+    nd->reachability = r->manager ? xstrdup("reachable") : NULL;
+    struct txn txn;
+    txn_init(&txn);
+    txn_node_put(&txn, nd);
+    node_free(nd);
+    size_t len;
+    _cleanup_free_ char *text = txn_encode(&txn, &len);
+    txn_fini(&txn);
+    if (raftnode_propose(d->raft, text, len, renew_committed, r, &err) < 0) {
+        rpc_reply(r->call, NULL, &err);
+        renew_free(r);
+    }
+}
+
+static void renew_left_raft(void *data, const struct err *err)
+{
+    struct renew *r = data;
+    if (err) {
+        rpc_reply(r->call, NULL, err);
+        renew_free(r);
+        return;
+    }
+    renew_commit_role(r);
+}
+
+static void m_renew(void *data, struct rpc_call *call, const json_t *params)
+{
+    struct swarm_net *n = data;
+    struct daemon *d = n->d;
+    struct err err = {0};
+    if (pass_to_leader(n, call, "renew", params))
+        return;
+    const struct pki_identity *peer = rpc_call_peer(call);
+    const struct node *nd = store_node(d->store, peer->node_id);
+    const struct cluster *c = store_cluster(d->store);
+    const json_t *ca = c ? jx_obj(c->internal, "_RootCA") : NULL;
+    const char *csr = jx_str(params, "CSR");
+    if (!nd || !csr || !jx_str(ca, "Key")) {
+        err_set(&err, ERR_INVALID, "renew: unknown node or no request");
+        rpc_reply(call, NULL, &err);
+        return;
+    }
+    if (strcmp(peer->node_id, d->node_id) == 0) {
+        err_set(&err, ERR_INVALID,
+                "renew: the leader cannot change its own "
+                "role; another manager must lead first");
+        rpc_reply(call, NULL, &err);
+        return;
+    }
+    const char *role = jx_str(nd->spec, "Role");
+    struct renew *r = xcalloc(1, sizeof(*r));
+    r->n = n;
+    r->call = call;
+    r->manager = role && strcmp(role, "manager") == 0;
+    snprintf(r->node_id, sizeof(r->node_id), "%s", nd->meta.id);
+    snprintf(r->raft_addr, sizeof(r->raft_addr), "%s:%d", nd->addr,
+             (int)jx_int(params, "Port", DEFAULT_CLUSTER_PORT));
+    int64_t expiry_s =
+        jx_int(jx_obj(c->spec, "CAConfig"), "NodeCertExpiry", 0) / 1000000000;
+    if (expiry_s <= 0)
+        expiry_s = 90LL * 24 * 3600;
+    struct pki_pair capair = {.cert_pem = (char *)jx_str(ca, "Cert"),
+                              .key_pem = (char *)jx_str(ca, "Key")};
+    if (pki_csr_sign(&capair, csr, nd->meta.id,
+                     r->manager ? PKI_OU_MANAGER : PKI_OU_WORKER, d->cluster_id,
+                     expiry_s, &r->cert, &err) < 0) {
+        rpc_reply(call, NULL, &err);
+        renew_free(r);
+        return;
+    }
+    if (!r->manager && nd->manager) {
+        /* Demotion: out of raft first, then the node record. */
+        if (raftnode_remove(d->raft, swarm_raft_id(nd->meta.id),
+                            renew_left_raft, r, &err) < 0) {
+            rpc_reply(call, NULL, &err);
+            renew_free(r);
+        }
+        return;
+    }
+    renew_commit_role(r);
+}
+
 static void m_session(void *data, struct rpc_call *call, const json_t *params)
 {
     struct swarm_net *n = data;
@@ -563,9 +723,8 @@ static void m_session(void *data, struct rpc_call *call, const json_t *params)
 }
 
 static const struct rpc_method methods[] = {
-    {"join", RPC_ANYONE, m_join},
-    {"session", RPC_NODE, m_session},
-    {"propose", RPC_NODE, m_propose},
+    {"join", RPC_ANYONE, m_join},         {"session", RPC_NODE, m_session},
+    {"renew", RPC_NODE, m_renew},         {"propose", RPC_NODE, m_propose},
     {"heartbeat", RPC_NODE, m_heartbeat},
 };
 

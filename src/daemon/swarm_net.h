@@ -12,6 +12,7 @@
 
 #include "base/err.h"
 #include "cluster/pki.h"
+#include "cluster/rpc.h"
 #include "daemon/daemon.h"
 #include "raft/raftnode.h"
 
@@ -55,6 +56,12 @@ int64_t swarm_heartbeat_ms(const struct daemon *d);
 /* cb once the store has applied index (at once if it has). */
 void swarm_net_wait_index(struct daemon *d, uint64_t index,
                           raftnode_apply_fn cb, void *data);
+
+/* Calls a method on the leader (a manager's leader connection, a
+ * worker's session); params stolen. */
+int swarm_net_call_leader(struct daemon *d, const char *method, json_t *params,
+                          unsigned timeout_ms, rpc_result_fn cb, void *data,
+                          struct err *err);
 
 /* Docker's answer when no leader can be reached. */
 int swarm_err_no_leader(struct err *err);

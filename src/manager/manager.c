@@ -152,11 +152,15 @@ static void rescan(struct manager *m)
 
 /* ---- the pass ---- */
 
+/* A node whose tasks count as lost: down, removed, or drained (its tasks
+ * are replaced elsewhere and shut down there). */
 static bool node_is_down(void *data, const char *node_id)
 {
     struct manager *m = data;
     struct node *n = store_node(m->store, node_id);
-    return !n || n->state == NODE_DOWN;
+    const char *avail = n ? jx_str(n->spec, "Availability") : NULL;
+    return !n || n->state == NODE_DOWN ||
+           (avail && strcmp(avail, "drain") == 0);
 }
 
 /* A task the orchestrator is creating is allocated and placed in the same

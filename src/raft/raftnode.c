@@ -49,6 +49,7 @@ struct raftnode {
     void *close_data;
     int closing_handles;
     struct change *changes; /* head is in flight */
+    uint64_t applying;      /* the entry fsm_apply is applying */
 };
 
 /* A queued membership change (libraft runs one at a time). */
@@ -84,6 +85,7 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 {
     struct raftnode *rn = fsm->data;
     uint64_t index = raft_last_applied(&rn->raft) + 1;
+    rn->applying = index;
     struct apply_result *slot = &rn->results[index % RESULT_RING];
     slot->index = index;
     err_clear(&slot->err);
@@ -335,6 +337,22 @@ int raftnode_propose(struct raftnode *rn, const void *data, size_t len,
 }
 
 /* ---- membership ---- */
+
+void raftnode_set_store(struct raftnode *rn, struct store *store)
+{
+    rn->cfg.store = store;
+}
+
+bool raftnode_caught_up(const struct raftnode *rn)
+{
+    if (!rn || !rn->started || !raftnode_leader(rn, NULL, NULL, 0))
+        return false;
+    /* Inside apply, libraft counts the entry as applied only afterwards. */
+    uint64_t applied = raft_last_applied((struct raft *)&rn->raft);
+    if (rn->applying > applied)
+        applied = rn->applying;
+    return applied >= rn->raft.commit_index;
+}
 
 void raftnode_accept(struct raftnode *rn, uint64_t id, const char *address,
                      int fd)

@@ -69,6 +69,13 @@ typedef void (*raftnode_apply_fn)(void *data, const struct err *err,
 int raftnode_propose(struct raftnode *rn, const void *data, size_t len,
                      raftnode_apply_fn cb, void *cb_data, struct err *err);
 
+/* Applies entries to another store from now on (a promoted node's
+ * catch-up store handing over to the one its agent follows). */
+void raftnode_set_store(struct raftnode *rn, struct store *store);
+/* True when a leader is known and every entry it committed (as far as
+ * this server knows) is applied: the store is current, not replaying. */
+bool raftnode_caught_up(const struct raftnode *rn);
+
 /* An incoming connection from manager id at address (fd taken). */
 void raftnode_accept(struct raftnode *rn, uint64_t id, const char *address,
                      int fd);

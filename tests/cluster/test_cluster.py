@@ -202,3 +202,61 @@ def test_quorum_loss_keeps_reads_refuses_writes(cluster, image_archive):
     wait_until(lambda: m1.cli("service", "scale", "--detach",
                               "web=4").rc == 0, 30, "writes accepted again")
     m1.wait_replicas("web", "4/4", timeout=60)
+
+
+def test_promote_demote_drain_and_remove(cluster, image_archive):
+    c = form(cluster, managers=1, workers=2, image=image_archive)
+    m1, w1, w2 = c
+    # Promote a worker: it becomes a raft voter and answers manager calls.
+    m1.cli_ok("node", "promote", "node2")
+    def promoted():
+        rows = node_table(m1)
+        assert manager_status(rows["node2"]) == "reachable", rows["node2"]
+        assert w1.cli("node", "ls").rc == 0
+        return True
+    wait_until(promoted, 30, "node2 a working manager")
+    # Writes through the new manager are forwarded to the leader (once its
+    # raft caught up and knows the leader).
+    wait_until(lambda: w1.cli("service", "create", "--detach", "--name",
+                              "web", "--replicas", "4", "simple_server",
+                              *SERVER).rc == 0, 30,
+               "a write accepted by the new manager")
+    m1.wait_replicas("web", "4/4", timeout=60)
+    # Drain node3: its tasks move to the other nodes.
+    m1.cli_ok("node", "update", "--availability", "drain", "node3")
+    w2_id = w2.node_id()
+    def drained():
+        tasks = m1.running_tasks("web")
+        assert len(tasks) == 4 and all(t["NodeID"] != w2_id for t in tasks)
+        assert not w2.containers("web")
+        return True
+    wait_until(drained, 30, "node3 drained")
+    # Labels and constraints across nodes.
+    m1.cli_ok("node", "update", "--label-add", "zone=b", "node2")
+    m1.create_service("pinned", opts=["--replicas", "2", "--constraint",
+                                      "node.labels.zone==b"], cmd=SERVER)
+    m1.wait_replicas("pinned", "2/2", timeout=60)
+    w1_id = w1.node_id()
+    assert all(t["NodeID"] == w1_id for t in m1.running_tasks("pinned"))
+    # Demote it again: back to a worker, out of raft.
+    m1.cli_ok("node", "demote", "node2")
+    def demoted():
+        rows = node_table(m1)
+        assert manager_status(rows["node2"]) == "", rows["node2"]
+        r = w1.cli("node", "ls")
+        assert r.rc != 0 and "not a swarm manager" in r.err, r
+        return True
+    wait_until(demoted, 30, "node2 a worker again")
+    m1.wait_replicas("pinned", "2/2", timeout=30)
+    # The last manager cannot be demoted; a live node cannot be removed
+    # without --force; a removed node's certificate is refused.
+    r = m1.cli("node", "demote", "node1")
+    assert r.rc != 0 and "last manager" in r.err, r
+    r = m1.cli("node", "rm", "node3")
+    assert r.rc != 0 and "is not down" in r.err, r
+    m1.cli_ok("node", "rm", "--force", "node3")
+    wait_until(lambda: "node3" not in node_table(m1), 10, "node3 gone")
+    def refused():
+        assert "refused" in w2.logs() or "Permission denied" in w2.logs()
+        return True
+    wait_until(refused, 20, "node3's certificate refused")
