@@ -59,6 +59,15 @@ static bool task_networked(const struct task *t)
 static void on_store(void *data, const struct store_event *ev)
 {
     struct dispatcher *dp = data;
+    if (ev->kind == KIND_NODE && ev->action == STORE_DELETE) {
+        /* A removed node's session ends; its certificate is refused from
+         * now on (swarm_net.c peer_ok). */
+        const struct node *n = ev->obj;
+        struct dispatch_session *s = hmap_get(&dp->by_node, n->meta.id);
+        if (s)
+            rpc_conn_close(s->conn);
+        return;
+    }
     if (ev->kind != KIND_TASK || !dp->sessions)
         return;
     const struct task *t = ev->obj;

@@ -707,30 +707,97 @@ static void containers_removed(void *data)
     close_raft(data);
 }
 
-int swarm_leave(struct daemon *d, bool force, swarm_done_fn cb, void *data,
-                struct err *err)
+static void leave_locally(struct close_ctx *c)
 {
-    if (d->swarm == SWARM_INACTIVE || d->swarm == SWARM_LEAVING)
-        return err_set(err, ERR_UNAVAILABLE,
-                       "This node is not part of a swarm");
-    if (!force && d->is_manager)
-        return err_set(
-            err, ERR_UNAVAILABLE,
-            "You are attempting to leave the swarm on a node that is "
-            "participating as a manager. Removing the last manager erases "
-            "all current state of the swarm. Use `--force` to ignore this "
-            "message.");
-    d->swarm = SWARM_LEAVING;
-    struct close_ctx *c = xcalloc(1, sizeof(*c));
-    c->d = d;
-    c->leaving = true;
-    c->done = cb;
-    c->done_data = data;
+    struct daemon *d = c->d;
     if (d->manager)
         manager_stop(d->manager);
     if (d->agent)
         agent_remove_all(d->agent, containers_removed, c);
     else
         close_raft(c);
+}
+
+/* The leader took this node out of raft and marked it down (or could not:
+ * the node leaves anyway, as with --force). */
+static void left_cluster(void *data, const struct err *err,
+                         const json_t *result)
+{
+    (void)result;
+    struct close_ctx *c = data;
+    if (err)
+        log_warn("swarm: leaving: the leader did not answer: %s", err->msg);
+    leave_locally(c);
+}
+
+static void left_raft(void *data, const struct err *err)
+{
+    left_cluster(data, err, NULL);
+}
+
+/* Docker's checks before a manager leaves: not the last one, and not
+ * breaking the quorum of those left (unless forced). */
+static int check_manager_leave(struct daemon *d, struct err *err)
+{
+    int managers = 0, reachable = 0;
+    size_t it = 0;
+    void *o;
+    while (d->store && store_next(d->store, KIND_NODE, &it, &o)) {
+        const struct node *n = o;
+        if (!n->manager)
+            continue;
+        managers++;
+        reachable += n->state == NODE_READY;
+    }
+    /* Without a leader the store cannot say who is gone: only this one
+     * is known to be up. */
+    if (!d->raft || !raftnode_leader(d->raft, NULL, NULL, 0))
+        reachable = 1;
+    if (managers <= 1)
+        return err_set(
+            err, ERR_UNAVAILABLE,
+            "You are attempting to leave the swarm on a node that is "
+            "participating as a manager. Removing the last manager erases "
+            "all current state of the swarm. Use `--force` to ignore this "
+            "message.");
+    if (reachable - 1 < (managers - 1) / 2 + 1)
+        return err_set(
+            err, ERR_UNAVAILABLE,
+            "You are attempting to leave the swarm on a node that is "
+            "participating as a manager. Removing this node leaves %d "
+            "managers out of %d. Without a Raft quorum your swarm will be "
+            "inaccessible. The only way to restore a swarm that has lost "
+            "consensus is to reinitialize it with `--force-new-cluster`. "
+            "Use `--force` to suppress this message.",
+            reachable - 1, managers);
+    return 0;
+}
+
+int swarm_leave(struct daemon *d, bool force, swarm_done_fn cb, void *data,
+                struct err *err)
+{
+    if (d->swarm == SWARM_INACTIVE || d->swarm == SWARM_LEAVING)
+        return err_set(err, ERR_UNAVAILABLE,
+                       "This node is not part of a swarm");
+    if (!force && d->is_manager && check_manager_leave(d, err) < 0)
+        return -1;
+    d->swarm = SWARM_LEAVING;
+    struct close_ctx *c = xcalloc(1, sizeof(*c));
+    c->d = d;
+    c->leaving = true;
+    c->done = cb;
+    c->done_data = data;
+    struct err e = {0};
+    if (d->raft && raftnode_is_ready_leader(d->raft)) {
+        /* The leader takes itself out; another manager then leads. */
+        if (raftnode_remove(d->raft, swarm_raft_id(d->node_id), left_raft, c,
+                            &e) == 0)
+            return 0;
+    } else if (swarm_net_call_leader(d, "leave", NULL, 5000, left_cluster, c,
+                                     &e) == 0) {
+        return 0;
+    }
+    log_warn("swarm: leaving without telling the leader: %s", e.msg);
+    leave_locally(c);
     return 0;
 }

@@ -716,6 +716,87 @@ static void m_renew(void *data, struct rpc_call *call, const json_t *params)
     renew_commit_role(r);
 }
 
+/* ---- leave: a node leaves the swarm ---- */
+
+struct leaving {
+    struct swarm_net *n;
+    struct rpc_call *call;
+    char node_id[ID_LEN + 1];
+};
+
+static void leave_marked(void *data, const struct err *err, uint64_t index)
+{
+    (void)index;
+    struct leaving *l = data;
+    rpc_reply(l->call, NULL, err);
+    free(l);
+}
+
+static void leave_out_of_raft(void *data, const struct err *err)
+{
+    struct leaving *l = data;
+    struct daemon *d = l->n->d;
+    const struct node *nd = store_node(d->store, l->node_id);
+    if (err || !nd) {
+        rpc_reply(l->call, NULL, err);
+        free(l);
+        return;
+    }
+    /* Docker keeps a node that left, down, until `node rm`. */
+    json_t *enc = node_encode(nd);
+    struct node *c = node_decode(enc, NULL);
+    json_decref(enc);
+    c->state = NODE_DOWN;
+    free(c->status_message);
+    c->status_message = xstrdup("node left the swarm");
+    c->manager = false;
+    c->leader = false;
+    free(c->manager_addr);
+    c->manager_addr = NULL;
+    free(c->reachability);
+    c->reachability = NULL;
+    struct txn txn;
+    txn_init(&txn);
+    txn_node_put(&txn, c);
+    node_free(c);
+    size_t len;
+    _cleanup_free_ char *text = txn_encode(&txn, &len);
+    txn_fini(&txn);
+    struct err e = {0};
+    if (raftnode_propose(d->raft, text, len, leave_marked, l, &e) < 0) {
+        rpc_reply(l->call, NULL, &e);
+        free(l);
+    }
+}
+
+static void m_leave(void *data, struct rpc_call *call, const json_t *params)
+{
+    struct swarm_net *n = data;
+    struct err err = {0};
+    if (pass_to_leader(n, call, "leave", params))
+        return;
+    const struct node *nd =
+        store_node(n->d->store, rpc_call_peer(call)->node_id);
+    if (!nd) {
+        err_set(&err, ERR_NOTFOUND, "node not found");
+        rpc_reply(call, NULL, &err);
+        return;
+    }
+    struct leaving *l = xcalloc(1, sizeof(*l));
+    l->n = n;
+    l->call = call;
+    snprintf(l->node_id, sizeof(l->node_id), "%s", nd->meta.id);
+    if (!nd->manager) {
+        leave_out_of_raft(l, NULL);
+        return;
+    }
+    if (raftnode_remove(n->d->raft, swarm_raft_id(nd->meta.id),
+                        leave_out_of_raft, l, &err) < 0) {
+        rpc_reply(call, NULL, &err);
+        free(l);
+    }
+}
+
 static void m_session(void *data, struct rpc_call *call, const json_t *params)
 {
     struct swarm_net *n = data;
@@ -723,9 +804,9 @@ static void m_session(void *data, struct rpc_call *call, const json_t *params)
 }
 
 static const struct rpc_method methods[] = {
-    {"join", RPC_ANYONE, m_join},         {"session", RPC_NODE, m_session},
-    {"renew", RPC_NODE, m_renew},         {"propose", RPC_NODE, m_propose},
-    {"heartbeat", RPC_NODE, m_heartbeat},
+    {"join", RPC_ANYONE, m_join},     {"session", RPC_NODE, m_session},
+    {"renew", RPC_NODE, m_renew},     {"leave", RPC_NODE, m_leave},
+    {"propose", RPC_NODE, m_propose}, {"heartbeat", RPC_NODE, m_heartbeat},
 };
 
 static bool peer_ok(void *data, const struct pki_identity *peer)

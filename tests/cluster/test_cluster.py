@@ -260,3 +260,42 @@ def test_promote_demote_drain_and_remove(cluster, image_archive):
         assert "refused" in w2.logs() or "Permission denied" in w2.logs()
         return True
     wait_until(refused, 20, "node3's certificate refused")
+
+
+def test_leave(cluster):
+    c = form(cluster, managers=3, workers=1)
+    m1, m2, m3, w1 = c
+    wait_until(lambda: all(r["Status"]["State"] == "ready"
+                           for r in node_table(m1).values()), 15,
+               "four ready nodes")
+    # A worker leaves: it shows as down.
+    w1.cli_ok("swarm", "leave")
+    assert w1.swarm_state() == "inactive"
+    wait_until(lambda: node_table(m1)["node4"]["Status"]["State"] == "down",
+               15, "node4 down after leaving")
+    # A manager leaves safely: out of raft, the others keep a quorum.
+    m3.cli_ok("swarm", "leave")
+    def m3_gone():
+        row = node_table(m1)["node3"]
+        assert row["Status"]["State"] == "down" and not row.get(
+            "ManagerStatus"), row
+        return True
+    wait_until(m3_gone, 15, "node3 out of the managers")
+    m1.cli_ok("service", "create", "--detach", "--name", "after",
+              "simple_server", *SERVER)
+    # With node2 stopped, node1 leaving would break the quorum: refused
+    # (once node1 noticed: its writes fail).
+    m2.stop()
+    def no_quorum():
+        r = m1.cli("service", "scale", "--detach", "after=2")
+        assert r.rc != 0 and "does not have a leader" in r.err, r
+        return True
+    wait_until(no_quorum, 15, "node1 without a quorum")
+    def refused():
+        r = m1.cli("swarm", "leave")
+        assert r.rc != 0 and "Without a Raft quorum" in r.err, r
+        return True
+    wait_until(refused, 15, "leaving refused without a quorum")
+    # The last manager standing needs --force.
+    r = m1.cli("swarm", "leave", "--force")
+    assert r.rc == 0, r
