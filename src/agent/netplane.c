@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// The node's network plane: networks and veths on demand, the nftables
-// load-balancing state and the DNS view recomputed from the store (one
-// loop turn after a change, or at once before a task is stopped).
+// The node's network plane: networks and veths on demand, the VXLAN peers
+// and endpoints of the other nodes, the nftables load-balancing state and
+// the DNS view recomputed from the store (one loop turn after a change, or
+// at once before a task is stopped).
 #include "agent/netplane.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/netpeers.h"
 #include "agent/netview.h"
 #include "base/buf.h"
 #include "base/hmap.h"
@@ -18,6 +20,7 @@
 #include "net/dns_server.h"
 #include "net/lb.h"
 #include "net/overlay.h"
+#include "net/sysctl.h"
 
 struct local_net {
     char id[ID_LEN + 1];
@@ -25,6 +28,15 @@ struct local_net {
     int refs; /* local tasks attached */
     bool ingress;
     bool listening; /* the DNS server listens on its gateway */
+    /* The VXLAN device's source address ("" = routing's choice) and port
+     * it was set up with. */
+    char local[16];
+    uint16_t port;
+    char mac[18]; /* ingress: the bridge MAC set, "" none yet */
+    /* Peers and endpoints in the kernel; read back from it first when the
+     * device was there before us (loaded false). */
+    struct netpeers applied;
+    bool loaded;
 };
 
 struct attached {
@@ -48,11 +60,74 @@ struct netplane {
      * connections of those that leave. */
     uint32_t *backends;
     size_t n_backends;
-    char *applied; /* the last applied ruleset (slot 'a' rendering) */
-    bool topology; /* services or networks changed: VIPs, networks */
+    char *applied;    /* the last applied ruleset (slot 'a' rendering) */
+    bool topology;    /* services or networks changed: VIPs, networks */
+    bool peers_dirty; /* nodes or remote tasks changed: VXLAN entries */
+    struct netpeers_self self;
+    /* Addresses of tasks on other nodes on the local networks (sorted),
+     * for the load balancer. */
+    struct in_addr *remote;
+    size_t n_remote;
 };
 
+static void schedule(struct netplane *np);
+
 /* ---- local networks ---- */
+
+/* The ingress bridge's MAC follows this node's mesh address, which other
+ * nodes resolve to it (see netpeers.h). Tasks learn the change from the
+ * gratuitous ARP that arp_notify sends. */
+static void set_ingress_mac(struct netplane *np, struct local_net *ln)
+{
+    if (!ln->ingress || !np->self.mac[0] || strcmp(ln->mac, np->self.mac) == 0)
+        return;
+    char br[OVERLAY_NAME_LEN], key[80];
+    overlay_bridge_name(ln->id, br);
+    snprintf(key, sizeof(key), "net/ipv4/conf/%s/arp_notify", br);
+    struct err err = {0};
+    if (sysctl_write(key, "1", &err) < 0)
+        log_debug("netplane: %s", err.msg);
+    err_clear(&err);
+    if (overlay_network_set_mac(ln->id, np->self.mac, &err) < 0) {
+        log_warn("netplane: ingress: %s", err.msg);
+        return;
+    }
+    snprintf(ln->mac, sizeof(ln->mac), "%s", np->self.mac);
+}
+
+/* Sets a network up again when this node's VXLAN parameters (its address,
+ * the data path port) changed; the device is then new and empty. */
+static void refresh_network(struct netplane *np, struct local_net *ln)
+{
+    set_ingress_mac(np, ln);
+    if (strcmp(ln->local, np->self.addr) == 0 && ln->port == np->self.port)
+        return;
+    const struct network *n = store_network(np->cfg.store, ln->id);
+    if (!n)
+        return;
+    int prefix = 24;
+    const char *slash = strchr(n->subnet, '/');
+    if (slash)
+        prefix = atoi(slash + 1);
+    char gw_cidr[40];
+    snprintf(gw_cidr, sizeof(gw_cidr), "%s/%d", n->gateway, prefix);
+    struct err err = {0};
+    int created = overlay_network_ensure(
+        n->meta.id, n->vni, gw_cidr, np->self.addr[0] ? np->self.addr : NULL,
+        np->self.port, 0, &err);
+    if (created < 0) {
+        log_warn("netplane: network %s: %s", n->name, err.msg);
+        return;
+    }
+    snprintf(ln->local, sizeof(ln->local), "%s", np->self.addr);
+    ln->port = np->self.port;
+    if (created == 1) {
+        netpeers_fini(&ln->applied);
+        ln->loaded = true;
+    }
+    log_info("netplane: network %s: VXLAN from %s port %u", n->name,
+             ln->local[0] ? ln->local : "any", ln->port);
+}
 
 static struct local_net *
 ensure_network(struct netplane *np, const struct network *n, struct err *err)
@@ -66,14 +141,26 @@ ensure_network(struct netplane *np, const struct network *n, struct err *err)
         prefix = atoi(slash + 1);
     char gw_cidr[40];
     snprintf(gw_cidr, sizeof(gw_cidr), "%s/%d", n->gateway, prefix);
-    if (overlay_network_ensure(n->meta.id, n->vni, gw_cidr, NULL, 0, 0, err) <
-        0)
+    const char *local = np->self.addr[0] ? np->self.addr : NULL;
+    int created = overlay_network_ensure(n->meta.id, n->vni, gw_cidr, local,
+                                         np->self.port, 0, err);
+    if (created < 0)
         return NULL;
     ln = xcalloc(1, sizeof(*ln));
     snprintf(ln->id, sizeof(ln->id), "%s", n->meta.id);
     inet_pton(AF_INET, n->gateway, &ln->gateway);
     ln->ingress = n->ingress;
+    snprintf(ln->local, sizeof(ln->local), "%s", np->self.addr);
+    ln->port = np->self.port;
+    netpeers_init(&ln->applied);
+    ln->loaded = created == 1;
     hmap_put(&np->nets, ln->id, ln);
+    set_ingress_mac(np, ln);
+    /* Its VIPs, balancer entries and peers follow on the next turn (or at
+     * the next netplane_sync). */
+    np->dirty = np->topology = true;
+    if (np->started)
+        schedule(np);
     if (np->dns && !n->ingress) {
         if (dns_server_add_listener(np->dns, ln->gateway, err) == 0)
             ln->listening = true;
@@ -94,6 +181,7 @@ static void drop_network(struct netplane *np, struct local_net *ln)
     if (overlay_network_remove(ln->id, &err) < 0)
         log_warn("netplane: remove network %s: %s", ln->id, err.msg);
     hmap_del(&np->nets, ln->id);
+    netpeers_fini(&ln->applied);
     free(ln);
 }
 
@@ -256,6 +344,9 @@ static void sync_vips(struct netplane *np)
                 n++;
             }
         }
+        /* This node's mesh address lives on the ingress bridge. */
+        if (ln->ingress && np->self.mesh[0] && n < 256)
+            list[n++] = np->self.mesh;
         struct err err = {0};
         if (overlay_network_set_vips(ln->id, list, n, &err) < 0)
             log_warn("netplane: VIPs of %s: %s", ln->id, err.msg);
@@ -344,21 +435,31 @@ static void apply_lb(struct netplane *np)
         if (inet_pton(AF_INET, ip, &nets[n_nets].subnet) != 1)
             continue;
         nets[n_nets].prefix_len = (uint8_t)atoi(slash + 1);
+        if (ln->ingress && np->self.mesh[0]) {
+            /* Mesh traffic leaves with this node's own address, and
+             * comes in from the other nodes' (see netpeers.h). */
+            inet_pton(AF_INET, np->self.mesh, &nets[n_nets].snat);
+        }
         n_nets++;
     }
     struct lb_state state = {.services = svcs,
                              .n_services = b.services.len,
                              .networks = nets,
                              .n_networks = n_nets};
+    struct lb_peers peers = {.remote = np->remote, .n_remote = np->n_remote};
+    if (np->self.mesh[0]) {
+        inet_pton(AF_INET, NETPEERS_MESH_NET, &peers.src);
+        peers.src_len = NETPEERS_MESH_PREFIX;
+    }
     /* Most task changes leave the balancer's state as it was: apply only
      * when the (canonical) ruleset differs from the last one. */
     struct err err = {0};
     struct buf text;
     buf_init(&text);
-    bool same = lb_render(&state, 'a', &text, &err) == 0 && np->applied &&
-                strcmp(np->applied, text.data) == 0;
+    bool same = lb_render_peers(&state, &peers, 'a', &text, &err) == 0 &&
+                np->applied && strcmp(np->applied, text.data) == 0;
     if (!same) {
-        if (lb_apply(np->lb, &state, &err) < 0) {
+        if (lb_apply_peers(np->lb, &state, &peers, &err) < 0) {
             log_error("netplane: load balancer: %s", err.msg);
         } else {
             forget_gone_backends(np, svcs, b.services.len);
@@ -375,20 +476,209 @@ static void apply_lb(struct netplane *np)
     vec_fini(&b.services);
 }
 
+/* ---- peers and endpoints on the VXLAN devices ---- */
+
+static void load_peer_cb(const char *peer_ip, void *arg)
+{
+    netpeers_add_vtep(arg, peer_ip);
+}
+
+static void load_ep_cb(const char *mac, const char *ip, const char *peer_ip,
+                       void *arg)
+{
+    /* An FDB entry without its neighbour is not ours to keep track of. */
+    if (ip[0])
+        netpeers_add_ep(arg, ip, mac, peer_ip);
+}
+
+/* What a device that existed before us holds. */
+static void load_applied(struct local_net *ln)
+{
+    struct err err = {0};
+    netpeers_fini(&ln->applied);
+    if (overlay_peer_list(ln->id, load_peer_cb, &ln->applied, &err) < 0 ||
+        overlay_endpoint_list(ln->id, load_ep_cb, &ln->applied, &err) < 0) {
+        log_warn("netplane: %s", err.msg);
+        return;
+    }
+    ln->loaded = true;
+}
+
+/* Brings one device from ln->applied to want, entry by entry. */
+static void apply_peers(struct local_net *ln, struct netpeers *want)
+{
+    struct netpeers *have = &ln->applied;
+    struct vec gone;
+    vec_init(&gone);
+    size_t it = 0;
+    const char *key;
+    void *v;
+    while (hmap_next(&have->eps, &it, &key, &v))
+        if (!hmap_get(&want->eps, key))
+            vec_push(&gone, v);
+    for (size_t i = 0; i < gone.len; i++) {
+        struct netpeer_ep *e = gone.items[i];
+        struct err err = {0};
+        if (overlay_endpoint_remove(ln->id, e->mac, e->ip, &err) < 0)
+            log_warn("netplane: %s", err.msg);
+        else
+            log_debug("netplane: endpoint %s on %s left %s", e->ip, e->vtep,
+                      ln->id);
+        netpeers_del_ep(have, e->ip);
+    }
+    gone.len = 0;
+    it = 0;
+    while (hmap_next(&have->vteps, &it, &key, &v))
+        if (!hmap_get(&want->vteps, key))
+            vec_push(&gone, v);
+    for (size_t i = 0; i < gone.len; i++) {
+        const char *vtep = gone.items[i];
+        struct err err = {0};
+        if (overlay_peer_remove(ln->id, vtep, &err) < 0)
+            log_warn("netplane: %s", err.msg);
+        else
+            log_info("netplane: peer %s left network %s", vtep, ln->id);
+        netpeers_del_vtep(have, vtep);
+    }
+    vec_fini(&gone);
+    it = 0;
+    while (hmap_next(&want->vteps, &it, &key, NULL)) {
+        if (hmap_get(&have->vteps, key))
+            continue;
+        struct err err = {0};
+        if (overlay_peer_add(ln->id, key, &err) < 0) {
+            log_warn("netplane: %s", err.msg);
+            continue;
+        }
+        log_info("netplane: peer %s joined network %s", key, ln->id);
+        netpeers_add_vtep(have, key);
+    }
+    it = 0;
+    while (hmap_next(&want->eps, &it, &key, &v)) {
+        const struct netpeer_ep *w = v;
+        const struct netpeer_ep *h = hmap_get(&have->eps, key);
+        if (h && strcmp(h->mac, w->mac) == 0 && strcmp(h->vtep, w->vtep) == 0)
+            continue;
+        struct err err = {0};
+        if (h && strcmp(h->mac, w->mac) != 0 &&
+            overlay_endpoint_remove(ln->id, h->mac, h->ip, &err) < 0)
+            log_warn("netplane: %s", err.msg);
+        err_clear(&err);
+        if (overlay_endpoint_add(ln->id, w->mac, w->ip, w->vtep, &err) < 0) {
+            log_warn("netplane: %s", err.msg);
+            netpeers_del_ep(have, key);
+            continue;
+        }
+        log_debug("netplane: endpoint %s (%s) on %s joined %s", w->ip, w->mac,
+                  w->vtep, ln->id);
+        netpeers_add_ep(have, w->ip, w->mac, w->vtep);
+    }
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+    uint32_t x = ntohl(((const struct in_addr *)a)->s_addr);
+    uint32_t y = ntohl(((const struct in_addr *)b)->s_addr);
+    return x < y ? -1 : x > y;
+}
+
+/* Every local network's device in step with the other nodes; refreshes
+ * np->remote and says whether it changed. */
+static bool sync_peers(struct netplane *np)
+{
+    struct hmap want;
+    hmap_init(&want);
+    size_t it = 0;
+    void *v;
+    while (hmap_next(&np->nets, &it, NULL, &v)) {
+        struct local_net *ln = v;
+        struct netpeers *w = xcalloc(1, sizeof(*w));
+        netpeers_init(w);
+        hmap_put(&want, ln->id, w);
+    }
+    netpeers_build(np->cfg.store, np->node_id, &want);
+    size_t n_remote = 0;
+    it = 0;
+    while (hmap_next(&np->nets, &it, NULL, &v)) {
+        struct local_net *ln = v;
+        struct netpeers *w = hmap_get(&want, ln->id);
+        if (!ln->loaded)
+            load_applied(ln);
+        apply_peers(ln, w);
+        n_remote += hmap_count(&w->eps);
+    }
+    struct in_addr *remote = xcalloc(n_remote + 1, sizeof(*remote));
+    size_t n = 0;
+    it = 0;
+    while (hmap_next(&want, &it, NULL, &v)) {
+        struct netpeers *w = v;
+        size_t eit = 0;
+        void *e;
+        while (hmap_next(&w->eps, &eit, NULL, &e))
+            if (inet_pton(AF_INET, ((struct netpeer_ep *)e)->ip, &remote[n]) ==
+                1)
+                n++;
+        netpeers_fini(w);
+        free(w);
+    }
+    hmap_fini(&want);
+    if (n)
+        qsort(remote, n, sizeof(*remote), cmp_addr);
+    bool changed = n != np->n_remote ||
+                   (n && memcmp(remote, np->remote, n * sizeof(*remote)));
+    free(np->remote);
+    np->remote = remote;
+    np->n_remote = n;
+    return changed;
+}
+
+/* This node's address and the data path port; true if they changed. */
+static bool update_self(struct netplane *np)
+{
+    struct netpeers_self now;
+    netpeers_self(np->cfg.store, np->node_id, &now);
+    if (netpeers_self_equal(&now, &np->self))
+        return false;
+    np->self = now;
+    log_info("netplane: node address %s, VXLAN port %u, mesh address %s",
+             now.addr[0] ? now.addr : "unknown", now.port,
+             now.mesh[0] ? now.mesh : "none");
+    return true;
+}
+
+static void refresh_networks(struct netplane *np)
+{
+    size_t it = 0;
+    void *v;
+    while (hmap_next(&np->nets, &it, NULL, &v))
+        refresh_network(np, v);
+}
+
 void netplane_sync(struct netplane *np)
 {
-    if (!np || !np->dirty)
+    if (!np || (!np->dirty && !np->peers_dirty))
         return;
-    np->dirty = false;
     uv_timer_stop(&np->timer);
-    netview_build(&np->view, np->cfg.store);
+    bool full = np->dirty;
+    np->dirty = np->peers_dirty = false;
+    if (update_self(np)) {
+        np->topology = true;
+        full = true;
+    }
+    if (full)
+        netview_build(&np->view, np->cfg.store);
     if (np->topology) {
         np->topology = false;
+        refresh_networks(np);
         ensure_ingress(np);
         gc_networks(np);
         sync_vips(np);
     }
-    apply_lb(np);
+    /* Peers before the balancer: it needs to know which backends are
+     * remote. */
+    bool remote_changed = sync_peers(np);
+    if (full || remote_changed)
+        apply_lb(np);
 }
 
 static void sync_cb(uv_timer_t *t)
@@ -410,11 +700,38 @@ static bool task_change_matters(const struct store_event *ev)
             !task_state_is_terminal(ev->old_state));
 }
 
+/* Does a task change move one of its addresses to or from a node? */
+static bool task_endpoint_changed(const struct store_event *ev)
+{
+    const struct task *t = ev->obj;
+    if (!t->networks)
+        return false;
+    if (ev->action != STORE_UPDATE)
+        return true;
+    return netpeers_state_is_endpoint(ev->old_state) !=
+           netpeers_task_is_endpoint(t);
+}
+
+static void schedule(struct netplane *np)
+{
+    if (!uv_is_active((uv_handle_t *)&np->timer))
+        uv_timer_start(&np->timer, sync_cb, 0, 0);
+}
+
 static void on_store_event(void *data, const struct store_event *ev)
 {
     struct netplane *np = data;
-    if (ev->kind == KIND_CLUSTER || ev->kind == KIND_NODE)
+    if (ev->kind == KIND_CLUSTER || ev->kind == KIND_NODE) {
+        /* Nodes come, go down, change address; the data path port. Only
+         * the VXLAN entries (and this node's own parameters) follow. */
+        np->peers_dirty = true;
+        schedule(np);
         return;
+    }
+    if (ev->kind == KIND_TASK && task_endpoint_changed(ev)) {
+        np->peers_dirty = true;
+        schedule(np);
+    }
     if (ev->kind == KIND_TASK && !task_change_matters(ev))
         return;
     if (ev->kind != KIND_TASK)
@@ -623,7 +940,10 @@ int netplane_attach(struct netplane *np, const struct task *t,
             .ip_cidr = cidr,
             .gateway = i == 0 ? n->gateway : NULL,
         };
-        if (overlay_attach(&oa, NULL, err) < 0) {
+        if (overlay_attach(&oa, NULL, err) < 0 ||
+            (n->ingress &&
+             overlay_task_route_link(netns_path, ifname, NETPEERS_MESH_ROUTE,
+                                     err) < 0)) {
             err_ctx(err, "attach to network %s", n->name);
             rc = -1;
             break;
@@ -800,6 +1120,7 @@ struct netplane *netplane_new(const struct netplane_config *cfg,
     uv_timer_init(cfg->loop, &np->timer);
     np->timer.data = np;
     np->started = true;
+    update_self(np);
     adopt(np);
     np->watch = store_watch(cfg->store, on_store_event, np);
     np->dirty = true;
@@ -847,6 +1168,7 @@ static void release(struct netplane *np, bool teardown)
         } else {
             if (ln->listening)
                 dns_server_remove_listener(np->dns, ln->gateway);
+            netpeers_fini(&ln->applied);
             free(ln);
         }
     }
@@ -861,6 +1183,7 @@ static void release(struct netplane *np, bool teardown)
     netview_fini(&np->view);
     free(np->backends);
     free(np->applied);
+    free(np->remote);
     lb_free(np->lb);
     dns_server_close(np->dns, NULL, NULL);
     free(np->node_id);

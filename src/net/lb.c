@@ -118,6 +118,10 @@ struct view {
     size_t n_vips;
     struct pub_ent *pubs;
     size_t n_pubs;
+    struct in_addr *remote; /* owned set */
+    size_t n_remote;
+    struct in_addr peer_src; /* masked; peer_src_len 0 = none */
+    uint8_t peer_src_len;
 };
 
 static void view_fini(struct view *v)
@@ -130,6 +134,7 @@ static void view_fini(struct view *v)
     free(v->svcs);
     free(v->vips);
     free(v->pubs);
+    free(v->remote);
 }
 
 static int cmp_net(const void *a, const void *b)
@@ -416,6 +421,21 @@ static void emit_vip_maps(struct buf *b, const struct view *v)
     elem_end(b, k);
 }
 
+static void emit_remote_set(struct buf *b, const struct view *v)
+{
+    if (!v->n_remote)
+        return;
+    buf_printf(b,
+               "\tset remote-%c {\n"
+               "\t\ttype ipv4_addr\n",
+               v->slot);
+    for (size_t k = 0; k < v->n_remote; k++) {
+        elem_sep(b, k);
+        put_addr(b, v->remote[k]);
+    }
+    elem_end(b, v->n_remote);
+}
+
 static void emit_pub_maps(struct buf *b, const struct view *v)
 {
     size_t k;
@@ -479,6 +499,14 @@ static void emit_postrouting(struct buf *b, const struct view *v)
     snprintf(mesh, sizeof(mesh),
              "meta mark & 0x%08x == 0x%08x meta mark set meta mark & 0x%08x",
              LB_MESH_MARK, LB_MESH_MARK, ~LB_MESH_MARK);
+    /* A task on another node answers over the overlay, straight to the
+     * client: no masquerade to a gateway address every node shares (see
+     * lb_state.remote). The routing mesh still translates. */
+    if (v->n_remote)
+        buf_printf(b,
+                   "\t\tmeta mark & 0x%08x == 0x00000000 ip daddr "
+                   "@remote-%c accept\n",
+                   LB_MESH_MARK, v->slot);
     for (size_t i = 0; i < v->n_nets; i++) {
         const struct net_ent *n = &v->nets[i];
         /* Same subnet: the reply would go straight back to the client
@@ -527,6 +555,13 @@ static void emit_forward(struct buf *b, const struct view *v)
                "\t\tct status dnat accept\n",
                base_chains[3].name, base_chains[3].spec);
     for (size_t i = 0; i < v->n_nets; i++) {
+        const struct lb_network *n = v->nets[i].net;
+        if (v->peer_src_len && n->snat.s_addr != htonl(INADDR_ANY)) {
+            put_match(b, "daddr", &v->nets[i]);
+            buf_puts(b, " ip saddr ");
+            put_addr(b, v->peer_src);
+            buf_printf(b, "/%u accept\n", (unsigned)v->peer_src_len);
+        }
         put_match(b, "daddr", &v->nets[i]);
         buf_puts(b, " ip saddr != ");
         put_net(b, &v->nets[i]);
@@ -645,6 +680,12 @@ static void emit_group_chains(struct buf *b, const struct view *v)
 int lb_render(const struct lb_state *state, char slot, struct buf *out,
               struct err *err)
 {
+    return lb_render_peers(state, NULL, slot, out, err);
+}
+
+int lb_render_peers(const struct lb_state *state, const struct lb_peers *peers,
+                    char slot, struct buf *out, struct err *err)
+{
     assert(slot == 'a' || slot == 'b');
     struct view v = {.slot = slot};
     if (view_networks(&v, state, err) < 0 ||
@@ -652,10 +693,23 @@ int lb_render(const struct lb_state *state, char slot, struct buf *out,
         view_fini(&v);
         return err_ctx(err, "render load balancer");
     }
+    if (peers) {
+        if (peers->src_len > 32) {
+            view_fini(&v);
+            return err_set(err, ERR_INVALID,
+                           "render load balancer: invalid peer source "
+                           "prefix length %u",
+                           (unsigned)peers->src_len);
+        }
+        v.remote = backend_set(peers->remote, peers->n_remote, &v.n_remote);
+        v.peer_src_len = peers->src_len;
+        v.peer_src = addr_n(addr_h(peers->src) & prefix_mask(peers->src_len));
+    }
 
     buf_puts(out, "table ip " LB_TABLE " {\n");
     emit_vip_maps(out, &v);
     emit_pub_maps(out, &v);
+    emit_remote_set(out, &v);
     emit_base_chains(out, &v);
     emit_group_chains(out, &v);
     buf_puts(out, "}\n");
@@ -796,11 +850,12 @@ static void put_swap(struct buf *tx, const struct lb *lb, char slot,
                    base_chains[i].name, base_chains[i].spec,
                    base_chains[i].name);
     /* Rules hold references to maps and chains, map verdicts to chains:
-     * empty the chains, then delete the maps, then the chains. */
+     * empty the chains, then delete the maps and sets, then the chains. */
     static const char *const steps[] = {"flush chain", "delete map",
-                                        "delete chain"};
+                                        "delete set", "delete chain"};
+    static const char *const kinds[] = {"chain ", "map ", "set ", "chain "};
     for (size_t step = 0; step < ARRAY_SIZE(steps); step++) {
-        const char *kind = step == 1 ? "map " : "chain ";
+        const char *kind = kinds[step];
         for (size_t i = 0; i < lb->objs.len; i++) {
             const char *o = lb->objs.items[i];
             size_t n = strlen(o);
@@ -831,13 +886,13 @@ static int run_swap(struct lb *lb, char slot, const char *body, struct err *err)
  * transaction, though a connection opened right then may go untranslated
  * (new NAT base chains hook in before the old ones). */
 static int replace_table(struct lb *lb, const struct lb_state *state,
-                         struct err *err)
+                         const struct lb_peers *peers, struct err *err)
 {
     struct buf tx _cleanup_buf_ = {0};
     buf_puts(&tx, "add table ip " LB_TABLE "\n"
                   "delete table ip " LB_TABLE "\n");
     size_t head = tx.len;
-    if (lb_render(state, 'a', &tx, err) < 0)
+    if (lb_render_peers(state, peers, 'a', &tx, err) < 0)
         return -1;
     if (nftables_run(lb->nft, tx.data, NULL, err) < 0)
         return -1;
@@ -850,6 +905,12 @@ static int replace_table(struct lb *lb, const struct lb_state *state,
 
 int lb_apply(struct lb *lb, const struct lb_state *state, struct err *err)
 {
+    return lb_apply_peers(lb, state, NULL, err);
+}
+
+int lb_apply_peers(struct lb *lb, const struct lb_state *state,
+                   const struct lb_peers *peers, struct err *err)
+{
     /* A second try reads the table back first: our idea of it may be stale
      * (someone flushed the ruleset, or changed our table). */
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -857,14 +918,14 @@ int lb_apply(struct lb *lb, const struct lb_state *state, struct err *err)
             return err_ctx(err, "apply load balancer");
         char slot = lb->live == 'a' ? 'b' : 'a';
         struct buf body _cleanup_buf_ = {0};
-        if (lb_render(state, slot, &body, err) < 0)
+        if (lb_render_peers(state, peers, slot, &body, err) < 0)
             return -1;
         if (run_swap(lb, slot, body.data, err) == 0)
             return 0;
         lb->objs_known = false;
         err_clear(err);
     }
-    if (replace_table(lb, state, err) < 0)
+    if (replace_table(lb, state, peers, err) < 0)
         return err_ctx(err, "apply load balancer");
     return 0;
 }

@@ -85,6 +85,25 @@ struct lb_state {
     size_t n_networks;
 };
 
+/* The other nodes, for a node of a cluster (lb_render_peers). */
+struct lb_peers {
+    /* Addresses on the state's networks that live on other nodes (their
+     * tasks, reached over the overlay). VIP traffic DNATed to one of them
+     * is not masqueraded: every node's bridge has the same gateway
+     * address, so the remote task's reply would stay on its own node;
+     * untranslated, it comes back over the overlay and this node's bridge
+     * (br_netfilter) undoes the DNAT. Routing-mesh traffic is always
+     * translated (to the network's snat address). */
+    const struct in_addr *remote; /* borrowed */
+    size_t n_remote;
+    /* The prefix holding the other nodes' snat addresses: connections from
+     * it may enter every network that has an snat address of its own
+     * (routing-mesh traffic other nodes send to a task here). src_len 0 =
+     * none. */
+    struct in_addr src;
+    uint8_t src_len;
+};
+
 /* Renders the definition of table LB_TABLE for state into out (appended):
  * every object but the base chains named with the suffix "-<slot>" (slot
  * 'a' or 'b'; see lb_apply), the base chains jumping to that slot. Pure and
@@ -94,6 +113,9 @@ struct lb_state {
  * services claim one VIP or published port or two networks overlap. */
 int lb_render(const struct lb_state *state, char slot, struct buf *out,
               struct err *err);
+/* The same for a node of a cluster; peers may be NULL (= lb_render). */
+int lb_render_peers(const struct lb_state *state, const struct lb_peers *peers,
+                    char slot, struct buf *out, struct err *err);
 
 /* A handle on the kernel side: an nftables context, bound to the network
  * namespace current when it was made (use it from threads in that
@@ -115,6 +137,9 @@ void lb_free(struct lb *lb);
  * failure the table stays as it was. About 15-25 ms for 100 services x 10
  * tasks here, about 1 ms for a few services. */
 int lb_apply(struct lb *lb, const struct lb_state *state, struct err *err);
+/* The same with the other nodes (peers may be NULL). */
+int lb_apply_peers(struct lb *lb, const struct lb_state *state,
+                   const struct lb_peers *peers, struct err *err);
 
 /* Deletes table LB_TABLE (fine if absent). Existing connections keep their
  * NAT bindings in conntrack; new ones are no longer balanced. */

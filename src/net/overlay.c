@@ -8,8 +8,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/id.h"
@@ -346,6 +350,56 @@ int overlay_network_set_vips(const char *net_id, const char *const *vips,
     return rc;
 }
 
+/* "02:42:a9:fe:00:02" -> bytes; false if malformed. */
+static bool parse_mac(const char *mac, unsigned char out[6])
+{
+    unsigned b[6];
+    char end;
+    if (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+               &b[4], &b[5], &end) != 6)
+        return false;
+    for (size_t i = 0; i < 6; i++)
+        out[i] = (unsigned char)b[i];
+    return true;
+}
+
+int overlay_network_set_mac(const char *net_id, const char *mac,
+                            struct err *err)
+{
+    char br[OVERLAY_NAME_LEN];
+    overlay_bridge_name(net_id, br);
+    unsigned char want[6];
+    if (!parse_mac(mac, want))
+        return err_set(err, ERR_INVALID, "invalid MAC address '%s'", mac);
+    _cleanup_netlink_ struct netlink *nl = netlink_open(err);
+    if (!nl)
+        return err_ctx(err, "set MAC of network '%s'", net_id);
+    struct netlink_link cur;
+    int found = find_link(nl, br, &cur, err);
+    if (found <= 0) {
+        if (found == 0)
+            err_set(err, ERR_NOTFOUND,
+                    "network '%s' is not set up on this node", net_id);
+        return err_ctx(err, "set MAC of network '%s'", net_id);
+    }
+    unsigned char have[6];
+    if (parse_mac(cur.mac, have) && memcmp(have, want, 6) == 0)
+        return 0;
+    /* The libnl adapter has no link-address change; the classic ioctl
+     * does it in the calling thread's namespace, like netlink would. */
+    _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return err_sys(err, errno, "set MAC of network '%s': socket", net_id);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", br);
+    ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+    memcpy(ifr.ifr_hwaddr.sa_data, want, 6);
+    if (ioctl(fd, SIOCSIFHWADDR, &ifr) < 0)
+        return err_sys(err, errno, "set MAC %s on bridge '%s'", mac, br);
+    return 0;
+}
+
 int overlay_network_remove(const char *net_id, struct err *err)
 {
     char br[OVERLAY_NAME_LEN], vx[OVERLAY_NAME_LEN];
@@ -618,6 +672,7 @@ static int attach(const struct overlay_attachment *a, const char *mac,
     if (a->gateway &&
         netlink_route_replace(ns, "0.0.0.0/0", a->gateway, a->ifname, err) < 0)
         return -1;
+
     if (mac_out) {
         struct netlink_link inside;
         if (netlink_link_get(ns, a->ifname, &inside, err) < 0)
@@ -647,6 +702,15 @@ int overlay_attach(const struct overlay_attachment *a,
     if (attach(a, mac, mac_out, err) < 0)
         return err_ctx(err, "attach task '%s' to network '%s'", a->task_key,
                        a->net_id);
+    return 0;
+}
+
+int overlay_task_route_link(const char *netns_path, const char *ifname,
+                            const char *prefix, struct err *err)
+{
+    _cleanup_netlink_ struct netlink *ns = netlink_open_in(netns_path, err);
+    if (!ns || netlink_route_replace(ns, prefix, NULL, ifname, err) < 0)
+        return err_ctx(err, "route %s in a task namespace", prefix);
     return 0;
 }
 

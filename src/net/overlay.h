@@ -79,6 +79,11 @@ int overlay_prepare_node(struct err *err);
 int overlay_network_ensure(const char *net_id, uint32_t vni,
                            const char *gateway_cidr, const char *local_ip,
                            uint16_t vxlan_port, unsigned mtu, struct err *err);
+/* Gives the network's bridge the MAC address mac (other nodes put it in
+ * their neighbour entries for an address this node holds on the bridge).
+ * Nothing is done when it has it already; 404 if the bridge is missing. */
+int overlay_network_set_mac(const char *net_id, const char *mac,
+                            struct err *err);
 /* Deletes the VXLAN device (its FDB and neighbour entries go with it) and
  * the bridge; fine if they are missing. Detach the tasks first: veths
  * left on a deleted bridge stay behind, unattached. */
@@ -86,8 +91,9 @@ int overlay_network_remove(const char *net_id, struct err *err);
 
 /* The service VIPs of network net_id, as /32 addresses on its bridge, so
  * this node answers ARP for them and the load balancer sees their
- * traffic. Adds what is missing and removes other /32s; the gateway
- * address stays. vips are "10.0.1.2" strings. */
+ * traffic (and any other node-local /32 the caller wants there). Adds what is
+ * missing and removes other /32s; the gateway address stays. vips are
+ * "10.0.1.2" strings. */
 int overlay_network_set_vips(const char *net_id, const char *const *vips,
                              size_t n, struct err *err);
 
@@ -137,6 +143,12 @@ struct overlay_attachment {
  * in use. 404 if the network or the namespace does not exist. */
 int overlay_attach(const struct overlay_attachment *a,
                    char mac_out[OVERLAY_MAC_LEN], struct err *err);
+/* Inside the task's namespace: routes prefix ("169.254.0.0/16") on-link
+ * out of ifname (an attached interface), for addresses of other nodes on
+ * the network that lie outside its subnet (the routing mesh's source
+ * addresses), answered over the overlay. Idempotent. */
+int overlay_task_route_link(const char *netns_path, const char *ifname,
+                            const char *prefix, struct err *err);
 /* Deletes the host ends of all veths of task_key (their peers go with
  * them); fine if there are none. */
 int overlay_detach(const char *task_key, struct err *err);
