@@ -429,6 +429,7 @@ int worker_session_start(struct daemon *d, SSL_CTX *ctx, struct err *err)
     (void)err;
     struct worker_session *ws = xcalloc(1, sizeof(*ws));
     ws->d = d;
+    SSL_CTX_up_ref(ctx);
     ws->ctx = ctx;
     uv_timer_init(d->loop, &ws->timer);
     ws->timer.data = ws;
@@ -439,7 +440,19 @@ int worker_session_start(struct daemon *d, SSL_CTX *ctx, struct err *err)
 
 static void session_freed(uv_handle_t *h)
 {
-    free(h->data);
+    struct worker_session *ws = h->data;
+    SSL_CTX_free(ws->ctx);
+    free(ws);
+}
+
+void worker_session_set_ctx(struct daemon *d, SSL_CTX *ctx)
+{
+    struct worker_session *ws = d->wsession;
+    if (!ws)
+        return;
+    SSL_CTX_up_ref(ctx);
+    SSL_CTX_free(ws->ctx);
+    ws->ctx = ctx;
 }
 
 void worker_session_stop(struct daemon *d)

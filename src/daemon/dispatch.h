@@ -29,10 +29,12 @@ void dispatch_drop_all(struct daemon *d);
 
 /* ---- worker side ---- */
 
-/* Starts following the leader with the client context ctx (borrowed,
- * must outlive the session); managers from state.json and the store. */
+/* Starts following the leader with the client context ctx (the session
+ * holds a reference); managers from state.json and the store. */
 int worker_session_start(struct daemon *d, SSL_CTX *ctx, struct err *err);
 void worker_session_stop(struct daemon *d);
+/* A renewed certificate: connections from now on use ctx. */
+void worker_session_set_ctx(struct daemon *d, SSL_CTX *ctx);
 /* Calls a method on the leader over the session (params stolen). */
 int worker_session_call(struct daemon *d, const char *method, json_t *params,
                         unsigned timeout_ms, rpc_result_fn cb, void *data,

@@ -549,7 +549,12 @@ int swarm_init(struct daemon *d, const json_t *request, swarm_done_fn cb,
     id_new(d->cluster_id);
     d->is_manager = true;
     struct pki_pair ca = {0};
-    if (swarm_save_state(d, err) < 0 || swarm_net_new_ca(d, &ca, err) < 0) {
+    if (swarm_save_state(d, err) < 0 ||
+        swarm_net_new_ca(
+            d,
+            jx_int(jx_obj(json_object_get(request, "Spec"), "CAConfig"),
+                   "NodeCertExpiry", 0),
+            &ca, err) < 0) {
         struct err ignored = {0};
         fs_remove_tree(d->swarm_dir, &ignored);
         return -1;

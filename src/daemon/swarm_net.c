@@ -53,6 +53,10 @@ struct swarm_net {
     struct seen *seen;
     size_t n_seen;
     bool hb_in_flight;
+    uv_timer_t renew_timer; /* certificate renewal */
+    char *renew_key;        /* the key of the request in flight */
+    bool stopping;
+    int closing; /* handles left to close */
 };
 
 uint64_t swarm_raft_id(const char *node_id)
@@ -77,6 +81,14 @@ int64_t swarm_heartbeat_ms(const struct daemon *d)
     if (ns <= 0)
         ns = DEFAULT_HB_NS;
     return ns / 1000000;
+}
+
+static int64_t cert_expiry_s(const struct cluster *c)
+{
+    int64_t s = c ? jx_int(jx_obj(c->spec, "CAConfig"), "NodeCertExpiry", 0) /
+                        1000000000
+                  : 0;
+    return s > 0 ? s : 90LL * 24 * 3600;
 }
 
 /* ---- identity ---- */
@@ -104,14 +116,17 @@ int swarm_net_save_identity(struct daemon *d, const char *ca_pem,
     return 0;
 }
 
-int swarm_net_new_ca(struct daemon *d, struct pki_pair *ca, struct err *err)
+int swarm_net_new_ca(struct daemon *d, int64_t cert_expiry_ns,
+                     struct pki_pair *ca, struct err *err)
 {
+    int64_t expiry_s =
+        cert_expiry_ns > 0 ? cert_expiry_ns / 1000000000 : 90LL * 24 * 3600;
     _cleanup_free_ char *key = NULL, *csr = NULL, *cert = NULL;
     if (pki_ca_create(CA_YEARS, ca, err) < 0)
         return -1;
     if (pki_csr_create(&key, &csr, err) < 0 ||
         pki_csr_sign(ca, csr, d->node_id, PKI_OU_MANAGER, d->cluster_id,
-                     90LL * 24 * 3600, &cert, err) < 0 ||
+                     expiry_s, &cert, err) < 0 ||
         swarm_net_save_identity(d, ca->cert_pem, cert, key, err) < 0) {
         pki_pair_clear(ca);
         return -1;
@@ -134,6 +149,9 @@ json_t *swarm_net_new_tokens(const char *ca_cert_pem, struct err *err)
 static int load_identity(struct swarm_net *n, struct err *err)
 {
     struct daemon *d = n->d;
+    free(n->ca_pem);
+    n->ca_pem = NULL;
+    pki_pair_clear(&n->own);
     _cleanup_free_ char *p1 = cert_path(d, CA_CERT_FILE);
     _cleanup_free_ char *p2 = cert_path(d, NODE_CERT_FILE);
     _cleanup_free_ char *p3 = cert_path(d, NODE_KEY_FILE);
@@ -483,10 +501,7 @@ static void m_join(void *data, struct rpc_call *call, const json_t *params)
     cx->call = call;
     cx->manager = manager;
     id_new(cx->node_id);
-    int64_t expiry_s =
-        jx_int(jx_obj(c->spec, "CAConfig"), "NodeCertExpiry", 0) / 1000000000;
-    if (expiry_s <= 0)
-        expiry_s = 90LL * 24 * 3600;
+    int64_t expiry_s = cert_expiry_s(c);
     struct pki_pair capair = {.cert_pem = (char *)jx_str(ca, "Cert"),
                               .key_pem = (char *)jx_str(ca, "Key")};
     _cleanup_free_ char *cert = NULL;
@@ -691,10 +706,7 @@ static void m_renew(void *data, struct rpc_call *call, const json_t *params)
     snprintf(r->node_id, sizeof(r->node_id), "%s", nd->meta.id);
     snprintf(r->raft_addr, sizeof(r->raft_addr), "%s:%d", nd->addr,
              (int)jx_int(params, "Port", DEFAULT_CLUSTER_PORT));
-    int64_t expiry_s =
-        jx_int(jx_obj(c->spec, "CAConfig"), "NodeCertExpiry", 0) / 1000000000;
-    if (expiry_s <= 0)
-        expiry_s = 90LL * 24 * 3600;
+    int64_t expiry_s = cert_expiry_s(c);
     struct pki_pair capair = {.cert_pem = (char *)jx_str(ca, "Cert"),
                               .key_pem = (char *)jx_str(ca, "Key")};
     if (pki_csr_sign(&capair, csr, nd->meta.id,
@@ -974,6 +986,112 @@ void swarm_net_leadership(struct daemon *d, bool is_leader)
     restart_timer(n);
 }
 
+/* ---- certificate renewal ---- */
+
+static void schedule_renewal(struct swarm_net *n);
+static void renew_now(uv_timer_t *t);
+
+static void renew_done(void *data, const struct err *err, const json_t *result)
+{
+    struct swarm_net *n = data;
+    _cleanup_free_ char *key = n->renew_key;
+    n->renew_key = NULL;
+    if (n->stopping)
+        return;
+    const char *cert = jx_str(result, "Cert");
+    const char *ca = jx_str(result, "CA");
+    struct err e = {0};
+    if (err || !cert || !ca) {
+        log_warn("cluster: certificate renewal: %s",
+                 err ? err->msg : "malformed answer");
+        uv_timer_start(&n->renew_timer, renew_now, 5000, 0);
+        return;
+    }
+    SSL_CTX *old_srv = n->srv_ctx, *old_cli = n->cli_ctx;
+    n->srv_ctx = n->cli_ctx = NULL;
+    if (swarm_net_save_identity(n->d, ca, cert, key, &e) < 0 ||
+        load_identity(n, &e) < 0) {
+        log_error("cluster: installing the renewed certificate: %s", e.msg);
+        if (n->srv_ctx)
+            SSL_CTX_free(n->srv_ctx);
+        if (n->cli_ctx)
+            SSL_CTX_free(n->cli_ctx);
+        n->srv_ctx = old_srv;
+        n->cli_ctx = old_cli;
+        return;
+    }
+    /* Connections made from now on use the new certificate; those open
+     * keep theirs (OpenSSL counts the contexts' users). */
+    if (n->srv)
+        rpc_server_set_ctx(n->srv, n->srv_ctx);
+    worker_session_set_ctx(n->d, n->cli_ctx);
+    SSL_CTX_free(old_srv);
+    SSL_CTX_free(old_cli);
+    log_info("cluster: certificate renewed, valid until %lld",
+             (long long)n->id.not_after);
+    schedule_renewal(n);
+}
+
+static void renew_now(uv_timer_t *t)
+{
+    struct swarm_net *n = t->data;
+    struct daemon *d = n->d;
+    if (n->renew_key || d->role_switching)
+        return;
+    _cleanup_free_ char *csr = NULL;
+    struct err err = {0};
+    if (pki_csr_create(&n->renew_key, &csr, &err) < 0) {
+        log_warn("cluster: certificate renewal: %s", err.msg);
+        return;
+    }
+    if (d->raft && raftnode_is_ready_leader(d->raft)) {
+        /* The leader signs its own, with the cluster's CA. */
+        const struct cluster *c = store_cluster(d->store);
+        const json_t *ca = c ? jx_obj(c->internal, "_RootCA") : NULL;
+        struct pki_pair capair = {.cert_pem = (char *)jx_str(ca, "Cert"),
+                                  .key_pem = (char *)jx_str(ca, "Key")};
+        _cleanup_free_ char *cert = NULL;
+        if (!capair.key_pem ||
+            pki_csr_sign(&capair, csr, d->node_id, PKI_OU_MANAGER,
+                         d->cluster_id, cert_expiry_s(c), &cert, &err) < 0) {
+            err_set(&err, ERR_INTERNAL, "cannot sign its own certificate");
+            renew_done(n, &err, NULL);
+            return;
+        }
+        _cleanup_json_ json_t *r =
+            json_pack("{s:s, s:s}", "Cert", cert, "CA", capair.cert_pem);
+        renew_done(n, NULL, r);
+        return;
+    }
+    const char *colon = strrchr(d->listen_addr, ':');
+    json_t *params = json_pack("{s:s, s:i}", "CSR", csr, "Port",
+                               colon ? atoi(colon + 1) : 4377);
+    if (swarm_net_call_leader(d, "renew", params, 15000, renew_done, n, &err) <
+        0) {
+        log_debug("cluster: certificate renewal: %s (will retry)", err.msg);
+        free(n->renew_key);
+        n->renew_key = NULL;
+        uv_timer_start(&n->renew_timer, renew_now, 1000, 0);
+    }
+}
+
+/* At a random point between 50 % and 80 % of the certificate's life, as
+ * Swarm does, so a cluster's nodes do not all renew at once. */
+static void schedule_renewal(struct swarm_net *n)
+{
+    /* Certificates start a minute early (clock skew): their life as
+     * issued counts from a minute after not_before. */
+    struct pki_identity issued = n->id;
+    if (issued.not_after - issued.not_before > 60)
+        issued.not_before += 60;
+    int64_t at = pki_renew_at(&issued);
+    int64_t now = time_now_ns() / 1000000000;
+    int64_t delay_ms = (at - now) * 1000;
+    if (delay_ms < 1000)
+        delay_ms = 1000;
+    uv_timer_start(&n->renew_timer, renew_now, (uint64_t)delay_ms, 0);
+}
+
 /* ---- lifecycle ---- */
 
 int swarm_net_start(struct daemon *d, struct err *err)
@@ -984,7 +1102,10 @@ int swarm_net_start(struct daemon *d, struct err *err)
         goto fail;
     uv_timer_init(d->loop, &n->timer);
     n->timer.data = n;
+    uv_timer_init(d->loop, &n->renew_timer);
+    n->renew_timer.data = n;
     d->net = n;
+    schedule_renewal(n);
     if (!d->is_manager) {
         /* A worker serves nothing: it follows the leader. */
         log_info("cluster: worker, following the managers");
@@ -1041,6 +1162,8 @@ const struct raftnode_dialer *swarm_net_dialer(struct daemon *d)
 static void timer_closed(uv_handle_t *h)
 {
     struct swarm_net *n = h->data;
+    if (--n->closing > 0)
+        return;
     SSL_CTX_free(n->srv_ctx);
     SSL_CTX_free(n->cli_ctx);
     free(n->ca_pem);
@@ -1063,10 +1186,14 @@ void swarm_net_stop(struct daemon *d)
         w->cb(w->data, &err, w->index);
         free(w);
     }
+    n->stopping = true;
     dispatch_drop_all(d);
     worker_session_stop(d);
     rpc_client_free(n->leader);
     rpc_server_free(n->srv);
     uv_timer_stop(&n->timer);
+    uv_timer_stop(&n->renew_timer);
+    n->closing = 2;
     uv_close((uv_handle_t *)&n->timer, timer_closed);
+    uv_close((uv_handle_t *)&n->renew_timer, timer_closed);
 }

@@ -67,6 +67,7 @@ int swarm_net_call_leader(struct daemon *d, const char *method, json_t *params,
 int swarm_err_no_leader(struct err *err);
 
 /* A new root CA and this manager's first certificate (swarm init). */
-int swarm_net_new_ca(struct daemon *d, struct pki_pair *ca, struct err *err);
+int swarm_net_new_ca(struct daemon *d, int64_t cert_expiry_ns,
+                     struct pki_pair *ca, struct err *err);
 /* The join tokens of a CA: {"Worker": ..., "Manager": ...}. */
 json_t *swarm_net_new_tokens(const char *ca_cert_pem, struct err *err);

@@ -15,11 +15,46 @@ SPEC = {"Dispatcher": {"HeartbeatPeriod": HEARTBEAT_NS}}
 SERVER = ["httpd", "-f", "-p", "8000", "-h", "/www"]
 
 
+# Talks to a node's cluster port with a node's certificate: one frame out,
+# the first frame back (or "closed").
+PY_CALL = r"""
+import json, socket, ssl, struct, sys
+addr, port, certs, ftype, body = sys.argv[1:6]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.load_verify_locations(certs + "/ca.crt")
+ctx.load_cert_chain(certs + "/node.crt", certs + "/node.key")
+s = ctx.wrap_socket(socket.create_connection((addr, int(port)), timeout=5))
+data = body.encode()
+s.sendall(struct.pack(">IB", len(data) + 1, int(ftype)) + data)
+try:
+    head = s.recv(5)
+    if len(head) < 5:
+        print("closed"); sys.exit(0)
+    n = struct.unpack(">I", head[:4])[0] - 1
+    buf = b""
+    while len(buf) < n:
+        more = s.recv(n - len(buf))
+        if not more:
+            break
+        buf += more
+    print(buf.decode())
+except (ssl.SSLError, ConnectionError, socket.timeout) as e:
+    print("closed" if not isinstance(e, socket.timeout) else "timeout")
+"""
+
+
 def form(cluster, managers=3, workers=2, image=None):
+    return form_with(cluster, managers, workers, image)
+
+
+def form_with(cluster, managers=3, workers=2, image=None, spec=None):
     """A swarm of `managers` managers (node1 leads) and `workers`
     workers; returns the cluster."""
     c = cluster(managers + workers)
-    c[0].swarm_init(spec=SPEC)
+    full = dict(SPEC)
+    full.update(spec or {})
+    c[0].swarm_init(spec=full)
     for i, n in enumerate(c.nodes[1:], start=1):
         role = "manager" if i < managers else "worker"
         r = n.swarm_join(c[0], role=role)
