@@ -234,18 +234,33 @@ init_cluster(struct daemon *d, const struct swarm_waiter *w, struct err *err)
                                   w->ca.cert_pem, "CertIssuerSubject", "",
                                   "CertIssuerPublicKey", ""));
     json_object_set_new(c->internal, "RootRotationInProgress", json_false());
+    json_t *pools = json_object_get(req, "DefaultAddrPool");
+    json_int_t subnet_size = jx_int(req, "SubnetSize", 0);
     json_object_set_new(c->internal, "DefaultAddrPool",
-                        json_pack("[s]", "10.0.0.0/8"));
-    json_object_set_new(c->internal, "SubnetSize", json_integer(24));
+                        json_array_size(pools)
+                            ? json_deep_copy(pools)
+                            : json_pack("[s]", "10.0.0.0/8"));
+    json_object_set_new(c->internal, "SubnetSize",
+                        json_integer(subnet_size ? subnet_size : 24));
     json_int_t port = jx_int(req, "DataPathPort", 0);
     json_object_set_new(c->internal, "DataPathPort",
                         json_integer(port ? port : 4789));
     return c;
 }
 
-/* The routing mesh's network, as swarm init makes it. */
-static void init_ingress(struct txn *txn)
+/* The routing mesh's network, as swarm init makes it: the first subnet
+ * of the address pool. */
+static void init_ingress(struct txn *txn, const struct cluster *c)
 {
+    const char *pool = json_string_value(
+        json_array_get(json_object_get(c->internal, "DefaultAddrPool"), 0));
+    int size = (int)jx_int(c->internal, "SubnetSize", 24);
+    unsigned a = 10, b = 0, cc = 0, dd = 0;
+    if (!pool || sscanf(pool, "%u.%u.%u.%u", &a, &b, &cc, &dd) != 4 ||
+        a > 255 || b > 255 || cc > 255 || size < 8 || size > 29) {
+        a = 10, b = cc = dd = 0;
+        size = 24;
+    }
     struct network *ingress = network_new();
     id_new(ingress->meta.id);
     ingress->spec = json_pack(
@@ -255,8 +270,10 @@ static void init_ingress(struct txn *txn)
     ingress->name = "ingress";
     ingress->ingress = true;
     ingress->vni = 4096;
-    snprintf(ingress->subnet, sizeof(ingress->subnet), "10.0.0.0/24");
-    snprintf(ingress->gateway, sizeof(ingress->gateway), "10.0.0.1");
+    snprintf(ingress->subnet, sizeof(ingress->subnet), "%u.%u.%u.0/%d", a, b,
+             cc, size);
+    snprintf(ingress->gateway, sizeof(ingress->gateway), "%u.%u.%u.1", a, b,
+             cc);
     txn_network_create(txn, ingress);
     network_free(ingress);
 }
@@ -278,8 +295,8 @@ static void on_leadership(struct daemon *d)
             return;
         }
         txn_cluster_put(&txn, c, 0);
+        init_ingress(&txn, c);
         cluster_free(c);
-        init_ingress(&txn);
     }
     size_t it = 0;
     void *o;

@@ -310,10 +310,28 @@ static void untrack_task(struct allocator *a, const char *id)
     task_alloc_free(ta);
 }
 
+/* swarm init's --default-addr-pool / --default-addr-pool-mask-length
+ * (the first pool; 10.0.0.0/8 in /24s by default). */
+static void use_cluster_pool(struct allocator *a, const struct store *s)
+{
+    const struct cluster *c = store_cluster(s);
+    const json_t *pools =
+        c ? json_object_get(c->internal, "DefaultAddrPool") : NULL;
+    const char *first = json_string_value(json_array_get(pools, 0));
+    int size = c ? (int)jx_int(c->internal, "SubnetSize", 24) : 24;
+    struct ipv4_net base;
+    if (!first || ipv4_net_parse(first, &base) < 0 || size < base.prefix ||
+        size > 29)
+        return;
+    ipam_pool_fini(&a->pool);
+    ipam_pool_init(&a->pool, base, size);
+}
+
 void allocator_rebuild(struct allocator *a, const struct store *s)
 {
     allocator_fini(a);
     allocator_init(a);
+    use_cluster_pool(a, s);
     size_t it = 0;
     void *o;
     while (store_next(s, KIND_NETWORK, &it, &o))
@@ -354,6 +372,11 @@ void allocator_on_event(struct allocator *a, const struct store *s,
             track_task(a, t);
         break;
     }
+    case KIND_CLUSTER:
+        /* swarm init's address pool arrives with the cluster. */
+        if (ev->action == STORE_CREATE)
+            allocator_rebuild(a, s);
+        break;
     case KIND__COUNT:
         allocator_rebuild(a, s);
         break;
