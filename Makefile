@@ -32,7 +32,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all test unit integration compat fuzz format format-check \
+.PHONY: all test unit integration compat cluster fuzz format format-check \
         cppcheck clean demo
 
 all: $(B)/shoald $(B)/shoal $(UNIT_BINS)
@@ -67,7 +67,13 @@ integration: all
 compat: all
 	@SHOAL_BUILD=$(B) tests/run-integration tests/compat
 
-# Everything CI runs: the normal build's unit + integration + compat suites,
+# Multi-node clusters: several shoald, each in its own namespaces, on a
+# bridge in a namespace of the harness (tests/cluster/cluster.py).
+cluster: all
+	@SHOAL_BUILD=$(B) tests/run-integration tests/cluster
+
+# Everything CI runs: the normal build's unit + integration + compat +
+# cluster suites,
 # the sanitizer build's unit + integration suites, the fuzzers briefly,
 # formatting and static analysis.
 test:
