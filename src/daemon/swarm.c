@@ -396,8 +396,11 @@ void swarm_applied(struct daemon *d, uint64_t index, const void *entry,
     swarm_net_applied(d, index, entry, len);
     if (d->swarm == SWARM_ACTIVE && (!d->raft || raftnode_caught_up(d->raft)))
         swarm_role_check(d);
+    /* A manager replaying its log after a restart is not active until the
+     * replay is done: its agent would find its tasks missing. */
     if (d->swarm != SWARM_STARTING || (d->waiters && d->waiters->init) ||
-        !store_node(d->store, d->node_id) || !store_cluster(d->store))
+        !store_node(d->store, d->node_id) || !store_cluster(d->store) ||
+        (d->raft && !raftnode_caught_up(d->raft)))
         return;
     d->swarm = SWARM_ACTIVE;
     log_info("swarm: active, node %s (following)", d->node_id);
@@ -479,10 +482,11 @@ int swarm_save_state(struct daemon *d, struct err *err)
     if (fs_mkdir_p(d->swarm_dir, 0700, err) < 0)
         return -1;
     _cleanup_json_ json_t *st = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:O}", "NodeID", d->node_id, "ClusterID",
+        "{s:s, s:s, s:s, s:s, s:s, s:o}", "NodeID", d->node_id, "ClusterID",
         d->cluster_id, "Role", d->is_manager ? "manager" : "worker",
         "ListenAddr", d->listen_addr, "AdvertiseAddr", d->advertise_addr,
-        "RemoteAddrs", d->join_remotes ? d->join_remotes : json_array());
+        "RemoteAddrs",
+        d->join_remotes ? json_incref(d->join_remotes) : json_array());
     _cleanup_free_ char *text = jx_dumps(st);
     _cleanup_free_ char *path = state_path(d);
     return fs_write_file_atomic(path, text, strlen(text), 0600, err);
