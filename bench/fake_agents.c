@@ -121,7 +121,8 @@ static void stats(struct fleet *f)
     printf("{\"stats\": true, \"t\": %.6f, \"joined\": %ld, \"ready\": %ld, "
            "\"assigned\": %ld, \"acked\": %ld, \"stopped\": %ld, "
            "\"hb_sent\": %ld, \"hb_ok\": %ld, \"hb_fail\": %ld, "
-           "\"hb_rtt_avg_ms\": %.3f, \"hb_rtt_max_ms\": %.3f, "
+           "\"hb_rtt_avg_ms\": %.3f, \"hb_rtt_sum_ms\": %.1f, "
+           "\"hb_rtt_max_ms\": %.3f, "
            "\"entries\": %ld, \"entry_bytes\": %ld, \"snapshot_bytes\": %ld, "
            "\"parses\": %ld, \"task_ops\": %ld, \"proposes\": %ld, "
            "\"propose_ok\": %ld, "
@@ -130,9 +131,9 @@ static void stats(struct fleet *f)
            mono(), f->joined, f->ready, f->assigned, f->acked, f->stopped,
            f->hb_sent, f->hb_ok, f->hb_fail,
            f->hb_ok ? f->hb_rtt_sum / (double)f->hb_ok * 1000 : 0.0,
-           f->hb_rtt_max * 1000, f->entries, f->entry_bytes, f->snap_bytes,
-           f->parses, f->task_ops, f->proposes, f->propose_ok, f->propose_fail,
-           f->sessions_lost, f->join_fail);
+           f->hb_rtt_sum * 1000, f->hb_rtt_max * 1000, f->entries,
+           f->entry_bytes, f->snap_bytes, f->parses, f->task_ops, f->proposes,
+           f->propose_ok, f->propose_fail, f->sessions_lost, f->join_fail);
     fflush(stdout);
     f->hb_rtt_max = 0;
 }
