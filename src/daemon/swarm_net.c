@@ -877,7 +877,22 @@ static void propose_node_state(struct swarm_net *n, const struct node *nd,
 {
     struct txn txn;
     txn_init(&txn);
-    txn_node_status(&txn, nd->meta.id, state, message, nd->addr);
+    if (nd->manager) {
+        /* A manager's reachability follows its heartbeats too. */
+        json_t *enc = node_encode(nd);
+        struct node *c = node_decode(enc, NULL);
+        json_decref(enc);
+        c->state = state;
+        free(c->status_message);
+        c->status_message = message ? xstrdup(message) : NULL;
+        free(c->reachability);
+        c->reachability =
+            xstrdup(state == NODE_READY ? "reachable" : "unreachable");
+        txn_node_put(&txn, c);
+        node_free(c);
+    } else {
+        txn_node_status(&txn, nd->meta.id, state, message, nd->addr);
+    }
     size_t len;
     _cleanup_free_ char *text = txn_encode(&txn, &len);
     txn_fini(&txn);

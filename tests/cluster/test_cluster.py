@@ -161,6 +161,9 @@ def test_service_spreads_and_leader_fails_over(cluster, image_archive):
                         c.leader(via=m2), 10, "a new leader")
     took = time.monotonic() - t0
     assert took < 5, f"new leader after {took:.1f} s"
+    # The dead manager shows as unreachable once its heartbeats stop.
+    wait_until(lambda: manager_status(node_table(leader)["node1"]) ==
+               "unreachable", 15, "node1 unreachable")
     # Committed state intact, and writes work on the managers left.
     assert m2.service("web")["ID"] == sid
     other = m3 if leader is m2 else m2
