@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
+#include <openssl/crypto.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
@@ -423,6 +424,11 @@ int swarm_start_role(struct daemon *d, bool bootstrap, struct err *err)
         return -1;
     if (!d->is_manager)
         return 0; /* a worker: its session with the leader fills the store */
+    uint8_t data_key[32];
+    if (swarm_net_data_key(d, data_key, err) < 0) {
+        swarm_net_stop(d);
+        return -1;
+    }
     /* A promoted worker already has a copy of the state: raft catches up
      * in a store of its own first (see catchup_done). */
     if (!bootstrap && store_index(d->store) > 0)
@@ -437,8 +443,10 @@ int swarm_start_role(struct daemon *d, bool bootstrap, struct err *err)
         .data = d,
         .dialer = swarm_net_dialer(d),
         .on_applied = on_applied,
+        .data_key = data_key,
     };
     d->raft = raftnode_new(&rc, err);
+    OPENSSL_cleanse(data_key, sizeof(data_key));
     if (!d->raft)
         goto fail;
     if (bootstrap && raftnode_bootstrap(d->raft, err) < 0)

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/rand.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
@@ -113,6 +114,47 @@ int swarm_net_save_identity(struct daemon *d, const char *ca_pem,
         fs_write_file_atomic(p2, bundle, strlen(bundle), 0644, err) < 0 ||
         fs_write_file_atomic(p3, key_pem, strlen(key_pem), 0600, err) < 0)
         return -1;
+    return 0;
+}
+
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
+}
+
+int swarm_net_data_key(struct daemon *d, uint8_t key[32], struct err *err)
+{
+    _cleanup_free_ char *path = cert_path(d, DATA_KEY_FILE);
+    _cleanup_free_ char *text = NULL;
+    if (!fs_exists(path)) {
+        char hex[65];
+        if (RAND_bytes(key, 32) != 1)
+            return err_set(err, ERR_INTERNAL, "no random bytes for a key");
+        for (int i = 0; i < 32; i++)
+            snprintf(hex + 2 * i, 3, "%02x", key[i]);
+        _cleanup_free_ char *dir = xasprintf("%s/%s", d->swarm_dir, CERT_DIR);
+        int rc = fs_mkdir_p(dir, 0700, err) < 0 ||
+                         fs_write_file_atomic(path, hex, 64, 0600, err) < 0
+                     ? -1
+                     : 0;
+        OPENSSL_cleanse(hex, sizeof(hex));
+        return rc;
+    }
+    if (fs_read_file(path, &text, NULL, err) < 0)
+        return -1;
+    for (int i = 0; i < 32; i++) {
+        int hi = strlen(text) >= 64 ? hexval(text[2 * i]) : -1;
+        int lo = hi >= 0 ? hexval(text[2 * i + 1]) : -1;
+        if (lo < 0) {
+            OPENSSL_cleanse(text, strlen(text));
+            return err_set(err, ERR_INTERNAL, "corrupt raft data key in '%s'",
+                           path);
+        }
+        key[i] = (uint8_t)(hi << 4 | lo);
+    }
+    OPENSSL_cleanse(text, strlen(text));
     return 0;
 }
 

@@ -20,6 +20,7 @@
 #define NODE_CERT_FILE "node.crt" /* node certificate + CA, PEM */
 #define NODE_KEY_FILE  "node.key"
 #define CA_CERT_FILE   "ca.crt"
+#define DATA_KEY_FILE  "raft.dek"
 
 /* The raft id of a node: derived from its id, so every manager computes
  * the same one without storing it. */
@@ -29,6 +30,9 @@ uint64_t swarm_raft_id(const char *node_id);
 int swarm_net_save_identity(struct daemon *d, const char *ca_pem,
                             const char *cert_pem, const char *key_pem,
                             struct err *err);
+/* This manager's key for its raft data at rest (<swarm dir>/certs/
+ * raft.dek, made on first use). */
+int swarm_net_data_key(struct daemon *d, uint8_t key[32], struct err *err);
 /* Loads the identity and starts the cluster port on d->listen_addr. */
 int swarm_net_start(struct daemon *d, struct err *err);
 /* Stops the port, the leader connection and the heartbeat timers. */

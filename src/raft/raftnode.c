@@ -19,6 +19,7 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "raft/encio.h"
 #include "raft/transport.h"
 
 #define RESULT_RING    64
@@ -34,7 +35,9 @@ struct raftnode {
     char *dir;
     char *address;
     struct raft raft;
-    struct raft_io io;
+    struct raft_io uvio; /* libraft's libuv I/O */
+    struct raft_io io;   /* the same, encrypting (encio.c) */
+    bool encrypted;
     struct raft_uv_transport transport;
     struct raft_fsm fsm;
     bool io_ready, raft_ready, started;
@@ -201,10 +204,15 @@ struct raftnode *raftnode_new(const struct raftnode_config *cfg,
     rn->cfg.address = rn->address;
     int rc = rafttr_init(&rn->transport, cfg->loop, cfg->dialer);
     if (rc == 0)
-        rc = raft_uv_init(&rn->io, cfg->loop, rn->dir, &rn->transport);
+        rc = raft_uv_init(&rn->uvio, cfg->loop, rn->dir, &rn->transport);
+    if (rc == 0 && cfg->data_key) {
+        encio_init(&rn->io, &rn->uvio, cfg->data_key);
+        rn->encrypted = true;
+    }
+    rn->cfg.data_key = NULL; /* copied by encio; not kept */
     if (rc != 0) {
         err_set(err, ERR_INTERNAL, "init raft I/O in '%s': %s", rn->dir,
-                rn->io.errmsg[0] ? rn->io.errmsg : raft_strerror(rc));
+                rn->uvio.errmsg[0] ? rn->uvio.errmsg : raft_strerror(rc));
         rafttr_free(&rn->transport);
         free(rn->dir);
         free(rn->address);
@@ -217,10 +225,12 @@ struct raftnode *raftnode_new(const struct raftnode_config *cfg,
     rn->fsm.apply = fsm_apply;
     rn->fsm.snapshot = fsm_snapshot;
     rn->fsm.restore = fsm_restore;
-    rc = raft_init(&rn->raft, &rn->io, &rn->fsm, cfg->id, rn->address);
+    rc = raft_init(&rn->raft, rn->encrypted ? &rn->io : &rn->uvio, &rn->fsm,
+                   cfg->id, rn->address);
     if (rc != 0) {
         err_set(err, ERR_INTERNAL, "init raft: %s", raft_errmsg(&rn->raft));
-        raft_uv_close(&rn->io);
+        raft_uv_close(&rn->uvio);
+        encio_fini(&rn->io);
         rafttr_free(&rn->transport);
         free(rn->dir);
         free(rn->address);
@@ -514,7 +524,8 @@ static void handle_closed(uv_handle_t *h)
 static void raft_closed(struct raft *r)
 {
     struct raftnode *rn = r->data;
-    raft_uv_close(&rn->io);
+    raft_uv_close(&rn->uvio);
+    encio_fini(&rn->io);
     rafttr_free(&rn->transport);
     while (rn->changes) /* queued, never started */
         change_finish(rn, RAFT_SHUTDOWN);

@@ -38,6 +38,9 @@ struct raftnode_config {
     unsigned snapshot_threshold; /* entries between snapshots (0: default) */
     unsigned snapshot_trailing;  /* entries kept after one (0: default) */
     const struct raftnode_dialer *dialer; /* NULL: a lone manager */
+    /* This manager's key for its raft data at rest (32 bytes; NULL: the
+     * data is written in plaintext). */
+    const uint8_t *data_key;
     /* After each entry is applied to the store, with the entry (may be
      * NULL). */
     void (*on_applied)(void *data, uint64_t index, const void *entry,

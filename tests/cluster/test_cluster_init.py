@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """swarm init's cluster options and join-token rotation (issue 4)."""
 
+import os
+
 from cluster import wait_until
 
 
@@ -44,3 +46,28 @@ def test_init_options_and_token_rotation(cluster):
     # through the API's RemoteAddrs (as tested above); the node is a
     # worker.
     assert n2.info()["Swarm"]["ControlAvailable"] is False
+
+
+def test_raft_data_encrypted_at_rest(cluster):
+    c = cluster(2)
+    m1, m2 = c
+    m1.swarm_init()
+    assert m2.swarm_join(m1, role="manager").status == 200
+    m1.cli_ok("service", "create", "--detach", "--name", "atrest-marker-42",
+              "--replicas", "0", "simple_server", "true")
+    wait_until(lambda: "atrest-marker-42" in m2.cli_ok("service", "ls"), 15,
+               "the service on node2")
+    for n in c:
+        raft = f"{n.data_root}/swarm/raft"
+        r = n.net_exec("grep", "-rl", "atrest-marker-42", raft)
+        assert r.rc == 1, f"plaintext in {n.name}'s raft data:\n{r}"
+        key = f"{n.data_root}/swarm/certs/raft.dek"
+        assert oct(os.stat(key).st_mode & 0o777) == "0o600"
+    # Each manager has its own key.
+    keys = {open(f"{n.data_root}/swarm/certs/raft.dek").read() for n in c}
+    assert len(keys) == 2
+    # And reads its data back after kill -9.
+    m2.kill9()
+    m2.start()
+    wait_until(lambda: "atrest-marker-42" in m2.cli_ok("service", "ls"), 30,
+               "node2 back with the state")
