@@ -6,6 +6,7 @@
 #include "api/api_internal.h"
 #include "base/mem.h"
 #include "cluster/pki.h"
+#include "cluster/seal.h"
 
 static void get_swarm(struct http_request *req, void *data)
 {
@@ -143,6 +144,17 @@ static void post_update(struct http_request *req, void *data)
     nc->spec = spec;
     json_decref(nc->internal);
     nc->internal = jx_copy(c->internal);
+    /* Autolock: a key while it is on (a new one when asked), none off. */
+    bool autolock = jx_bool(jx_obj(nc->spec, "EncryptionConfig"),
+                            "AutoLockManagers", false);
+    if (!autolock)
+        json_object_del(nc->internal, "_UnlockKey");
+    else if (!jx_str(nc->internal, "_UnlockKey") ||
+             http_query_bool(req, "rotateManagerUnlockKey")) {
+        char *key = seal_new_unlock_key();
+        json_object_set_new(nc->internal, "_UnlockKey", json_string(key));
+        free(key);
+    }
     json_t *tokens = jx_obj(nc->internal, "JoinTokens");
     static const char *const which[][2] = {{"rotateWorkerToken", "Worker"},
                                            {"rotateManagerToken", "Manager"}};
@@ -165,13 +177,26 @@ static void get_unlockkey(struct http_request *req, void *data)
     struct daemon *d = data;
     if (!api_require_manager(req, d))
         return;
-    api_reply(req, 200, json_pack("{s:s}", "UnlockKey", ""));
+    const struct cluster *c = store_cluster(d->store);
+    const char *key = c ? jx_str(c->internal, "_UnlockKey") : NULL;
+    api_reply(req, 200, json_pack("{s:s}", "UnlockKey", key ? key : ""));
 }
 
 static void post_unlock(struct http_request *req, void *data)
 {
-    (void)data;
-    http_reply_error(req, 400, "swarm is not locked");
+    struct daemon *d = data;
+    struct err err = {0};
+    json_t *body = NULL;
+    if (http_body_json(req, &body, &err) < 0) {
+        http_reply_err(req, &err);
+        return;
+    }
+    const char *key = jx_str(body, "UnlockKey");
+    if (swarm_unlock(d, key ? key : "", &err) < 0)
+        http_reply_err(req, &err);
+    else
+        http_reply_empty(req, 200);
+    json_decref(body);
 }
 
 static const struct http_route routes[] = {

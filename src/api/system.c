@@ -46,6 +46,8 @@ static json_t *swarm_info(struct daemon *d)
         state = "active";
     else if (d->swarm == SWARM_STARTING)
         state = "pending";
+    else if (d->swarm == SWARM_LOCKED)
+        state = "locked";
     json_object_set_new(sw, "LocalNodeState", json_string(state));
     json_object_set_new(sw, "ControlAvailable",
                         json_boolean(active && swarm_is_manager(d)));

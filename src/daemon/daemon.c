@@ -240,6 +240,7 @@ int daemon_run(const struct daemon_config *cfg)
     free(d.self_exe);
     free(d.cgroup_parent);
     free(d.swarm_dir);
+    free(d.unlock_key);
     if (d.lock_fd >= 0)
         close(d.lock_fd);
     return d.exit_code;

@@ -43,6 +43,7 @@ enum swarm_state {
     SWARM_STARTING, /* init in progress or reopening after a restart */
     SWARM_ACTIVE,
     SWARM_LEAVING,
+    SWARM_LOCKED, /* autolocked after a restart: waits for swarm unlock */
 };
 
 struct daemon {
@@ -79,6 +80,7 @@ struct daemon {
     char raft_addr[128];     /* advertise_addr:cluster port */
     json_t *join_remotes;    /* managers given to swarm join */
     bool role_switching;     /* promotion / demotion in progress */
+    char *unlock_key;        /* autolock: the key the secrets are sealed with */
     /* A promoted node's raft fills this store until it has caught up with
      * the one its agent follows, which then takes over. */
     struct store *catchup_store;
@@ -95,6 +97,9 @@ int daemon_run(const struct daemon_config *cfg);
 
 /* Reopens the swarm recorded in the data root, if any. */
 int swarm_reopen(struct daemon *d, struct err *err);
+
+/* swarm unlock: opens a locked node's secrets with key and starts. */
+int swarm_unlock(struct daemon *d, const char *key, struct err *err);
 
 /* Completion of swarm init / leave: err NULL on success. */
 typedef void (*swarm_done_fn)(void *data, const struct err *err);

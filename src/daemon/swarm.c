@@ -23,6 +23,7 @@
 #include "daemon/swarm_net.h"
 #include "runtime/cgroup.h"
 #include "cluster/rpc.h"
+#include "cluster/seal.h"
 #include "store/txn.h"
 
 struct swarm_waiter {
@@ -235,6 +236,12 @@ init_cluster(struct daemon *d, const struct swarm_waiter *w, struct err *err)
                                   w->ca.cert_pem, "CertIssuerSubject", "",
                                   "CertIssuerPublicKey", ""));
     json_object_set_new(c->internal, "RootRotationInProgress", json_false());
+    if (jx_bool(jx_obj(c->spec, "EncryptionConfig"), "AutoLockManagers",
+                false)) {
+        char *key = seal_new_unlock_key();
+        json_object_set_new(c->internal, "_UnlockKey", json_string(key));
+        free(key);
+    }
     json_t *pools = json_object_get(req, "DefaultAddrPool");
     json_int_t subnet_size = jx_int(req, "SubnetSize", 0);
     json_object_set_new(c->internal, "DefaultAddrPool",
@@ -386,6 +393,27 @@ static void catchup_done(struct daemon *d)
              (unsigned long long)store_index(d->store));
 }
 
+/* Autolock follows the cluster: this manager's secrets are sealed with
+ * the current unlock key while it is on, plain when it is off. */
+static void sync_autolock(struct daemon *d)
+{
+    const struct cluster *c = store_cluster(d->store);
+    if (!c || !d->is_manager)
+        return;
+    bool on =
+        jx_bool(jx_obj(c->spec, "EncryptionConfig"), "AutoLockManagers", false);
+    const char *key = on ? jx_str(c->internal, "_UnlockKey") : NULL;
+    if (on && !key)
+        return;
+    if (!key && !d->unlock_key)
+        return;
+    if (key && d->unlock_key && strcmp(key, d->unlock_key) == 0)
+        return;
+    struct err err = {0};
+    if (swarm_net_reseal(d, key, &err) < 0)
+        log_error("swarm: autolock: %s", err.msg);
+}
+
 void swarm_applied(struct daemon *d, uint64_t index, const void *entry,
                    size_t len)
 {
@@ -395,8 +423,10 @@ void swarm_applied(struct daemon *d, uint64_t index, const void *entry,
         catchup_done(d);
     }
     swarm_net_applied(d, index, entry, len);
-    if (d->swarm == SWARM_ACTIVE && (!d->raft || raftnode_caught_up(d->raft)))
+    if (d->swarm == SWARM_ACTIVE && (!d->raft || raftnode_caught_up(d->raft))) {
         swarm_role_check(d);
+        sync_autolock(d);
+    }
     /* A manager replaying its log after a restart is not active until the
      * replay is done: its agent would find its tasks missing. */
     if (d->swarm != SWARM_STARTING || (d->waiters && d->waiters->init) ||
@@ -556,7 +586,28 @@ int swarm_reopen(struct daemon *d, struct err *err)
     d->join_remotes = json_incref(json_object_get(st, "RemoteAddrs"));
     if (swarm_set_addresses(d, st, err) < 0)
         return -1;
+    if (d->is_manager && !d->unlock_key && swarm_net_locked(d)) {
+        d->swarm = SWARM_LOCKED;
+        log_info("swarm: this manager is locked; `swarm unlock` with the "
+                 "unlock key starts it");
+        return 0;
+    }
     log_info("swarm: reopening as node %s", d->node_id);
+    return swarm_open(d, false, err);
+}
+
+int swarm_unlock(struct daemon *d, const char *key, struct err *err)
+{
+    if (d->swarm != SWARM_LOCKED)
+        return err_set(err, ERR_INVALID,
+                       d->swarm == SWARM_INACTIVE
+                           ? "This node is not part of a "
+                             "swarm"
+                           : "swarm is not locked");
+    if (swarm_net_try_unlock(d, key, err) < 0)
+        return -1;
+    log_info("swarm: unlocked; reopening as node %s", d->node_id);
+    d->swarm = SWARM_INACTIVE;
     return swarm_open(d, false, err);
 }
 
@@ -612,6 +663,11 @@ bool swarm_is_manager(const struct daemon *d)
 
 int swarm_require_manager(const struct daemon *d, struct err *err)
 {
+    if (d->swarm == SWARM_LOCKED)
+        return err_set(err, ERR_UNAVAILABLE,
+                       "Swarm is encrypted and needs to be unlocked before "
+                       "it can be used. Please use \"docker swarm unlock\" "
+                       "to unlock it.");
     if (d->swarm == SWARM_INACTIVE || d->swarm == SWARM_LEAVING)
         return err_set(err, ERR_UNAVAILABLE,
                        "This node is not a swarm manager. Use \"docker swarm "
@@ -673,6 +729,8 @@ static void manager_closed(void *data)
     json_decref(d->join_remotes);
     d->join_remotes = NULL;
     if (c->leaving) {
+        free(d->unlock_key);
+        d->unlock_key = NULL;
         struct err err = {0};
         if (fs_remove_tree(d->swarm_dir, &err) < 0)
             log_warn("swarm: %s", err.msg);
@@ -813,6 +871,21 @@ int swarm_leave(struct daemon *d, bool force, swarm_done_fn cb, void *data,
     if (d->swarm == SWARM_INACTIVE || d->swarm == SWARM_LEAVING)
         return err_set(err, ERR_UNAVAILABLE,
                        "This node is not part of a swarm");
+    if (d->swarm == SWARM_LOCKED) {
+        /* Nothing runs: forget the swarm's data (Docker needs --force). */
+        if (!force)
+            return err_set(err, ERR_UNAVAILABLE,
+                           "Swarm is encrypted and locked. Use `--force` to "
+                           "leave it anyway.");
+        struct err e = {0};
+        if (fs_remove_tree(d->swarm_dir, &e) < 0)
+            log_warn("swarm: %s", e.msg);
+        d->swarm = SWARM_INACTIVE;
+        memset(d->node_id, 0, sizeof(d->node_id));
+        memset(d->cluster_id, 0, sizeof(d->cluster_id));
+        cb(data, NULL);
+        return 0;
+    }
     if (!force && d->is_manager && check_manager_leave(d, err) < 0)
         return -1;
     d->swarm = SWARM_LEAVING;

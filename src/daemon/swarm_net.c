@@ -16,6 +16,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "cluster/rpc.h"
+#include "cluster/seal.h"
 #include "daemon/dispatch.h"
 #include "store/txn.h"
 
@@ -99,6 +100,82 @@ static char *cert_path(const struct daemon *d, const char *name)
     return xasprintf("%s/%s/%s", d->swarm_dir, CERT_DIR, name);
 }
 
+/* Secrets on disk (TLS key, raft data key): sealed with the unlock key
+ * while the swarm is autolocked (d->unlock_key), plain otherwise. */
+static int read_secret(struct daemon *d, const char *path, char **out,
+                       struct err *err)
+{
+    _cleanup_free_ char *text = NULL;
+    if (fs_read_file(path, &text, NULL, err) < 0)
+        return -1;
+    if (!seal_is_sealed(text)) {
+        *out = steal_ptr(text);
+        return 0;
+    }
+    if (!d->unlock_key)
+        return err_set(err, ERR_UNAVAILABLE,
+                       "Swarm is encrypted and needs to be unlocked before "
+                       "it can be used. Please use \"docker swarm unlock\" "
+                       "to unlock it.");
+    return seal_open(d->unlock_key, text, out, err);
+}
+
+static int write_secret(struct daemon *d, const char *path, const char *plain,
+                        struct err *err)
+{
+    _cleanup_free_ char *sealed =
+        d->unlock_key ? seal_text(d->unlock_key, plain) : NULL;
+    const char *text = sealed ? sealed : plain;
+    return fs_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+bool swarm_net_locked(struct daemon *d)
+{
+    _cleanup_free_ char *path = cert_path(d, NODE_KEY_FILE);
+    _cleanup_free_ char *text = NULL;
+    struct err err = {0};
+    return fs_read_file(path, &text, NULL, &err) == 0 && seal_is_sealed(text);
+}
+
+int swarm_net_try_unlock(struct daemon *d, const char *key, struct err *err)
+{
+    _cleanup_free_ char *path = cert_path(d, NODE_KEY_FILE);
+    _cleanup_free_ char *text = NULL, *plain = NULL;
+    if (fs_read_file(path, &text, NULL, err) < 0)
+        return -1;
+    if (seal_open(key, text, &plain, err) < 0)
+        return err_set(err, ERR_INVALID,
+                       "swarm could not be unlocked: invalid key, use "
+                       "docker swarm unlock-key to get the current key");
+    OPENSSL_cleanse(plain, strlen(plain));
+    free(d->unlock_key);
+    d->unlock_key = xstrdup(key);
+    return 0;
+}
+
+int swarm_net_reseal(struct daemon *d, const char *new_key, struct err *err)
+{
+    _cleanup_free_ char *kp = cert_path(d, NODE_KEY_FILE);
+    _cleanup_free_ char *dp = cert_path(d, DATA_KEY_FILE);
+    _cleanup_free_ char *key = NULL, *dek = NULL;
+    if (read_secret(d, kp, &key, err) < 0 ||
+        (fs_exists(dp) && read_secret(d, dp, &dek, err) < 0))
+        return -1;
+    free(d->unlock_key);
+    d->unlock_key = new_key ? xstrdup(new_key) : NULL;
+    int rc = write_secret(d, kp, key, err) < 0 ||
+                     (dek && write_secret(d, dp, dek, err) < 0)
+                 ? -1
+                 : 0;
+    OPENSSL_cleanse(key, strlen(key));
+    if (dek)
+        OPENSSL_cleanse(dek, strlen(dek));
+    if (rc == 0)
+        log_info("swarm: secrets on disk %s",
+                 new_key ? "sealed with the unlock key" : "no longer sealed");
+    return rc;
+}
+
 int swarm_net_save_identity(struct daemon *d, const char *ca_pem,
                             const char *cert_pem, const char *key_pem,
                             struct err *err)
@@ -112,7 +189,7 @@ int swarm_net_save_identity(struct daemon *d, const char *ca_pem,
     _cleanup_free_ char *p3 = cert_path(d, NODE_KEY_FILE);
     if (fs_write_file_atomic(p1, ca_pem, strlen(ca_pem), 0644, err) < 0 ||
         fs_write_file_atomic(p2, bundle, strlen(bundle), 0644, err) < 0 ||
-        fs_write_file_atomic(p3, key_pem, strlen(key_pem), 0600, err) < 0)
+        write_secret(d, p3, key_pem, err) < 0)
         return -1;
     return 0;
 }
@@ -136,13 +213,13 @@ int swarm_net_data_key(struct daemon *d, uint8_t key[32], struct err *err)
             snprintf(hex + 2 * i, 3, "%02x", key[i]);
         _cleanup_free_ char *dir = xasprintf("%s/%s", d->swarm_dir, CERT_DIR);
         int rc = fs_mkdir_p(dir, 0700, err) < 0 ||
-                         fs_write_file_atomic(path, hex, 64, 0600, err) < 0
+                         write_secret(d, path, hex, err) < 0
                      ? -1
                      : 0;
         OPENSSL_cleanse(hex, sizeof(hex));
         return rc;
     }
-    if (fs_read_file(path, &text, NULL, err) < 0)
+    if (read_secret(d, path, &text, err) < 0)
         return -1;
     for (int i = 0; i < 32; i++) {
         int hi = strlen(text) >= 64 ? hexval(text[2 * i]) : -1;
@@ -199,7 +276,7 @@ static int load_identity(struct swarm_net *n, struct err *err)
     _cleanup_free_ char *p3 = cert_path(d, NODE_KEY_FILE);
     if (fs_read_file(p1, &n->ca_pem, NULL, err) < 0 ||
         fs_read_file(p2, &n->own.cert_pem, NULL, err) < 0 ||
-        fs_read_file(p3, &n->own.key_pem, NULL, err) < 0 ||
+        read_secret(d, p3, &n->own.key_pem, err) < 0 ||
         pki_cert_identity(n->own.cert_pem, &n->id, err) < 0)
         return -1;
     n->srv_ctx = pki_ctx_mutual(true, n->ca_pem, &n->own, err);

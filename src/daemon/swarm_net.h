@@ -33,6 +33,11 @@ int swarm_net_save_identity(struct daemon *d, const char *ca_pem,
 /* This manager's key for its raft data at rest (<swarm dir>/certs/
  * raft.dek, made on first use). */
 int swarm_net_data_key(struct daemon *d, uint8_t key[32], struct err *err);
+/* Autolock: are this node's secrets sealed? Does key open them (then it
+ * is kept in d->unlock_key)? Re-seal them with new_key (NULL: plain). */
+bool swarm_net_locked(struct daemon *d);
+int swarm_net_try_unlock(struct daemon *d, const char *key, struct err *err);
+int swarm_net_reseal(struct daemon *d, const char *new_key, struct err *err);
 /* Loads the identity and starts the cluster port on d->listen_addr. */
 int swarm_net_start(struct daemon *d, struct err *err);
 /* Stops the port, the leader connection and the heartbeat timers. */

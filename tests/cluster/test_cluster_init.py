@@ -71,3 +71,45 @@ def test_raft_data_encrypted_at_rest(cluster):
     m2.start()
     wait_until(lambda: "atrest-marker-42" in m2.cli_ok("service", "ls"), 30,
                "node2 back with the state")
+
+
+def test_autolock(cluster):
+    (m1,) = cluster(1)
+    out = m1.cli_ok("swarm", "init", "--autolock", "--advertise-addr",
+                    m1.addr)
+    key = next(w for w in out.split() if w.startswith("SWMKEY-1-"))
+    assert m1.cli_ok("swarm", "unlock-key", "-q").strip() == key
+    m1.cli_ok("service", "create", "--detach", "--name", "kept",
+              "--replicas", "0", "simple_server", "true")
+    certs = f"{m1.data_root}/swarm/certs"
+    for f in ("node.key", "raft.dek"):
+        assert open(f"{certs}/{f}").read().startswith("SEALED-1:"), f
+    # Restarted: locked until a person unlocks it.
+    m1.restart()
+    assert m1.info()["Swarm"]["LocalNodeState"] == "locked"
+    r = m1.cli("node", "ls")
+    assert r.rc != 0 and "needs to be unlocked" in r.err, r
+    r = m1.cli("swarm", "unlock", input="SWMKEY-1-wrong\n")
+    assert r.rc != 0 and "invalid key" in r.err, r
+    m1.cli_ok("swarm", "unlock", input=key + "\n")
+    wait_until(lambda: "kept" in m1.cli_ok("service", "ls"), 30,
+               "the state back after unlocking")
+    # A rotated key: the old one no longer opens it.
+    m1.cli_ok("swarm", "unlock-key", "--rotate")
+    new = m1.cli_ok("swarm", "unlock-key", "-q").strip()
+    assert new != key and new.startswith("SWMKEY-1-")
+    wait_until(lambda: open(f"{certs}/node.key").read().startswith(
+        "SEALED-1:"), 10, "resealed")
+    m1.restart()
+    r = m1.cli("swarm", "unlock", input=key + "\n")
+    assert r.rc != 0 and "invalid key" in r.err, r
+    m1.cli_ok("swarm", "unlock", input=new + "\n")
+    wait_until(lambda: m1.cli("node", "ls").rc == 0, 30, "unlocked again")
+    # Autolock off: the secrets are plain again and a restart needs no key.
+    m1.cli_ok("swarm", "update", "--autolock=false")
+    wait_until(lambda: not open(f"{certs}/node.key").read().startswith(
+        "SEALED-1:"), 10, "unsealed")
+    m1.restart()
+    wait_until(lambda: m1.info()["Swarm"]["LocalNodeState"] == "active", 30,
+               "active without a key")
+    assert "kept" in m1.cli_ok("service", "ls")
