@@ -144,6 +144,14 @@ static void post_update(struct http_request *req, void *data)
     nc->spec = spec;
     json_decref(nc->internal);
     nc->internal = jx_copy(c->internal);
+    /* swarm ca --rotate: CAConfig.ForceRotate went up. */
+    if (jx_int(jx_obj(nc->spec, "CAConfig"), "ForceRotate", 0) >
+            jx_int(jx_obj(c->spec, "CAConfig"), "ForceRotate", 0) &&
+        swarm_rotate_ca(nc->internal, &err) < 0) {
+        cluster_free(nc);
+        http_reply_err(req, &err);
+        return;
+    }
     /* Autolock: a key while it is on (a new one when asked), none off. */
     bool autolock = jx_bool(jx_obj(nc->spec, "EncryptionConfig"),
                             "AutoLockManagers", false);

@@ -643,9 +643,16 @@ SSL_CTX *pki_ctx_mutual(bool server, const char *ca_cert_pem,
         return NULL;
     if (ctx_use_own(ctx, own, ca, err))
         return err_ctx(err, "TLS context"), NULL;
-    /* The store trusts our CA alone (no system roots). */
-    if (!X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca))
-        return ossl_err(err, ERR_INTERNAL, "TLS context: trust CA"), NULL;
+    /* The store trusts our CA alone (no system roots) -- or, while the
+     * root CA rotates, every CA of the bundle (the new one first). */
+    _cleanup_(x509_stack_freep) STACK_OF(X509) *cas =
+        certs_from_pem(ca_cert_pem, err);
+    if (!cas)
+        return err_ctx(err, "TLS context: CA"), NULL;
+    for (int i = 0; i < sk_X509_num(cas); i++)
+        if (!X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx),
+                                 sk_X509_value(cas, i)))
+            return ossl_err(err, ERR_INTERNAL, "TLS context: trust CA"), NULL;
     /* No host name check: a peer is who its certificate's CN/OU/O say,
      * which the caller checks. */
     SSL_CTX_set_verify(
@@ -746,6 +753,11 @@ static int join_verify(X509_STORE_CTX *sctx, void *arg)
     if (X509_verify_cert(v) != 1) {
         int e = X509_STORE_CTX_get_error(v);
         ERR_clear_error();
+        /* A server certificate the pinned CA did not sign (e.g. after the
+         * root rotated, the old CA still in its chain) is a mismatch too. */
+        if (e != X509_V_ERR_CERT_HAS_EXPIRED &&
+            e != X509_V_ERR_CERT_NOT_YET_VALID)
+            return join_fail(sctx, st, e, mismatch_message(digest));
         return join_fail(sctx, st, e,
                          xasprintf("verify remote certificate: %s",
                                    X509_verify_cert_error_string(e)));
@@ -796,4 +808,14 @@ const char *pki_verify_error(const SSL *ssl)
     }
     long r = SSL_get_verify_result(ssl);
     return r == X509_V_OK ? NULL : X509_verify_cert_error_string(r);
+}
+
+bool pki_cert_signed_by(const char *cert_pem, const char *ca_pem)
+{
+    struct err err = {0};
+    _cleanup_(X509_freep) X509 *leaf = cert_from_pem(cert_pem, &err);
+    _cleanup_(X509_freep) X509 *ca = cert_from_pem(ca_pem, &err);
+    bool ok = leaf && ca && X509_verify(leaf, X509_get0_pubkey(ca)) == 1;
+    ERR_clear_error();
+    return ok;
 }

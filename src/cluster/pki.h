@@ -79,6 +79,9 @@ int pki_cert_identity(const char *cert_pem, struct pki_identity *id,
                       struct err *err);
 int pki_x509_identity(X509 *cert, struct pki_identity *id, struct err *err);
 
+/* Is the first certificate of cert_pem signed by the first of ca_pem? */
+bool pki_cert_signed_by(const char *cert_pem, const char *ca_pem);
+
 /* When to renew a certificate: a uniformly random point between 50 % and
  * 80 % of its life (unix seconds). */
 int64_t pki_renew_at(const struct pki_identity *id);

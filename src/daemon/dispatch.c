@@ -51,6 +51,16 @@ struct dispatcher {
     size_t n_touched, cap_touched;
 };
 
+/* Workers never see the cluster's private keys (root CA, the one before
+ * it during a rotation) nor the unlock key. */
+static void strip_secrets(json_t *cluster_obj)
+{
+    json_t *internal = json_object_get(cluster_obj, "_Internal");
+    json_object_del(internal, "_RootCA");
+    json_object_del(internal, "_PrevRootCA");
+    json_object_del(internal, "_UnlockKey");
+}
+
 static bool task_networked(const struct task *t)
 {
     return json_array_size(t->networks) > 0;
@@ -207,7 +217,12 @@ void dispatch_applied(struct daemon *d, uint64_t index, const void *entry,
         const char *name = jx_str(op, "op");
         if (name && strncmp(name, "task.", 5) == 0)
             continue;
-        _cleanup_free_ char *text = jx_dumps(op);
+        _cleanup_json_ json_t *copy = NULL;
+        if (name && strcmp(name, "cluster.put") == 0) {
+            copy = json_deep_copy(op);
+            strip_secrets(json_object_get(copy, "obj"));
+        }
+        _cleanup_free_ char *text = jx_dumps(copy ? copy : op);
         append_op(&common, text);
     }
     /* Tasks: to their node, or to everyone when networked. Each task

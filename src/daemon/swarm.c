@@ -426,6 +426,7 @@ void swarm_applied(struct daemon *d, uint64_t index, const void *entry,
     if (d->swarm == SWARM_ACTIVE && (!d->raft || raftnode_caught_up(d->raft))) {
         swarm_role_check(d);
         sync_autolock(d);
+        swarm_net_sync_ca(d);
     }
     /* A manager replaying its log after a restart is not active until the
      * replay is done: its agent would find its tasks missing. */

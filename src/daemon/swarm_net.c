@@ -58,7 +58,9 @@ struct swarm_net {
     uv_timer_t renew_timer; /* certificate renewal */
     char *renew_key;        /* the key of the request in flight */
     bool stopping;
-    int closing; /* handles left to close */
+    bool finishing_rotation;
+    bool renew_soon; /* renew_now scheduled for a new root */
+    int closing;     /* handles left to close */
 };
 
 uint64_t swarm_raft_id(const char *node_id)
@@ -91,6 +93,74 @@ static int64_t cert_expiry_s(const struct cluster *c)
                         1000000000
                   : 0;
     return s > 0 ? s : 90LL * 24 * 3600;
+}
+
+/* The CAs a node trusts: the root, and during a rotation also the one
+ * before it (malloc'd PEM bundle, the current root first). */
+static char *trust_bundle(const struct cluster *c)
+{
+    const char *root =
+        c ? jx_str(jx_obj(c->internal, "TLSInfo"), "TrustRoot") : NULL;
+    const char *prev = c ? jx_str(c->internal, "_PrevTrustRoot") : NULL;
+    return xasprintf("%s%s", root ? root : "", prev ? prev : "");
+}
+
+/* Records in the node's description which root signed its certificate
+ * (Docker's Description.TLSInfo): the leader ends a rotation once every
+ * node shows the new one. */
+static void set_trust_root(struct node *nd, const struct cluster *c)
+{
+    const char *root =
+        c ? jx_str(jx_obj(c->internal, "TLSInfo"), "TrustRoot") : NULL;
+    if (!json_is_object(nd->description)) {
+        json_decref(nd->description);
+        nd->description = json_object();
+    }
+    json_object_set_new(nd->description, "TLSInfo",
+                        json_pack("{s:s, s:s, s:s}", "TrustRoot",
+                                  root ? root : "", "CertIssuerSubject", "",
+                                  "CertIssuerPublicKey", ""));
+}
+
+int swarm_rotate_ca(json_t *internal, struct err *err)
+{
+    struct pki_pair ca = {0};
+    char digest[51];
+    if (pki_ca_create(CA_YEARS, &ca, err) < 0)
+        return -1;
+    if (pki_ca_digest(ca.cert_pem, digest, err) < 0) {
+        pki_pair_clear(&ca);
+        return -1;
+    }
+    json_t *old = json_object_get(internal, "_RootCA");
+    if (old) {
+        json_object_set(internal, "_PrevRootCA", old);
+        json_object_set_new(internal, "_PrevTrustRoot",
+                            json_string(jx_str(old, "Cert")));
+    }
+    json_object_set_new(
+        internal, "_RootCA",
+        json_pack("{s:s, s:s}", "Cert", ca.cert_pem, "Key", ca.key_pem));
+    json_object_set_new(internal, "TLSInfo",
+                        json_pack("{s:s, s:s, s:s}", "TrustRoot", ca.cert_pem,
+                                  "CertIssuerSubject", "",
+                                  "CertIssuerPublicKey", ""));
+    json_object_set_new(internal, "RootRotationInProgress", json_true());
+    /* Tokens pin the new CA; their secrets stay. */
+    json_t *tokens = json_object_get(internal, "JoinTokens");
+    const char *roles[] = {"Worker", "Manager"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *t = jx_str(tokens, roles[i]);
+        const char *dash = t ? strrchr(t, '-') : NULL;
+        if (!dash)
+            continue;
+        char *nt = pki_token_format(digest, dash + 1);
+        json_object_set_new(tokens, roles[i], json_string(nt));
+        free(nt);
+    }
+    pki_pair_clear(&ca);
+    log_info("cluster: new root CA; certificates are being reissued");
+    return 0;
 }
 
 /* ---- identity ---- */
@@ -645,6 +715,7 @@ static void m_join(void *data, struct rpc_call *call, const json_t *params)
         json_decref(nd->description);
         nd->description = json_deep_copy(desc);
     }
+    set_trust_root(nd, c);
     nd->state = NODE_READY;
     nd->addr = xstrdup(addr);
     nd->manager = manager;
@@ -659,10 +730,11 @@ static void m_join(void *data, struct rpc_call *call, const json_t *params)
     size_t len;
     _cleanup_free_ char *text = txn_encode(&txn, &len);
     txn_fini(&txn);
-    cx->reply = json_pack("{s:s, s:s, s:s, s:s, s:s}", "NodeID", cx->node_id,
-                          "ClusterID", d->cluster_id, "Role",
-                          manager ? "manager" : "worker", "Cert", cert, "CA",
-                          jx_str(ca, "Cert"));
+    _cleanup_free_ char *bundle = trust_bundle(c);
+    cx->reply =
+        json_pack("{s:s, s:s, s:s, s:s, s:s}", "NodeID", cx->node_id,
+                  "ClusterID", d->cluster_id, "Role",
+                  manager ? "manager" : "worker", "Cert", cert, "CA", bundle);
     if (raftnode_propose(d->raft, text, len, join_committed, cx, &err) < 0) {
         json_decref(cx->reply);
         free(cx);
@@ -735,10 +807,9 @@ static void renew_committed(void *data, const struct err *err, uint64_t index)
         return;
     }
     const struct cluster *c = store_cluster(r->n->d->store);
-    const json_t *ca = c ? jx_obj(c->internal, "_RootCA") : NULL;
+    _cleanup_free_ char *bundle = trust_bundle(c);
     _cleanup_json_ json_t *res =
-        json_pack("{s:s, s:s, s:s}", "Cert", r->cert, "CA",
-                  jx_str(ca, "Cert") ? jx_str(ca, "Cert") : "", "Role",
+        json_pack("{s:s, s:s, s:s}", "Cert", r->cert, "CA", bundle, "Role",
                   r->manager ? "manager" : "worker");
     rpc_reply(r->call, res, NULL);
     log_info("cluster: node %s is now a %s", r->node_id,
@@ -769,6 +840,7 @@ static void renew_commit_role(struct renew *r)
     free(nd->reachability);
     nd->manager_addr = r->manager ? xstrdup(r->raft_addr) : NULL;
     nd->reachability = r->manager ? xstrdup("reachable") : NULL;
+    set_trust_root(nd, store_cluster(d->store));
     struct txn txn;
     txn_init(&txn);
     txn_node_put(&txn, nd);
@@ -1045,9 +1117,56 @@ static void note_heartbeat(struct swarm_net *n, const char *node_id)
 
 /* The leader: nodes whose heartbeats stopped for a grace period are
  * down; their tasks are then replaced elsewhere by the orchestrator. */
+static void rotation_finished(void *data, const struct err *err, uint64_t index)
+{
+    (void)index;
+    struct swarm_net *n = data;
+    n->finishing_rotation = false;
+    if (!err)
+        log_info("cluster: root CA rotation done");
+}
+
+/* The leader ends a root rotation once every node that is up holds a
+ * certificate from the new root: the old CA is trusted no more. */
+static void finish_rotation(struct swarm_net *n)
+{
+    struct daemon *d = n->d;
+    const struct cluster *c = store_cluster(d->store);
+    if (!c || !jx_bool(c->internal, "RootRotationInProgress", false) ||
+        n->finishing_rotation)
+        return;
+    const char *root = jx_str(jx_obj(c->internal, "TLSInfo"), "TrustRoot");
+    size_t it = 0;
+    void *o;
+    while (store_next(d->store, KIND_NODE, &it, &o)) {
+        const struct node *nd = o;
+        const char *has =
+            jx_str(jx_obj(nd->description, "TLSInfo"), "TrustRoot");
+        if (nd->state == NODE_READY && (!has || !root || strcmp(has, root)))
+            return;
+    }
+    json_t *enc = cluster_encode(c);
+    struct cluster *nc = cluster_decode(enc, NULL);
+    json_decref(enc);
+    json_object_del(nc->internal, "_PrevRootCA");
+    json_object_del(nc->internal, "_PrevTrustRoot");
+    json_object_set_new(nc->internal, "RootRotationInProgress", json_false());
+    struct txn txn;
+    txn_init(&txn);
+    txn_cluster_put(&txn, nc, 0);
+    cluster_free(nc);
+    size_t len;
+    _cleanup_free_ char *text = txn_encode(&txn, &len);
+    txn_fini(&txn);
+    struct err err = {0};
+    if (raftnode_propose(d->raft, text, len, rotation_finished, n, &err) == 0)
+        n->finishing_rotation = true;
+}
+
 static void watch_nodes(struct swarm_net *n)
 {
     struct daemon *d = n->d;
+    finish_rotation(n);
     int64_t now = (int64_t)uv_now(d->loop);
     int64_t grace = swarm_heartbeat_ms(d) * GRACE_PERIODS;
     size_t it = 0;
@@ -1125,6 +1244,30 @@ void swarm_net_leadership(struct daemon *d, bool is_leader)
 static void schedule_renewal(struct swarm_net *n);
 static void renew_now(uv_timer_t *t);
 
+/* Loads the identity from disk again (a renewed certificate, a new set
+ * of trusted roots). Connections made from now on use it; those open keep
+ * theirs (OpenSSL counts the contexts' users). */
+static int reload_contexts(struct swarm_net *n, struct err *err)
+{
+    SSL_CTX *old_srv = n->srv_ctx, *old_cli = n->cli_ctx;
+    n->srv_ctx = n->cli_ctx = NULL;
+    if (load_identity(n, err) < 0) {
+        if (n->srv_ctx)
+            SSL_CTX_free(n->srv_ctx);
+        if (n->cli_ctx)
+            SSL_CTX_free(n->cli_ctx);
+        n->srv_ctx = old_srv;
+        n->cli_ctx = old_cli;
+        return -1;
+    }
+    if (n->srv)
+        rpc_server_set_ctx(n->srv, n->srv_ctx);
+    worker_session_set_ctx(n->d, n->cli_ctx);
+    SSL_CTX_free(old_srv);
+    SSL_CTX_free(old_cli);
+    return 0;
+}
+
 static void renew_done(void *data, const struct err *err, const json_t *result)
 {
     struct swarm_net *n = data;
@@ -1138,37 +1281,75 @@ static void renew_done(void *data, const struct err *err, const json_t *result)
     if (err || !cert || !ca) {
         log_warn("cluster: certificate renewal: %s",
                  err ? err->msg : "malformed answer");
-        uv_timer_start(&n->renew_timer, renew_now, 5000, 0);
+        uv_timer_start(&n->renew_timer, renew_now, 1000, 0);
         return;
     }
-    SSL_CTX *old_srv = n->srv_ctx, *old_cli = n->cli_ctx;
-    n->srv_ctx = n->cli_ctx = NULL;
     if (swarm_net_save_identity(n->d, ca, cert, key, &e) < 0 ||
-        load_identity(n, &e) < 0) {
+        reload_contexts(n, &e) < 0) {
         log_error("cluster: installing the renewed certificate: %s", e.msg);
-        if (n->srv_ctx)
-            SSL_CTX_free(n->srv_ctx);
-        if (n->cli_ctx)
-            SSL_CTX_free(n->cli_ctx);
-        n->srv_ctx = old_srv;
-        n->cli_ctx = old_cli;
         return;
     }
-    /* Connections made from now on use the new certificate; those open
-     * keep theirs (OpenSSL counts the contexts' users). */
-    if (n->srv)
-        rpc_server_set_ctx(n->srv, n->srv_ctx);
-    worker_session_set_ctx(n->d, n->cli_ctx);
-    SSL_CTX_free(old_srv);
-    SSL_CTX_free(old_cli);
     log_info("cluster: certificate renewed, valid until %lld",
              (long long)n->id.not_after);
     schedule_renewal(n);
 }
 
+/* The leader's own certificate came from the current root. */
+static void record_own_trust_root(struct swarm_net *n)
+{
+    struct daemon *d = n->d;
+    const struct node *self = store_node(d->store, d->node_id);
+    if (!self)
+        return;
+    json_t *enc = node_encode(self);
+    struct node *nd = node_decode(enc, NULL);
+    json_decref(enc);
+    set_trust_root(nd, store_cluster(d->store));
+    struct txn txn;
+    txn_init(&txn);
+    txn_node_put(&txn, nd);
+    node_free(nd);
+    size_t len;
+    _cleanup_free_ char *text = txn_encode(&txn, &len);
+    txn_fini(&txn);
+    struct err err = {0};
+    if (raftnode_propose(d->raft, text, len, status_committed, NULL, &err) < 0)
+        log_debug("cluster: %s", err.msg);
+}
+
+void swarm_net_sync_ca(struct daemon *d)
+{
+    struct swarm_net *n = d->net;
+    const struct cluster *c = d->store ? store_cluster(d->store) : NULL;
+    if (!n || !c || !jx_str(jx_obj(c->internal, "TLSInfo"), "TrustRoot"))
+        return;
+    _cleanup_free_ char *want = trust_bundle(c);
+    if (n->ca_pem && strcmp(want, n->ca_pem) != 0) {
+        /* A rotation began (the new root joins the trusted ones before
+         * any node shows a certificate from it) or ended (the old one
+         * goes). */
+        _cleanup_free_ char *path = cert_path(d, CA_CERT_FILE);
+        struct err err = {0};
+        if (fs_write_file_atomic(path, want, strlen(want), 0644, &err) < 0 ||
+            reload_contexts(n, &err) < 0) {
+            log_error("cluster: trusting the new root CA: %s", err.msg);
+            return;
+        }
+        log_info("cluster: trusted root CAs changed");
+    }
+    const char *root = jx_str(jx_obj(c->internal, "TLSInfo"), "TrustRoot");
+    if (!n->renew_key && !n->renew_soon &&
+        !pki_cert_signed_by(n->own.cert_pem, root)) {
+        log_info("cluster: the cluster has a new root CA; renewing");
+        n->renew_soon = true;
+        uv_timer_start(&n->renew_timer, renew_now, 0, 0);
+    }
+}
+
 static void renew_now(uv_timer_t *t)
 {
     struct swarm_net *n = t->data;
+    n->renew_soon = false;
     struct daemon *d = n->d;
     if (n->renew_key || d->role_switching)
         return;
@@ -1192,8 +1373,10 @@ static void renew_now(uv_timer_t *t)
             renew_done(n, &err, NULL);
             return;
         }
+        _cleanup_free_ char *bundle = trust_bundle(c);
         _cleanup_json_ json_t *r =
-            json_pack("{s:s, s:s}", "Cert", cert, "CA", capair.cert_pem);
+            json_pack("{s:s, s:s}", "Cert", cert, "CA", bundle);
+        record_own_trust_root(n);
         renew_done(n, NULL, r);
         return;
     }

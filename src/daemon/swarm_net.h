@@ -33,6 +33,10 @@ int swarm_net_save_identity(struct daemon *d, const char *ca_pem,
 /* This manager's key for its raft data at rest (<swarm dir>/certs/
  * raft.dek, made on first use). */
 int swarm_net_data_key(struct daemon *d, uint8_t key[32], struct err *err);
+/* After each applied entry: renews at once when the cluster's root CA
+ * (or the trusted set, during a rotation) is not what this node holds. */
+void swarm_net_sync_ca(struct daemon *d);
+
 /* Autolock: are this node's secrets sealed? Does key open them (then it
  * is kept in d->unlock_key)? Re-seal them with new_key (NULL: plain). */
 bool swarm_net_locked(struct daemon *d);

@@ -62,3 +62,41 @@ def test_certificates_renew_and_expired_ones_are_refused(cluster):
     wait_until(lambda: {r["Description"]["Hostname"]: r for r in
                         m1.nodes()}["node2"]["Status"]["State"] == "down",
                20, "node2 down")
+
+
+def test_root_ca_rotation(cluster, image_archive):
+    c = form_with(cluster, managers=2, workers=2)
+    m1, m2, w1, w2 = c
+    old_root = m1.api("GET", "/swarm").data["TLSInfo"]["TrustRoot"]
+    old_token = m1.join_tokens()["Worker"]
+    w2.cli_ok("swarm", "leave")  # rejoins later with the new token
+    out = m1.cli_ok("swarm", "ca", "--rotate")
+    sw = m1.api("GET", "/swarm").data
+    new_root = sw["TLSInfo"]["TrustRoot"]
+    assert new_root != old_root and new_root.strip() in out
+    new_token = sw["JoinTokens"]["Worker"]
+    assert new_token.split("-")[2] != old_token.split("-")[2]
+    assert new_token.split("-")[3] == old_token.split("-")[3]
+
+    def rotated():
+        sw = m1.api("GET", "/swarm").data
+        assert sw["RootRotationInProgress"] is False, "still rotating"
+        for n in (m1, m2, w1):
+            ca = open(f"{n.data_root}/swarm/certs/ca.crt").read()
+            assert ca == new_root, f"{n.name} still trusts the old root"
+        return True
+    wait_until(rotated, 30, "every node on the new root")
+    # The cluster still works over new connections: a restarted worker and
+    # a write through the other manager.
+    w1.restart()
+    for n in (m1, w1):
+        n.load_image(image_archive.archive)
+    m2.cli_ok("service", "create", "--detach", "--name", "after-rotation",
+              "--replicas", "2", "--constraint", "node.role==worker",
+              "simple_server", "httpd", "-f", "-p", "8000", "-h", "/www")
+    m1.wait_replicas("after-rotation", "2/2", timeout=60)
+    # The old token pins the old CA: refused; the new one works.
+    r = w2.swarm_join(m1, token=old_token)
+    assert r.status >= 400 and "remote CA does not match" in r.message, r
+    r = w2.swarm_join(m1, token=new_token)
+    assert r.status == 200, r
