@@ -24,6 +24,7 @@
 #include "base/vec.h"
 #include "cluster/pki.h"
 #include "cluster/rpc.h"
+#include "raft/encio.h"
 #include "store/objects.h"
 #include "store/store.h"
 #include "store/txn.h"
@@ -677,7 +678,26 @@ static void on_signal(uv_signal_t *s, int signum)
 
 /* ---- offline: how long a snapshot of a state takes ---- */
 
-static int snapshot_time(const char *path)
+/* The data key file holds 64 hex digits. */
+static int read_key(const char *path, uint8_t key[ENCIO_KEY_LEN])
+{
+    struct err err = {0};
+    _cleanup_free_ char *hex = NULL;
+    if (fs_read_file(path, &hex, NULL, &err) < 0 || strlen(hex) < 64) {
+        fprintf(stderr, "fake_agents: key '%s': %s\n", path,
+                err.msg[0] ? err.msg : "too short");
+        return -1;
+    }
+    for (int i = 0; i < ENCIO_KEY_LEN; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return -1;
+        key[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+static int snapshot_time(const char *path, const char *key_path)
 {
     struct err err = {0};
     _cleanup_free_ char *data = NULL;
@@ -685,6 +705,28 @@ static int snapshot_time(const char *path)
     if (fs_read_file(path, &data, &len, &err) < 0) {
         fprintf(stderr, "fake_agents: %s\n", err.msg);
         return 1;
+    }
+    double open_s = 0;
+    if (key_path) {
+        uint8_t key[ENCIO_KEY_LEN];
+        struct raft_buffer in = {.base = data, .len = len}, out = {0};
+        if (read_key(key_path, key) < 0)
+            return 1;
+        double t = mono();
+        int rc = encio_open(key, &in, &out);
+        open_s = mono() - t;
+        if (rc < 0) {
+            fprintf(stderr, "fake_agents: '%s' does not decrypt\n", path);
+            return 1;
+        }
+        if (rc == 0) {
+            free(data);
+            data = xmalloc(out.len + 1);
+            memcpy(data, out.base, out.len);
+            data[out.len] = '\0';
+            len = out.len;
+            raft_free(out.base);
+        }
     }
     struct store *s = store_new();
     double t0 = mono();
@@ -698,10 +740,10 @@ static int snapshot_time(const char *path)
     store_snapshot(s, &b);
     double t2 = mono();
     printf("{\"snapshot_file\": \"%s\", \"bytes\": %zu, \"tasks\": %zu, "
-           "\"nodes\": %zu, \"restore_s\": %.6f, \"snapshot_s\": %.6f, "
-           "\"snapshot_bytes\": %zu}\n",
+           "\"nodes\": %zu, \"decrypt_s\": %.6f, \"restore_s\": %.6f, "
+           "\"snapshot_s\": %.6f, \"snapshot_bytes\": %zu}\n",
            path, len, store_count(s, KIND_TASK), store_count(s, KIND_NODE),
-           t1 - t0, t2 - t1, b.len);
+           open_s, t1 - t0, t2 - t1, b.len);
     buf_fini(&b);
     store_free(s);
     return 0;
@@ -714,7 +756,7 @@ static void usage(void)
             "                   [--addr ADDR] [--join-parallel J]\n"
             "                   [--flush-ms MS] [--heartbeat-ms MS]\n"
             "                   [--expect TASKS]\n"
-            "       fake_agents --snapshot-time FILE\n");
+            "       fake_agents --snapshot-time FILE [--data-key FILE]\n");
     exit(2);
 }
 
@@ -730,6 +772,7 @@ int main(int argc, char **argv)
         {"heartbeat-ms", required_argument, NULL, 'h'},
         {"expect", required_argument, NULL, 'e'},
         {"snapshot-time", required_argument, NULL, 's'},
+        {"data-key", required_argument, NULL, 'k'},
         {"log-level", required_argument, NULL, 'l'},
         {NULL, 0, NULL, 0},
     };
@@ -740,7 +783,7 @@ int main(int argc, char **argv)
         .period_ms = 5000,
         .addr = "10.99.0.1",
     };
-    const char *snap = NULL;
+    const char *snap = NULL, *key = NULL;
     int level = LOG_WARN;
     int o;
     mem_install_allocators();
@@ -773,6 +816,9 @@ int main(int argc, char **argv)
         case 's':
             snap = optarg;
             break;
+        case 'k':
+            key = optarg;
+            break;
         case 'l':
             level = log_level_parse(optarg);
             break;
@@ -783,7 +829,7 @@ int main(int argc, char **argv)
     log_set_level(level < 0 ? LOG_WARN : (enum log_level)level);
     log_set_prefix("fake_agents");
     if (snap)
-        return snapshot_time(snap);
+        return snapshot_time(snap, key);
     if (!f.manager || !f.token || f.n <= 0 || f.join_parallel <= 0)
         usage();
     signal(SIGPIPE, SIG_IGN);
