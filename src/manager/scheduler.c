@@ -34,6 +34,8 @@ static void count_task(struct sched_node *sn, const struct task *t, int delta)
 
 void sched_init(struct scheduler *sc, const struct store *s)
 {
+    hmap_init(&sc->heaps);
+    vec_init(&sc->heap_list);
     sc->n = store_count(s, KIND_NODE);
     sc->nodes = xcalloc(sc->n + 1, sizeof(*sc->nodes));
     size_t it = 0, i = 0;
@@ -41,6 +43,9 @@ void sched_init(struct scheduler *sc, const struct store *s)
     while (store_next(s, KIND_NODE, &it, &o)) {
         struct sched_node *sn = &sc->nodes[i++];
         sn->node = o;
+        const char *avail = jx_str(sn->node->spec, "Availability");
+        sn->ready = sn->node->state == NODE_READY &&
+                    (!avail || strcmp(avail, "active") == 0);
         hmap_init(&sn->per_service);
         vec_init(&sn->service_keys);
         json_t *res = jx_path(sn->node->description, "Resources");
@@ -55,8 +60,31 @@ void sched_init(struct scheduler *sc, const struct store *s)
     }
 }
 
+struct heap_item {
+    struct sched_node *sn;
+    size_t svc, tasks; /* the key when last ordered (it only grows) */
+};
+
+struct sched_heap {
+    char key[ID_LEN + 24]; /* service id + task spec */
+    const json_t *spec;
+    struct heap_item *items;
+    size_t n;
+    size_t failed[3]; /* why the others were left out (F_*) */
+};
+
+static void heap_free(struct sched_heap *h)
+{
+    free(h->items);
+    free(h);
+}
+
 void sched_fini(struct scheduler *sc)
 {
+    for (size_t i = 0; i < sc->heap_list.len; i++)
+        heap_free(sc->heap_list.items[i]);
+    vec_fini(&sc->heap_list);
+    hmap_fini(&sc->heaps);
     for (size_t i = 0; i < sc->n; i++) {
         hmap_fini(&sc->nodes[i].per_service);
         for (size_t k = 0; k < sc->nodes[i].service_keys.len; k++)
@@ -68,13 +96,6 @@ void sched_fini(struct scheduler *sc)
 }
 
 enum filter { F_READY, F_CONSTRAINT, F_RESOURCES, F__COUNT };
-
-static bool node_ready(const struct sched_node *sn)
-{
-    const char *avail = jx_str(sn->node->spec, "Availability");
-    return sn->node->state == NODE_READY &&
-           (!avail || strcmp(avail, "active") == 0);
-}
 
 static bool fits(const struct sched_node *sn, const struct task *t)
 {
@@ -115,16 +136,115 @@ static void explain(char *out, size_t size, const size_t failed[F__COUNT])
         snprintf(out + len, size - len, ")");
 }
 
+static size_t svc_count(const struct sched_node *sn, const char *service_id)
+{
+    const struct service_count *c = hmap_get(&sn->per_service, service_id);
+    return c ? c->count : 0;
+}
+
+/* Spread order: fewest tasks of the service, then fewest tasks, then id. */
+static bool item_less(const struct heap_item *a, const struct heap_item *b)
+{
+    if (a->svc != b->svc)
+        return a->svc < b->svc;
+    if (a->tasks != b->tasks)
+        return a->tasks < b->tasks;
+    return strcmp(a->sn->node->meta.id, b->sn->node->meta.id) < 0;
+}
+
+static void sift_down(struct sched_heap *h, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && item_less(&h->items[l], &h->items[m]))
+            m = l;
+        if (r < h->n && item_less(&h->items[r], &h->items[m]))
+            m = r;
+        if (m == i)
+            return;
+        struct heap_item tmp = h->items[i];
+        h->items[i] = h->items[m];
+        h->items[m] = tmp;
+        i = m;
+    }
+}
+
+/* The heap of the nodes that pass the task's filters (ready, constraints)
+ * for its service and spec, built on first use in the pass. */
+static struct sched_heap *heap_for(struct scheduler *sc, const struct task *t)
+{
+    char key[ID_LEN + 24];
+    snprintf(key, sizeof(key), "%s/%p", t->service_id, (void *)t->spec);
+    struct sched_heap *h = hmap_get(&sc->heaps, key);
+    if (h)
+        return h;
+    h = xcalloc(1, sizeof(*h));
+    snprintf(h->key, sizeof(h->key), "%s", key);
+    h->spec = t->spec;
+    h->items = xcalloc(sc->n + 1, sizeof(*h->items));
+    json_t *constraints = jx_path(t->spec, "Placement.Constraints");
+    for (size_t i = 0; i < sc->n; i++) {
+        struct sched_node *sn = &sc->nodes[i];
+        if (!sn->ready) {
+            h->failed[F_READY]++;
+            continue;
+        }
+        if (constraints && !constraints_match(constraints, sn->node)) {
+            h->failed[F_CONSTRAINT]++;
+            continue;
+        }
+        h->items[h->n++] = (struct heap_item){
+            .sn = sn, .svc = svc_count(sn, t->service_id), .tasks = sn->tasks};
+    }
+    for (size_t i = h->n / 2; i-- > 0;)
+        sift_down(h, i);
+    vec_push(&sc->heap_list, h);
+    hmap_put(&sc->heaps, h->key, h);
+    return h;
+}
+
+/* Placement of a task without reservations: the heap's top, once its key
+ * is current (keys only grow within a pass, so a top whose stored key is
+ * current is the true minimum). */
+static const char *place_from_heap(struct scheduler *sc, const struct task *t,
+                                   char *reason, size_t reason_size)
+{
+    struct sched_heap *h = heap_for(sc, t);
+    while (h->n) {
+        struct heap_item *top = &h->items[0];
+        size_t svc = svc_count(top->sn, t->service_id);
+        if (svc == top->svc && top->sn->tasks == top->tasks)
+            break;
+        top->svc = svc;
+        top->tasks = top->sn->tasks;
+        sift_down(h, 0);
+    }
+    if (!h->n) {
+        if (sc->n == 0)
+            snprintf(reason, reason_size, "no suitable node");
+        else
+            explain(reason, reason_size, h->failed);
+        return NULL;
+    }
+    struct sched_node *best = h->items[0].sn;
+    count_task(best, t, 1);
+    return best->node->meta.id;
+}
+
 const char *sched_place(struct scheduler *sc, const struct task *t,
                         char *reason, size_t reason_size)
 {
+    json_t *res = jx_path(t->spec, "Resources.Reservations");
+    if (jx_int(res, "NanoCPUs", 0) <= 0 && jx_int(res, "MemoryBytes", 0) <= 0)
+        return place_from_heap(sc, t, reason, reason_size);
+    /* With reservations a node may stop fitting: every node is checked. */
     size_t failed[F__COUNT] = {0};
     json_t *constraints = jx_path(t->spec, "Placement.Constraints");
     struct sched_node *best = NULL;
     size_t best_svc = 0;
     for (size_t i = 0; i < sc->n; i++) {
         struct sched_node *sn = &sc->nodes[i];
-        if (!node_ready(sn)) {
+        if (!sn->ready) {
             failed[F_READY]++;
             continue;
         }

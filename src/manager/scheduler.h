@@ -5,6 +5,7 @@
 // that fits nowhere gets swarmkit's explanation ("no suitable node (...)").
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,11 +19,19 @@ struct sched_node {
     size_t tasks;                       /* unfinished tasks on it */
     struct hmap per_service;            /* service id -> count (uintptr) */
     struct vec service_keys;            /* owned keys of per_service */
+    bool ready;                         /* ready and active */
 };
+
+struct sched_heap;
 
 struct scheduler {
     struct sched_node *nodes;
     size_t n;
+    /* Per service (and task spec) placed in this pass: the nodes that pass
+     * its filters in a min-heap by spread order, so that placing the next
+     * of 100,000 tasks costs O(log nodes), not a walk over every node. */
+    struct hmap heaps;
+    struct vec heap_list; /* owned */
 };
 
 /* Builds the view from the store (nodes and their unfinished tasks). */
