@@ -197,6 +197,30 @@ static char *task_op(struct dispatcher *dp, const struct touched *x)
     return text;
 }
 
+/* True when every "op" of the encoded entry names a task operation (a
+ * conservative scan: anything that looks otherwise means "parse it"). */
+static bool only_task_ops(const char *entry, size_t len)
+{
+    static const char key[] = "\"op\":\"";
+    const size_t klen = sizeof(key) - 1;
+    const char *p = entry, *end = entry + len;
+    while ((p = memmem(p, (size_t)(end - p), key, klen)) != NULL) {
+        p += klen;
+        if ((size_t)(end - p) < 5 || memcmp(p, "task.", 5) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* The entry's "ts" (it leads: txn_encode writes it first). */
+static json_int_t entry_ts(const char *entry, size_t len)
+{
+    static const char key[] = "{\"ts\":";
+    if (len < sizeof(key) || memcmp(entry, key, sizeof(key) - 1) != 0)
+        return 0;
+    return strtoll(entry + sizeof(key) - 1, NULL, 10);
+}
+
 void dispatch_applied(struct daemon *d, uint64_t index, const void *entry,
                       size_t len)
 {
@@ -206,8 +230,11 @@ void dispatch_applied(struct daemon *d, uint64_t index, const void *entry,
             dp->n_touched = 0;
         return;
     }
-    /* Everyone: the entry's operations on anything but tasks. */
-    _cleanup_json_ json_t *txn = json_loadb(entry, len, 0, NULL);
+    /* Everyone: the entry's operations on anything but tasks. The
+     * controllers' entries hold only task operations (tens of MB with
+     * 100,000 tasks): those are not parsed again. */
+    _cleanup_json_ json_t *txn =
+        only_task_ops(entry, len) ? NULL : json_loadb(entry, len, 0, NULL);
     struct buf common;
     buf_init(&common);
     size_t i;
@@ -248,7 +275,7 @@ void dispatch_applied(struct daemon *d, uint64_t index, const void *entry,
     }
     hmap_fini(&seen);
     dp->n_touched = 0;
-    json_int_t ts = jx_int(txn, "ts", 0);
+    json_int_t ts = txn ? jx_int(txn, "ts", 0) : entry_ts(entry, len);
     for (struct dispatch_session *s = dp->sessions; s; s = s->next) {
         if (!common.len && !s->ops.len)
             continue;

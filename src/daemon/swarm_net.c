@@ -59,8 +59,11 @@ struct swarm_net {
     char *renew_key;        /* the key of the request in flight */
     bool stopping;
     bool finishing_rotation;
-    bool renew_soon; /* renew_now scheduled for a new root */
-    int closing;     /* handles left to close */
+    bool renew_soon;       /* renew_now scheduled for a new root */
+    unsigned identity_gen; /* bumped by each load of the identity */
+    uint64_t ca_checked_version;
+    unsigned ca_checked_gen;
+    int closing; /* handles left to close */
 };
 
 uint64_t swarm_raft_id(const char *node_id)
@@ -338,6 +341,7 @@ json_t *swarm_net_new_tokens(const char *ca_cert_pem, struct err *err)
 static int load_identity(struct swarm_net *n, struct err *err)
 {
     struct daemon *d = n->d;
+    n->identity_gen++;
     free(n->ca_pem);
     n->ca_pem = NULL;
     pki_pair_clear(&n->own);
@@ -1323,6 +1327,13 @@ void swarm_net_sync_ca(struct daemon *d)
     const struct cluster *c = d->store ? store_cluster(d->store) : NULL;
     if (!n || !c || !jx_str(jx_obj(c->internal, "TLSInfo"), "TrustRoot"))
         return;
+    /* Only when the cluster object or this node's identity changed (this
+     * runs after every entry; parsing certificates is not free). */
+    if (c->meta.version == n->ca_checked_version &&
+        n->identity_gen == n->ca_checked_gen)
+        return;
+    n->ca_checked_version = c->meta.version;
+    n->ca_checked_gen = n->identity_gen;
     _cleanup_free_ char *want = trust_bundle(c);
     if (n->ca_pem && strcmp(want, n->ca_pem) != 0) {
         /* A rotation began (the new root joins the trusted ones before
