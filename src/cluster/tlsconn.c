@@ -31,11 +31,13 @@
 #define QUEUE_HIGH (4u << 20)
 #define QUEUE_LOW  (1u << 20)
 /* Buffers larger than this are released when they empty (a 5 MB message
- * should not pin 5 MB for the connection's lifetime). */
-#define BYTES_KEEP (256u << 10)
+ * should not pin 5 MB for the connection's lifetime; a leader holds a
+ * thousand idle sessions). */
+#define BYTES_KEEP (32u << 10)
 #define FRAME_HDR  5
-/* Plaintext encrypted per write (see conn_encrypt). */
-#define ENCRYPT_BITE (512u << 10)
+/* Plaintext encrypted per write (see conn_encrypt): the write BIO never
+ * shrinks, so this bounds what an idle connection keeps. */
+#define ENCRYPT_BITE (64u << 10)
 
 #define container_of(ptr, type, member)                                        \
     ((type *)((char *)(ptr)-offsetof(type, member)))
@@ -786,6 +788,8 @@ static int conn_ssl_setup(struct tlsconn *c, SSL_CTX *ctx, bool client,
     BIO_set_mem_eof_return(rbio, -1);
     BIO_set_mem_eof_return(wbio, -1);
     SSL_set_bio(c->ssl, rbio, wbio);
+    /* Idle connections give their TLS record buffers back. */
+    SSL_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
     c->rbio = rbio;
     c->wbio = wbio;
     if (client)
