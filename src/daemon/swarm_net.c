@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <unistd.h>
 
@@ -650,6 +651,15 @@ static void join_committed(void *data, const struct err *err, uint64_t index)
     free(cx);
 }
 
+/* Compares a presented join token with a cluster's in constant time (no
+ * hint about how much of the secret matched). */
+static bool token_equal(const char *given, const char *want)
+{
+    if (!given || !want || strlen(given) != strlen(want))
+        return false;
+    return CRYPTO_memcmp(given, want, strlen(want)) == 0;
+}
+
 static void m_join(void *data, struct rpc_call *call, const json_t *params)
 {
     struct swarm_net *n = data;
@@ -669,11 +679,9 @@ static void m_join(void *data, struct rpc_call *call, const json_t *params)
     const char *csr = jx_str(params, "CSR");
     const char *addr = jx_str(params, "Addr");
     bool manager;
-    if (token && jx_str(tokens, "Manager") &&
-        strcmp(token, jx_str(tokens, "Manager")) == 0)
+    if (token_equal(token, jx_str(tokens, "Manager")))
         manager = true;
-    else if (token && jx_str(tokens, "Worker") &&
-             strcmp(token, jx_str(tokens, "Worker")) == 0)
+    else if (token_equal(token, jx_str(tokens, "Worker")))
         manager = false;
     else {
         err_set(&err, ERR_INVALID,
