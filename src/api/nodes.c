@@ -82,10 +82,6 @@ static void update_node(struct http_request *req, void *data)
         const char *why = NULL;
         if (managers <= 1)
             why = "attempting to demote the last manager of the swarm";
-        else if (n->leader)
-            why = "attempting to demote the leader: shoal cannot hand "
-                  "leadership over yet; stop or restart its shoald so "
-                  "another manager leads, then demote it";
         if (why) {
             json_decref(spec);
             char msg[256];

@@ -103,6 +103,13 @@ static void renewed(void *data, const struct err *rerr, const json_t *result)
     }
 }
 
+static void transfer_done(void *data)
+{
+    struct daemon *d = data;
+    d->role_switching = false;
+    /* Not leading any more: the next entry applied retries the switch. */
+}
+
 void swarm_role_check(struct daemon *d)
 {
     const struct node *self = store_node(d->store, d->node_id);
@@ -112,6 +119,21 @@ void swarm_role_check(struct daemon *d)
     bool want_manager = role && strcmp(role, "manager") == 0;
     if (want_manager == d->is_manager)
         return;
+    /* The leader being demoted hands leadership over first; the new
+     * leader then answers its request like any other's. */
+    if (!want_manager && d->raft && raftnode_is_leader(d->raft)) {
+        struct err err = {0};
+        if (!d->role_switching) {
+            log_info("swarm: demoted while leading: handing leadership "
+                     "over");
+            d->role_switching = true;
+            if (raftnode_transfer(d->raft, transfer_done, d, &err) < 0) {
+                d->role_switching = false;
+                log_warn("swarm: %s", err.msg);
+            }
+        }
+        return;
+    }
     struct role_switch *rs = xcalloc(1, sizeof(*rs));
     rs->d = d;
     rs->manager = want_manager;

@@ -517,6 +517,42 @@ int raftnode_remove(struct raftnode *rn, uint64_t id, raftnode_change_fn cb,
     return change_queue(rn, false, id, NULL, cb, data, err);
 }
 
+struct transfer {
+    struct raft_transfer req;
+    void (*cb)(void *data);
+    void *data;
+};
+
+static void transfer_cb(struct raft_transfer *req)
+{
+    struct transfer *t = req->data;
+    if (t->cb)
+        t->cb(t->data);
+    free(t);
+}
+
+int raftnode_transfer(struct raftnode *rn, void (*cb)(void *data), void *data,
+                      struct err *err)
+{
+    if (!raftnode_is_leader(rn))
+        return err_set(err, ERR_UNAVAILABLE,
+                       "rpc error: code = Unavailable desc = this node is not "
+                       "the swarm leader");
+    struct transfer *t = xcalloc(1, sizeof(*t));
+    t->cb = cb;
+    t->data = data;
+    t->req.data = t;
+    int rc = raft_transfer(&rn->raft, &t->req, 0, transfer_cb);
+    if (rc != 0) {
+        free(t);
+        return err_set(err, ERR_UNAVAILABLE,
+                       "rpc error: code = Unavailable desc = leadership "
+                       "transfer: %s",
+                       raft_strerror(rc));
+    }
+    return 0;
+}
+
 /* ---- close ---- */
 
 static void finish_close(struct raftnode *rn)

@@ -105,6 +105,12 @@ int raftnode_add_voter(struct raftnode *rn, uint64_t id, const char *address,
 int raftnode_remove(struct raftnode *rn, uint64_t id, raftnode_change_fn cb,
                     void *data, struct err *err);
 
+/* Hands leadership to another voter (libraft picks one); cb (may be
+ * NULL) once it happened or timed out. -1 with err if not the leader or
+ * there is no other voter. */
+int raftnode_transfer(struct raftnode *rn, void (*cb)(void *data), void *data,
+                      struct err *err);
+
 /* Stops raft (on a fresh loop turn, as libraft requires) and frees rn;
  * cb (may be NULL) runs after. Pending proposals complete with 503. */
 void raftnode_close(struct raftnode *rn, void (*cb)(void *), void *data);

@@ -337,3 +337,28 @@ def test_leave(cluster):
     # The last manager standing needs --force.
     r = m1.cli("swarm", "leave", "--force")
     assert r.rc == 0, r
+
+
+def test_demote_the_leader(cluster):
+    c = form(cluster, managers=3, workers=0)
+    m1, m2, m3 = c
+    wait_until(lambda: all(r["Status"]["State"] == "ready"
+                           for r in node_table(m1).values()), 15,
+               "three ready managers")
+    assert c.leader(via=m2) is m1
+    # The leader hands leadership over, then becomes a worker.
+    m2.cli_ok("node", "demote", "node1")
+
+    def demoted():
+        rows = node_table(m2)
+        assert manager_status(rows["node1"]) == "", rows["node1"]
+        assert "Leader" in (manager_status(rows["node2"]),
+                            manager_status(rows["node3"])) or any(
+            r.get("ManagerStatus", {}).get("Leader") for r in rows.values())
+        r = m1.cli("node", "ls")
+        assert r.rc != 0 and "not a swarm manager" in r.err, r
+        return True
+    wait_until(demoted, 30, "node1 a worker, another manager leading")
+    wait_until(lambda: m3.cli("service", "create", "--detach", "--name",
+                              "after", "--replicas", "0", "simple_server",
+                              "true").rc == 0, 15, "writes after the switch")
