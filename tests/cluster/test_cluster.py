@@ -362,3 +362,30 @@ def test_demote_the_leader(cluster):
     wait_until(lambda: m3.cli("service", "create", "--detach", "--name",
                               "after", "--replicas", "0", "simple_server",
                               "true").rc == 0, 15, "writes after the switch")
+
+
+def test_docker_cli_drives_a_cluster(cluster):
+    """The unmodified docker CLI: swarm init / join / join-token, node ls,
+    promote, service ps across nodes."""
+    c = cluster(3)
+    m1, n2, n3 = c
+    m1.docker_ok("swarm", "init", "--advertise-addr", m1.addr,
+                 "--listen-addr", "0.0.0.0:4377")
+    worker = m1.docker_ok("swarm", "join-token", "-q", "worker").strip()
+    manager = m1.docker_ok("swarm", "join-token", "-q", "manager").strip()
+    out = n2.docker_ok("swarm", "join", "--token", manager,
+                       "--advertise-addr", n2.addr, f"{m1.addr}:4377")
+    assert "This node joined a swarm as a manager." in out
+    out = n3.docker_ok("swarm", "join", "--token", worker,
+                       "--advertise-addr", n3.addr, f"{m1.addr}:4377")
+    assert "This node joined a swarm as a worker." in out
+
+    def table():
+        out = n2.docker_ok("node", "ls")
+        assert out.count("Ready") == 3 and "Leader" in out, out
+        assert "Reachable" in out, out
+        return out
+    wait_until(table, 20, "docker node ls on node2")
+    n2.docker_ok("node", "promote", "node3")
+    wait_until(lambda: n3.docker("node", "ls").rc == 0, 30,
+               "node3 a manager for the docker CLI")
