@@ -216,8 +216,17 @@ def test_overlay_across_nodes(cluster, image_archive):
     wait_until(n2_follows, 30, "node2's entries follow srv to node3")
     wait_until(lambda: dev not in n4.links(), 30,
                "appnet gone from node4")
-    seen = {wget(n2, pid, "http://srv:8000/") for _ in range(10)}
-    assert seen == new_names, seen
+    # node2 learns the second task is running a moment after the manager
+    # does (its status reaches node2's copy of the state through the
+    # leader): both answer once node2's balancer has both.
+    seen = set()
+
+    def both_answer():
+        seen.add(wget(n2, pid, "http://srv:8000/"))
+        assert seen == new_names, seen
+        return True
+    wait_until(both_answer, 20, "both moved tasks answering by name",
+               interval=0)
     names = {mesh_answers(m, n4.addr) for _ in range(6)}
     assert names <= new_names and names, names
 
