@@ -390,12 +390,48 @@ static void forget_gone_backends(struct netplane *np,
     }
     if (n_now)
         qsort(now, n_now, sizeof(*now), cmp_u32);
+    /* A task that left the balancer to drain still runs and still
+     * answers the connections it has (one may be in its handshake): those
+     * are not cut. Only addresses of tasks that stopped are forgotten. */
+    uint32_t *draining = NULL;
+    size_t n_draining = 0, dcap = 0;
+    size_t it = 0;
+    void *o;
+    while (np->n_backends && store_next(np->cfg.store, KIND_TASK, &it, &o)) {
+        const struct task *t = o;
+        if (t->state != TASK_RUNNING)
+            continue;
+        size_t i;
+        json_t *att;
+        json_array_foreach(t->networks, i, att)
+        {
+            size_t k;
+            json_t *a;
+            json_array_foreach(json_object_get(att, "Addresses"), k, a)
+            {
+                char ip[INET_ADDRSTRLEN] = "";
+                struct in_addr in;
+                snprintf(ip, sizeof(ip), "%s",
+                         json_string_value(a) ? json_string_value(a) : "");
+                char *slash = strchr(ip, '/');
+                if (slash)
+                    *slash = '\0';
+                if (inet_pton(AF_INET, ip, &in) == 1)
+                    collect(&draining, &n_draining, &dcap, &in, 1);
+            }
+        }
+    }
+    if (n_draining)
+        qsort(draining, n_draining, sizeof(*draining), cmp_u32);
     struct in_addr *gone = xcalloc(np->n_backends + 1, sizeof(*gone));
     size_t n_gone = 0;
     for (size_t i = 0; i < np->n_backends; i++)
-        if (!n_now ||
-            !bsearch(&np->backends[i], now, n_now, sizeof(*now), cmp_u32))
+        if ((!n_now ||
+             !bsearch(&np->backends[i], now, n_now, sizeof(*now), cmp_u32)) &&
+            (!n_draining || !bsearch(&np->backends[i], draining, n_draining,
+                                     sizeof(*draining), cmp_u32)))
             gone[n_gone++].s_addr = np->backends[i];
+    free(draining);
     struct err err = {0};
     if (conntrack_forget(gone, n_gone, &err) < 0)
         log_warn("netplane: %s", err.msg);

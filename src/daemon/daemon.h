@@ -125,6 +125,10 @@ int swarm_require_manager(const struct daemon *d, struct err *err);
  * (here: a follower forwards it to the leader and waits to apply it). */
 int daemon_propose(struct daemon *d, const struct txn *txn,
                    raftnode_apply_fn cb, void *data, struct err *err);
+/* The same without the manager check (the swarm's own writes: leadership,
+ * node status, joins). */
+int daemon_propose_txn(struct daemon *d, const struct txn *txn,
+                       raftnode_apply_fn cb, void *data, struct err *err);
 /* The same for an encoded transaction, without the manager check. */
 int daemon_propose_text(struct daemon *d, const char *txn, size_t len,
                         raftnode_apply_fn cb, void *data, struct err *err);

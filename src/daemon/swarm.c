@@ -312,9 +312,7 @@ static void on_leadership(struct daemon *d)
         const struct node *other = o;
         if (!other->leader || strcmp(other->meta.id, d->node_id) == 0)
             continue;
-        json_t *enc = node_encode(other);
-        struct node *n = node_decode(enc, NULL);
-        json_decref(enc);
+        struct node *n = node_copy(other);
         n->leader = false;
         txn_node_put(&txn, n);
         node_free(n);
@@ -323,9 +321,7 @@ static void on_leadership(struct daemon *d)
     struct node *n;
     if (self) {
         /* Back after a restart, or newly elected: fresh facts. */
-        json_t *enc = node_encode(self);
-        n = node_decode(enc, NULL);
-        json_decref(enc);
+        n = node_copy(self);
     } else {
         n = node_new();
         snprintf(n->meta.id, sizeof(n->meta.id), "%s", d->node_id);
@@ -347,14 +343,11 @@ static void on_leadership(struct daemon *d)
     n->manager_addr = xstrdup(d->raft_addr);
     txn_node_put(&txn, n);
     node_free(n);
-    size_t len;
-    char *data = txn_encode(&txn, &len);
-    txn_fini(&txn);
-    if (raftnode_propose(d->raft, data, len, bootstrapped, d, &err) < 0) {
+    if (daemon_propose_txn(d, &txn, bootstrapped, d, &err) < 0) {
         log_error("swarm: %s", err.msg);
         swarm_finish_waiter(d, &err);
     }
-    free(data);
+    txn_fini(&txn);
 }
 
 static void on_leader_change(void *data, bool is_leader)
@@ -693,14 +686,20 @@ int daemon_propose_text(struct daemon *d, const char *txn, size_t len,
     return swarm_net_forward(d, txn, len, cb, data, err);
 }
 
+int daemon_propose_txn(struct daemon *d, const struct txn *txn,
+                       raftnode_apply_fn cb, void *data, struct err *err)
+{
+    size_t len;
+    _cleanup_free_ char *text = txn_encode(txn, &len);
+    return daemon_propose_text(d, text, len, cb, data, err);
+}
+
 int daemon_propose(struct daemon *d, const struct txn *txn,
                    raftnode_apply_fn cb, void *data, struct err *err)
 {
     if (swarm_require_manager(d, err) < 0)
         return -1;
-    size_t len;
-    _cleanup_free_ char *text = txn_encode(txn, &len);
-    return daemon_propose_text(d, text, len, cb, data, err);
+    return daemon_propose_txn(d, txn, cb, data, err);
 }
 
 /* ---- closing and leaving ---- */

@@ -167,6 +167,19 @@ int swarm_rotate_ca(json_t *internal, struct err *err)
     return 0;
 }
 
+/* Commits one node record (nd taken). */
+static int put_node(struct daemon *d, struct node *nd, raftnode_apply_fn cb,
+                    void *data, struct err *err)
+{
+    struct txn txn;
+    txn_init(&txn);
+    txn_node_put(&txn, nd);
+    node_free(nd);
+    int rc = daemon_propose_txn(d, &txn, cb, data, err);
+    txn_fini(&txn);
+    return rc;
+}
+
 /* ---- identity ---- */
 
 static char *cert_path(const struct daemon *d, const char *name)
@@ -735,19 +748,12 @@ static void m_join(void *data, struct rpc_call *call, const json_t *params)
         nd->manager_addr = xstrdup(cx->raft_addr);
         nd->reachability = xstrdup("reachable");
     }
-    struct txn txn;
-    txn_init(&txn);
-    txn_node_put(&txn, nd);
-    node_free(nd);
-    size_t len;
-    _cleanup_free_ char *text = txn_encode(&txn, &len);
-    txn_fini(&txn);
     _cleanup_free_ char *bundle = trust_bundle(c);
     cx->reply =
         json_pack("{s:s, s:s, s:s, s:s, s:s}", "NodeID", cx->node_id,
                   "ClusterID", d->cluster_id, "Role",
                   manager ? "manager" : "worker", "Cert", cert, "CA", bundle);
-    if (raftnode_propose(d->raft, text, len, join_committed, cx, &err) < 0) {
+    if (put_node(d, nd, join_committed, cx, &err) < 0) {
         json_decref(cx->reply);
         free(cx);
         rpc_reply(call, NULL, &err);
@@ -843,9 +849,7 @@ static void renew_commit_role(struct renew *r)
         renew_free(r);
         return;
     }
-    json_t *enc = node_encode(old);
-    struct node *nd = node_decode(enc, NULL);
-    json_decref(enc);
+    struct node *nd = node_copy(old);
     nd->manager = r->manager;
     nd->leader = false;
     free(nd->manager_addr);
@@ -853,14 +857,7 @@ static void renew_commit_role(struct renew *r)
     nd->manager_addr = r->manager ? xstrdup(r->raft_addr) : NULL;
     nd->reachability = r->manager ? xstrdup("reachable") : NULL;
     set_trust_root(nd, store_cluster(d->store));
-    struct txn txn;
-    txn_init(&txn);
-    txn_node_put(&txn, nd);
-    node_free(nd);
-    size_t len;
-    _cleanup_free_ char *text = txn_encode(&txn, &len);
-    txn_fini(&txn);
-    if (raftnode_propose(d->raft, text, len, renew_committed, r, &err) < 0) {
+    if (put_node(d, nd, renew_committed, r, &err) < 0) {
         rpc_reply(r->call, NULL, &err);
         renew_free(r);
     }
@@ -958,9 +955,7 @@ static void leave_out_of_raft(void *data, const struct err *err)
         return;
     }
     /* Docker keeps a node that left, down, until `node rm`. */
-    json_t *enc = node_encode(nd);
-    struct node *c = node_decode(enc, NULL);
-    json_decref(enc);
+    struct node *c = node_copy(nd);
     c->state = NODE_DOWN;
     free(c->status_message);
     c->status_message = xstrdup("node left the swarm");
@@ -970,15 +965,8 @@ static void leave_out_of_raft(void *data, const struct err *err)
     c->manager_addr = NULL;
     free(c->reachability);
     c->reachability = NULL;
-    struct txn txn;
-    txn_init(&txn);
-    txn_node_put(&txn, c);
-    node_free(c);
-    size_t len;
-    _cleanup_free_ char *text = txn_encode(&txn, &len);
-    txn_fini(&txn);
     struct err e = {0};
-    if (raftnode_propose(d->raft, text, len, leave_marked, l, &e) < 0) {
+    if (put_node(d, c, leave_marked, l, &e) < 0) {
         rpc_reply(l->call, NULL, &e);
         free(l);
     }
@@ -1082,9 +1070,7 @@ static void propose_node_state(struct swarm_net *n, const struct node *nd,
     txn_init(&txn);
     if (nd->manager) {
         /* A manager's reachability follows its heartbeats too. */
-        json_t *enc = node_encode(nd);
-        struct node *c = node_decode(enc, NULL);
-        json_decref(enc);
+        struct node *c = node_copy(nd);
         c->state = state;
         free(c->status_message);
         c->status_message = message ? xstrdup(message) : NULL;
@@ -1096,13 +1082,10 @@ static void propose_node_state(struct swarm_net *n, const struct node *nd,
     } else {
         txn_node_status(&txn, nd->meta.id, state, message, nd->addr);
     }
-    size_t len;
-    _cleanup_free_ char *text = txn_encode(&txn, &len);
-    txn_fini(&txn);
     struct err err = {0};
-    if (raftnode_propose(n->d->raft, text, len, status_committed, NULL, &err) <
-        0)
+    if (daemon_propose_txn(n->d, &txn, status_committed, NULL, &err) < 0)
         log_debug("cluster: node status: %s", err.msg);
+    txn_fini(&txn);
 }
 
 void swarm_net_heartbeat(struct daemon *d, const char *node_id)
@@ -1157,9 +1140,7 @@ static void finish_rotation(struct swarm_net *n)
         if (nd->state == NODE_READY && (!has || !root || strcmp(has, root)))
             return;
     }
-    json_t *enc = cluster_encode(c);
-    struct cluster *nc = cluster_decode(enc, NULL);
-    json_decref(enc);
+    struct cluster *nc = cluster_copy(c);
     json_object_del(nc->internal, "_PrevRootCA");
     json_object_del(nc->internal, "_PrevTrustRoot");
     json_object_set_new(nc->internal, "RootRotationInProgress", json_false());
@@ -1167,12 +1148,10 @@ static void finish_rotation(struct swarm_net *n)
     txn_init(&txn);
     txn_cluster_put(&txn, nc, 0);
     cluster_free(nc);
-    size_t len;
-    _cleanup_free_ char *text = txn_encode(&txn, &len);
-    txn_fini(&txn);
     struct err err = {0};
-    if (raftnode_propose(d->raft, text, len, rotation_finished, n, &err) == 0)
+    if (daemon_propose_txn(d, &txn, rotation_finished, n, &err) == 0)
         n->finishing_rotation = true;
+    txn_fini(&txn);
 }
 
 static void watch_nodes(struct swarm_net *n)
@@ -1313,19 +1292,10 @@ static void record_own_trust_root(struct swarm_net *n)
     const struct node *self = store_node(d->store, d->node_id);
     if (!self)
         return;
-    json_t *enc = node_encode(self);
-    struct node *nd = node_decode(enc, NULL);
-    json_decref(enc);
+    struct node *nd = node_copy(self);
     set_trust_root(nd, store_cluster(d->store));
-    struct txn txn;
-    txn_init(&txn);
-    txn_node_put(&txn, nd);
-    node_free(nd);
-    size_t len;
-    _cleanup_free_ char *text = txn_encode(&txn, &len);
-    txn_fini(&txn);
     struct err err = {0};
-    if (raftnode_propose(d->raft, text, len, status_committed, NULL, &err) < 0)
+    if (put_node(d, nd, status_committed, NULL, &err) < 0)
         log_debug("cluster: %s", err.msg);
 }
 

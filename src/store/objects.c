@@ -637,3 +637,19 @@ fail:
     network_free(n);
     return NULL;
 }
+
+struct node *node_copy(const struct node *n)
+{
+    json_t *enc = node_encode(n);
+    struct node *c = node_decode(enc, NULL);
+    json_decref(enc);
+    return c;
+}
+
+struct cluster *cluster_copy(const struct cluster *c)
+{
+    json_t *enc = cluster_encode(c);
+    struct cluster *copy = cluster_decode(enc, NULL);
+    json_decref(enc);
+    return copy;
+}

@@ -156,6 +156,9 @@ json_t *cluster_encode(const struct cluster *c);
 struct cluster *cluster_decode(const json_t *j, struct err *err);
 json_t *node_encode(const struct node *n);
 struct node *node_decode(const json_t *j, struct err *err);
+/* Deep copies (to change and put back in a transaction). */
+struct node *node_copy(const struct node *n);
+struct cluster *cluster_copy(const struct cluster *c);
 json_t *service_encode(const struct service *s);
 struct service *service_decode(const json_t *j, struct err *err);
 json_t *task_encode(const struct task *t, bool with_spec);
