@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The image store: its records (images, layers, names), their persistence,
-// lookup, tagging, removal, resolution for the container runtime, and the
-// thread-pool plumbing of load and import.
+// lookup, tagging, removal and resolution for the container runtime.
+// Loading (image_load.c), the JSON views (image_meta.c) and the thread-pool
+// plumbing (image_async.c) sit on top of it.
 //
 // Threading. Unlike the single-threaded control plane, this store is used
 // from two sides at once: the loop thread (list, inspect, resolve, tag,
@@ -278,7 +279,7 @@ struct image_rec *image_find_locked(struct image_store *s, const char *name)
     return find_locked(s, name, NULL, NULL);
 }
 
-static int no_such_image(struct err *err, const char *name)
+int image_no_such(struct err *err, const char *name)
 {
     return err_set(err, ERR_NOTFOUND, "No such image: %s", name);
 }
@@ -542,7 +543,7 @@ fail:
     return NULL;
 }
 
-static void store_unref(struct image_store *s)
+void image_store_release(struct image_store *s)
 {
     if (--s->refs > 0)
         return;
@@ -575,7 +576,7 @@ static void store_unref(struct image_store *s)
 void image_store_free(struct image_store *s)
 {
     if (s)
-        store_unref(s);
+        image_store_release(s);
 }
 
 /* ---- Adding images ---- */
@@ -610,7 +611,8 @@ static void free_strings(struct vec *v)
 /* Makes sure layer i is unpacked: waits for another thread doing it, or
  * does it. */
 static int ensure_layer(struct image_store *s, struct image_layer *l,
-                        const char *src, size_t index, struct err *err)
+                        const struct image_blob *blob, size_t index,
+                        struct err *err)
 {
     pthread_mutex_lock(&s->lock);
     while (l->busy)
@@ -624,11 +626,11 @@ static int ensure_layer(struct image_store *s, struct image_layer *l,
 
     int64_t size = 0;
     int r;
-    if (!src)
+    if (!blob->path)
         r = err_set(err, ERR_INTERNAL, "layer %s is not in the store",
                     l->diff_id);
     else
-        r = image_layer_unpack(s, src, l->name, l->diff_id, &size, err);
+        r = image_layer_unpack(s, blob, l->name, l->diff_id, &size, err);
 
     pthread_mutex_lock(&s->lock);
     l->busy = false;
@@ -696,6 +698,20 @@ int image_store_add(struct image_store *s, const void *config,
                     size_t n_layers, const char *const *refs, size_t n_refs,
                     char **id_out, struct err *err)
 {
+    struct image_blob *blobs = xcalloc(n_layers + 1, sizeof(*blobs));
+    for (size_t i = 0; i < n_layers && layer_paths; i++)
+        blobs[i].path = layer_paths[i];
+    int rc = image_store_add_blobs(s, config, config_len, blobs, n_layers,
+                                   refs, n_refs, id_out, err);
+    free(blobs);
+    return rc;
+}
+
+int image_store_add_blobs(struct image_store *s, const void *config,
+                          size_t config_len, const struct image_blob *blobs,
+                          size_t n_layers, const char *const *refs,
+                          size_t n_refs, char **id_out, struct err *err)
+{
     char hex[65];
     image_sha256_hex(config, config_len, hex);
     char id[IMAGE_DIGEST_LEN];
@@ -728,8 +744,7 @@ int image_store_add(struct image_store *s, const void *config,
     pthread_mutex_unlock(&s->lock);
 
     for (size_t i = 0; i < n_layers && ret == 0; i++)
-        ret = ensure_layer(s, layers[i], layer_paths ? layer_paths[i] : NULL, i,
-                           err);
+        ret = ensure_layer(s, layers[i], &blobs[i], i, err);
 
     bool pins_done = false;
     pthread_mutex_lock(&s->lock);
@@ -760,55 +775,99 @@ bool image_store_has_layer(struct image_store *s, const char *diff_id)
     return ready;
 }
 
-/* ---- Queries ---- */
+/* ---- Push ---- */
 
-struct sorted {
-    int64_t created;
-    const char *id;
-    json_t *summary;
-};
-
-static int cmp_sorted(const void *a, const void *b)
+void image_push_info_free(struct image_push_info *p)
 {
-    const struct sorted *x = a, *y = b;
-    if (x->created != y->created)
-        return x->created > y->created ? -1 : 1;
-    return strcmp(x->id, y->id);
-}
-
-json_t *image_list(struct image_store *s, const json_t *filters)
-{
-    pthread_mutex_lock(&s->lock);
-    size_t n = hmap_count(&s->images), k = 0;
-    struct sorted *all = xcalloc(n + 1, sizeof(*all));
-    const char *key;
-    void *v;
-    for (size_t it = 0; hmap_next(&s->images, &it, &key, &v);) {
-        struct image_rec *img = v;
-        if (filters && !image_filter_match_locked(s, img, filters))
-            continue;
-        all[k++] = (struct sorted){img->created, img->id,
-                                   image_summary_locked(s, img)};
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n_layers; i++) {
+        free(p->layers[i].diff_id);
+        free(p->layers[i].path);
+        free(p->layers[i].digest);
+        free(p->layers[i].media_type);
     }
-    pthread_mutex_unlock(&s->lock);
-    qsort(all, k, sizeof(*all), cmp_sorted);
-    json_t *out = json_array();
-    for (size_t i = 0; i < k; i++)
-        json_array_append_new(out, all[i].summary);
-    free(all);
-    return out;
+    free(p->layers);
+    free(p->config);
+    free(p->id);
+    free(p);
 }
 
-json_t *image_inspect(struct image_store *s, const char *name, struct err *err)
+struct image_push_info *image_store_push_info(struct image_store *s,
+                                              const char *name,
+                                              struct err *err)
 {
     pthread_mutex_lock(&s->lock);
     struct image_rec *img = image_find_locked(s, name);
-    json_t *out = img ? image_inspect_locked(s, img) : NULL;
+    if (!img) {
+        pthread_mutex_unlock(&s->lock);
+        image_no_such(err, name);
+        return NULL;
+    }
+    struct image_push_info *p = xcalloc(1, sizeof(*p));
+    p->id = xstrdup(img->id);
+    p->n_layers = img->n_layers;
+    p->layers = xcalloc(img->n_layers + 1, sizeof(*p->layers));
+    char **names = xcalloc(img->n_layers + 1, sizeof(char *));
+    for (size_t i = 0; i < img->n_layers; i++) {
+        struct image_layer *l = hmap_get(&s->layers, img->diff_ids[i]);
+        p->layers[i].diff_id = xstrdup(img->diff_ids[i]);
+        names[i] = xstrdup(l->name);
+    }
     pthread_mutex_unlock(&s->lock);
-    if (!out)
-        no_such_image(err, name);
-    return out;
+
+    /* The files are read without the lock: they never change once
+     * written, and a concurrent remove makes the push fail cleanly. */
+    int rc = 0;
+    _cleanup_free_ char *blob = xasprintf("%s/%s", s->blobs_dir, hex_of(p->id));
+    if (fs_read_file(blob, &p->config, &p->config_len, err) < 0)
+        rc = err_ctx(err, "read the config of \"%s\"", name);
+    for (size_t i = 0; i < p->n_layers && rc == 0; i++) {
+        struct image_push_layer *l = &p->layers[i];
+        if (image_layer_read_blob(s, names[i], &l->path, &l->digest,
+                                  &l->media_type, &l->size) < 0)
+            rc = err_set(err, ERR_INVALID,
+                         "layer %s of \"%s\" has no stored blob to push "
+                         "(it was added by an older shoal); load the image "
+                         "again",
+                         l->diff_id, name);
+    }
+    for (size_t i = 0; i < p->n_layers; i++)
+        free(names[i]);
+    free(names);
+    if (rc < 0) {
+        image_push_info_free(p);
+        return NULL;
+    }
+    return p;
 }
+
+int image_store_add_digest(struct image_store *s, const char *id,
+                           const char *name_at_digest, struct err *err)
+{
+    struct vec tags, digests;
+    vec_init(&tags);
+    vec_init(&digests);
+    int rc = normalise_refs(&name_at_digest, 1, &tags, &digests, err);
+    if (rc == 0 && digests.len != 1)
+        rc = err_set(err, ERR_INVALID, "\"%s\" names no digest",
+                     name_at_digest);
+    if (rc == 0) {
+        pthread_mutex_lock(&s->lock);
+        if (!hmap_get(&s->images, id))
+            rc = image_no_such(err, id);
+        else {
+            set_name_locked(&s->digests, digests.items[0], id);
+            rc = save_repos_locked(s, err);
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    free_strings(&tags);
+    free_strings(&digests);
+    return rc;
+}
+
+/* ---- Resolution for the runtime ---- */
 
 struct image_ref *image_resolve(struct image_store *s, const char *name,
                                 struct err *err)
@@ -817,7 +876,7 @@ struct image_ref *image_resolve(struct image_store *s, const char *name,
     struct image_rec *img = image_find_locked(s, name);
     if (!img) {
         pthread_mutex_unlock(&s->lock);
-        no_such_image(err, name);
+        image_no_such(err, name);
         return NULL;
     }
     struct image_ref *ref = xcalloc(1, sizeof(*ref));
@@ -871,7 +930,7 @@ int image_tag(struct image_store *s, const char *name, const char *repo,
     struct image_rec *img = image_find_locked(s, name);
     int ret;
     if (!img) {
-        ret = no_such_image(err, name);
+        ret = image_no_such(err, name);
     } else {
         set_name_locked(&s->tags, key, img->id);
         img->last_tag = time_now_ns();
@@ -960,7 +1019,7 @@ static int remove_locked(struct image_store *s, const char *name, bool force,
     _cleanup_free_ char *key = NULL;
     struct image_rec *img = find_locked(s, name, &by, &key);
     if (!img)
-        return no_such_image(err, name);
+        return image_no_such(err, name);
     size_t nt = 0, nd = 0;
     _cleanup_free_ const char **tags =
         image_names_locked(s, &s->tags, img->id, &nt);
@@ -1029,7 +1088,7 @@ int image_remove(struct image_store *s, const char *name, bool force,
     _cleanup_free_ char *id = img ? xstrdup(img->id) : NULL;
     pthread_mutex_unlock(&s->lock);
     if (!id)
-        return no_such_image(err, name);
+        return image_no_such(err, name);
     char cid[65] = "";
     bool used = in_use && in_use(in_use_data, id, cid);
     cid[64] = '\0';
@@ -1053,107 +1112,4 @@ int image_remove(struct image_store *s, const char *name, bool force,
     }
     *out = records;
     return ret;
-}
-
-/* ---- Asynchronous load and import ---- */
-
-struct image_work {
-    uv_work_t req;
-    struct image_store *s;
-    bool import;
-    char *path, *repo, *tag;
-    json_t *changes;
-    image_done_cb cb;
-    void *data;
-    json_t *result;
-    struct err err;
-};
-
-static void work_run(uv_work_t *req)
-{
-    struct image_work *w = req->data;
-    if (w->import)
-        w->result = image_import_file(w->s, w->path, w->repo, w->tag,
-                                      w->changes, &w->err);
-    else
-        w->result = image_load_file(w->s, w->path, &w->err);
-}
-
-static void work_done(uv_work_t *req, int status)
-{
-    struct image_work *w = req->data;
-    if (status == UV_ECANCELED && !w->result && !err_is_set(&w->err))
-        err_set(&w->err, ERR_INTERNAL, "image %s cancelled",
-                w->import ? "import" : "load");
-    if (w->result)
-        w->cb(w->data, w->result, NULL);
-    else
-        w->cb(w->data, NULL, &w->err);
-    json_decref(w->result);
-    json_decref(w->changes);
-    free(w->path);
-    free(w->repo);
-    free(w->tag);
-    store_unref(w->s);
-    free(w);
-}
-
-static int queue(struct image_work *w, uv_loop_t *loop, struct err *err)
-{
-    w->req.data = w;
-    w->s->refs++;
-    int rc = uv_queue_work(loop, &w->req, work_run, work_done);
-    if (rc < 0) {
-        w->s->refs--;
-        json_decref(w->changes);
-        free(w->path);
-        free(w->repo);
-        free(w->tag);
-        free(w);
-        return err_set(err, ERR_INTERNAL, "queue image work: %s",
-                       uv_strerror(rc));
-    }
-    return 0;
-}
-
-int image_load_async(struct image_store *s, uv_loop_t *loop,
-                     const char *archive_path, image_done_cb cb, void *data,
-                     struct err *err)
-{
-    struct image_work *w = xcalloc(1, sizeof(*w));
-    w->s = s;
-    w->path = xstrdup(archive_path);
-    w->cb = cb;
-    w->data = data;
-    return queue(w, loop, err);
-}
-
-int image_import_async(struct image_store *s, uv_loop_t *loop,
-                       const char *tar_path, const char *repo, const char *tag,
-                       json_t *changes, image_done_cb cb, void *data,
-                       struct err *err)
-{
-    /* Bad names and change lines fail now, before any work is queued. */
-    if (repo && *repo) {
-        _cleanup_free_ char *full =
-            tag && *tag ? xasprintf("%s:%s", repo, tag) : xstrdup(repo);
-        _cleanup_free_ char *norm = image_normalize_ref(full, err);
-        if (!norm)
-            return -1;
-    }
-    if (changes) {
-        _cleanup_json_ json_t *scratch = json_object();
-        if (image_apply_changes(scratch, changes, err) < 0)
-            return -1;
-    }
-    struct image_work *w = xcalloc(1, sizeof(*w));
-    w->s = s;
-    w->import = true;
-    w->path = xstrdup(tar_path);
-    w->repo = xstrdup(repo);
-    w->tag = xstrdup(tag);
-    w->changes = changes ? jx_copy(changes) : NULL;
-    w->cb = cb;
-    w->data = data;
-    return queue(w, loop, err);
 }

@@ -109,15 +109,30 @@ json_t *image_import_file(struct image_store *s, const char *tar_path,
                           const char *repo, const char *tag,
                           const json_t *changes, struct err *err);
 
+/* A layer blob handed to image_store_add_blobs. The store keeps a copy
+ * (a hard link when it can) next to the unpacked layer, for push. */
+struct image_blob {
+    const char *path;       /* tar, optionally gzip/zstd/xz/bzip2; may be
+                               NULL when the layer is in the store already */
+    const char *digest;     /* "sha256:..." of the file as a registry names
+                               it, or NULL (computed) */
+    const char *media_type; /* or NULL (guessed from its first bytes) */
+};
+
 /* Adds an image whose config and layer blobs are at hand (the path of a
  * registry pull, and of load). Blocking: call it from the thread pool.
- * config: the exact config bytes (the id is their sha256). layer_paths: the
- * layer blobs bottom first (tar, optionally gzip/zstd/xz/bzip2); a layer
- * already in the store is not read again (its entry may then be NULL), the
- * others are unpacked and checked against the config's rootfs.diff_ids
- * (400 on mismatch). refs: names to point at the image, "repo:tag" or
+ * config: the exact config bytes (the id is their sha256). layers: bottom
+ * first; a layer already in the store is not read again, the others are
+ * unpacked and checked against the config's rootfs.diff_ids (400 on
+ * mismatch). refs: names to point at the image, "repo:tag" or
  * "repo@sha256:..." (normalised here; may be NULL when n_refs is 0).
  * *id_out (owned, may be NULL) gets "sha256:<hex>". */
+int image_store_add_blobs(struct image_store *s, const void *config,
+                          size_t config_len, const struct image_blob *layers,
+                          size_t n_layers, const char *const *refs,
+                          size_t n_refs, char **id_out, struct err *err);
+/* image_store_add_blobs with only the paths (may be NULL, or entries
+ * NULL, for layers in the store already). */
 int image_store_add(struct image_store *s, const void *config,
                     size_t config_len, const char *const *layer_paths,
                     size_t n_layers, const char *const *refs, size_t n_refs,
@@ -129,3 +144,33 @@ bool image_store_has_layer(struct image_store *s, const char *diff_id);
  * "docker.io/library/busybox" -> "busybox:latest",
  * "reg:5000/x/y@sha256:..." kept. Owned result; NULL + 400 if invalid. */
 char *image_normalize_ref(const char *ref, struct err *err);
+
+/* What a push needs of a stored image: its config bytes and, per layer,
+ * the blob kept when it was added. Every field owned. */
+struct image_push_layer {
+    char *diff_id;
+    char *path; /* the kept blob */
+    char *digest;
+    char *media_type;
+    int64_t size;
+};
+struct image_push_info {
+    char *id; /* "sha256:..." */
+    char *config;
+    size_t config_len;
+    struct image_push_layer *layers;
+    size_t n_layers;
+};
+
+/* The push view of the image name resolves to: 404 if unknown; 400 if a
+ * layer has no kept blob (a store written before blobs were kept: load
+ * the image again). Blocking (reads small files). */
+struct image_push_info *image_store_push_info(struct image_store *s,
+                                              const char *name,
+                                              struct err *err);
+void image_push_info_free(struct image_push_info *p);
+
+/* Points name_at_digest ("repo@sha256:<manifest digest>", a RepoDigest) at
+ * the image id. 400 on a bad name, 404 if the image is gone. */
+int image_store_add_digest(struct image_store *s, const char *id,
+                           const char *name_at_digest, struct err *err);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Internals shared by the image store's files (src/runtime/image*.c): the
-// in-memory records and their lock, SHA-256, reference parsing, layer
-// unpacking and the JSON views. Nothing outside image*.c includes this.
+// in-memory records and their lock, layer unpacking and the JSON views.
+// Nothing outside image*.c includes this.
 #pragma once
 
 #include <jansson.h>
@@ -14,52 +14,11 @@
 #include "base/hmap.h"
 #include "base/timeutil.h"
 #include "runtime/image.h"
+#include "runtime/image_digest.h"
+#include "runtime/image_ref.h"
 
-/* "sha256:" + 64 hex + NUL */
-#define IMAGE_DIGEST_LEN (7 + 64 + 1)
 /* Bytes of a JSON document (manifest, index, config) we agree to parse. */
 #define IMAGE_MAX_JSON (32 * 1024 * 1024)
-
-/* ---- SHA-256 (image_digest.c, the only user of OpenSSL here) ---- */
-
-struct image_sha256 {
-    void *ctx; /* EVP_MD_CTX */
-};
-
-void image_sha256_init(struct image_sha256 *h);
-void image_sha256_update(struct image_sha256 *h, const void *data, size_t n);
-/* Writes 64 lowercase hex digits + NUL and releases the context. */
-void image_sha256_final(struct image_sha256 *h, char hex[65]);
-/* Releases the context without a result (safe after final). */
-void image_sha256_fini(struct image_sha256 *h);
-void image_sha256_hex(const void *data, size_t n, char hex[65]);
-
-/* ---- References (image_ref.c) ---- */
-
-/* A parsed reference; every field owned, tag/digest NULL if absent. */
-struct image_refname {
-    char *domain; /* "docker.io", "localhost:5000" */
-    char *path;   /* "library/busybox" */
-    char *tag;
-    char *digest; /* "sha256:<64 hex>" */
-};
-
-/* Parses Docker's reference grammar with Docker's normalisation (default
- * domain docker.io, "library/" for official images, index.docker.io ->
- * docker.io). No default tag is added. 400 "invalid reference format..." */
-int image_refname_parse(const char *s, struct image_refname *r,
-                        struct err *err);
-void image_refname_fini(struct image_refname *r);
-/* The familiar repository name: "busybox", "foo/bar",
- * "localhost:5000/a/b" (owned). */
-char *image_refname_repo(const struct image_refname *r);
-/* The familiar full string: repo[:tag][@digest], with ":latest" added when
- * neither tag nor digest is present (owned). */
-char *image_refname_string(const struct image_refname *r);
-/* s is n in [min,max] lowercase hex digits. */
-bool image_is_hex(const char *s, size_t min, size_t max);
-/* "sha256:" followed by exactly 64 lowercase hex digits. */
-bool image_is_digest(const char *s);
 
 /* ---- The store's records (image.c), guarded by image_store.lock ---- */
 
@@ -103,6 +62,11 @@ struct image_store {
     struct hmap digests;     /* "repo@sha256:..." -> struct image_name */
 };
 
+/* Drops one hold on the store (image_store_free and finished jobs); the
+ * last frees it. Loop thread only, like the holds themselves (refs). */
+void image_store_release(struct image_store *s);
+/* Sets err to 404 "No such image: NAME"; returns -1. */
+int image_no_such(struct err *err, const char *name);
 /* Lookup of name as image_inspect documents it; with the lock held. */
 struct image_rec *image_find_locked(struct image_store *s, const char *name);
 /* Names pointing at id, sorted (owned array of borrowed strings, NULL
@@ -114,13 +78,20 @@ char *image_layer_dir(const struct image_store *s, const struct image_layer *l);
 
 /* ---- Layers on disk (image_layer.c); no lock needed ---- */
 
-/* Unpacks the layer blob src into layers/<name>, via a temporary directory
- * renamed into place. When expect_diff_id is non-NULL the digest of the
- * uncompressed tar must match (400 otherwise). *size gets the bytes of
+/* Unpacks the layer blob into layers/<name>, via a temporary directory
+ * renamed into place, and keeps the blob itself there (layers/<name>/blob,
+ * described in layer.json). When expect_diff_id is non-NULL the digest of
+ * the uncompressed tar must match (400 otherwise). *size gets the bytes of
  * regular files. */
-int image_layer_unpack(const struct image_store *s, const char *src,
-                       const char *name, const char *expect_diff_id,
-                       int64_t *size, struct err *err);
+int image_layer_unpack(const struct image_store *s,
+                       const struct image_blob *blob, const char *name,
+                       const char *expect_diff_id, int64_t *size,
+                       struct err *err);
+/* The kept blob of layers/<name>: its path (owned), digest (owned), media
+ * type (owned) and size; -1 if the layer has none. */
+int image_layer_read_blob(const struct image_store *s, const char *name,
+                          char **path, char **digest, char **media_type,
+                          int64_t *size);
 /* The diff id ("sha256:...") of a layer blob: the digest of its
  * uncompressed stream. */
 int image_layer_diff_id(const char *src, char out[IMAGE_DIGEST_LEN],

@@ -443,3 +443,53 @@ int image_apply_changes(json_t *cfg, const json_t *changes, struct err *err)
     }
     return 0;
 }
+
+/* ---- Queries ---- */
+
+struct sorted {
+    int64_t created;
+    const char *id;
+    json_t *summary;
+};
+
+static int cmp_sorted(const void *a, const void *b)
+{
+    const struct sorted *x = a, *y = b;
+    if (x->created != y->created)
+        return x->created > y->created ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+json_t *image_list(struct image_store *s, const json_t *filters)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t n = hmap_count(&s->images), k = 0;
+    struct sorted *all = xcalloc(n + 1, sizeof(*all));
+    const char *key;
+    void *v;
+    for (size_t it = 0; hmap_next(&s->images, &it, &key, &v);) {
+        struct image_rec *img = v;
+        if (filters && !image_filter_match_locked(s, img, filters))
+            continue;
+        all[k++] = (struct sorted){img->created, img->id,
+                                   image_summary_locked(s, img)};
+    }
+    pthread_mutex_unlock(&s->lock);
+    qsort(all, k, sizeof(*all), cmp_sorted);
+    json_t *out = json_array();
+    for (size_t i = 0; i < k; i++)
+        json_array_append_new(out, all[i].summary);
+    free(all);
+    return out;
+}
+
+json_t *image_inspect(struct image_store *s, const char *name, struct err *err)
+{
+    pthread_mutex_lock(&s->lock);
+    struct image_rec *img = image_find_locked(s, name);
+    json_t *out = img ? image_inspect_locked(s, img) : NULL;
+    pthread_mutex_unlock(&s->lock);
+    if (!out)
+        image_no_such(err, name);
+    return out;
+}
