@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // A process run inside a running container (health probes): `runc exec`
 // with the container's own process settings, stdout and stderr captured
-// into one bounded buffer, and a timeout that kills both the runtime's exec
-// and the process it started in the container (whose pid it writes to a
-// pid file), since killing only `runc exec` would leave the probe running.
+// into one bounded buffer, and a timeout that kills the process it started
+// in the container (whose pid it writes to a pid file). `runc exec` itself
+// is left to reap it and exit: killed, it would leave its children to
+// shoald (a subreaper that does not reap strangers), and an unreaped
+// zombie of the container's pid namespace keeps that namespace's init from
+// ever finishing its exit.
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -20,13 +23,18 @@
 /* After the exec exits, how long to wait for the output pipe's EOF (a
  * child of the probe may still hold it). */
 #define DRAIN_MS 50
+/* While killing: how often to look for the pid file again, and after how
+ * long `runc exec` itself is killed as a last resort. */
+#define KILL_RETRY_MS 20
+#define KILL_LAST_MS  5000
 
 struct ctr_exec {
     uv_process_t proc;
     uv_pipe_t out;
     uv_timer_t timer;
     int open_handles;
-    bool exited, eof, done, cancelled, timed_out;
+    bool exited, eof, done, cancelled, timed_out, killing;
+    int64_t kill_since; /* monotonic ms */
     int status;
     size_t max_output;
     struct buf output;
@@ -55,18 +63,28 @@ static void exec_close(struct ctr_exec *x)
     uv_close((uv_handle_t *)&x->timer, exec_closed);
 }
 
-/* Both the runtime's exec and what it started in the container. */
+static void on_timer(uv_timer_t *t);
+
+/* Kills what runc exec started in the container, once its pid is known;
+ * runc exec then reaps it and exits. Retried until it has. */
 static void exec_kill(struct ctr_exec *x)
 {
+    if (x->exited)
+        return;
+    if (!x->killing) {
+        x->killing = true;
+        x->kill_since = time_mono_ms();
+    }
     _cleanup_free_ char *text = NULL;
     struct err err = {0};
-    if (x->pid_file && fs_read_file(x->pid_file, &text, NULL, &err) == 0) {
-        long pid = strtol(text, NULL, 10);
-        if (pid > 1)
-            kill((pid_t)pid, SIGKILL);
-    }
-    if (!x->exited)
+    long pid = 0;
+    if (x->pid_file && fs_read_file(x->pid_file, &text, NULL, &err) == 0)
+        pid = strtol(text, NULL, 10);
+    if (pid > 1)
+        kill((pid_t)pid, SIGKILL);
+    if (time_mono_ms() - x->kill_since > KILL_LAST_MS)
         uv_process_kill(&x->proc, SIGKILL);
+    uv_timer_start(&x->timer, on_timer, KILL_RETRY_MS, 0);
 }
 
 static void exec_finish(struct ctr_exec *x)
@@ -96,8 +114,10 @@ static void on_timer(uv_timer_t *t)
         exec_finish(x);
         return;
     }
-    x->timed_out = true;
-    x->end_ns = time_now_ns();
+    if (!x->killing && !x->cancelled) {
+        x->timed_out = true;
+        x->end_ns = time_now_ns();
+    }
     exec_kill(x);
 }
 
@@ -106,6 +126,7 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int signo)
     struct ctr_exec *x = p->data;
     x->exited = true;
     x->status = signo ? 128 + signo : (int)status;
+    uv_timer_stop(&x->timer);
     if (!x->timed_out)
         x->end_ns = time_now_ns();
     if (x->eof || x->cancelled) {
@@ -227,9 +248,11 @@ void ctr_exec_cancel(struct ctr_exec *x)
     if (!x || x->done)
         return;
     x->cancelled = true;
-    exec_kill(x);
-    uv_timer_stop(&x->timer);
     /* Closed once the process has exited (so it is reaped). */
-    if (x->exited)
+    if (x->exited) {
+        uv_timer_stop(&x->timer);
         exec_finish(x);
+        return;
+    }
+    exec_kill(x);
 }
