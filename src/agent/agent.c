@@ -151,8 +151,7 @@ void agent_report(struct agent *a, struct atask *at, enum task_state st,
         uv_timer_start(&a->flush_timer, flush_cb, 0, 0);
 }
 
-void agent_report_health(struct agent *a, struct atask *at,
-                         enum task_health h)
+void agent_report_health(struct agent *a, struct atask *at, enum task_health h)
 {
     txn_task_health(&a->outbox, at->id, at->reported, h);
     if (!uv_is_active((uv_handle_t *)&a->flush_timer))

@@ -33,10 +33,10 @@ struct atask {
     enum exec_phase phase;
     enum task_state reported; /* highest state reported (or known) */
     bool dirty;
-    bool gone;           /* deleted from the store or not ours */
-    bool fast_stop;      /* swarm leave: no grace period */
-    bool stop_requested; /* the stop was ours (desired shutdown) */
-    bool unhealthy;      /* its health check failed: stop, then fail */
+    bool gone;             /* deleted from the store or not ours */
+    bool fast_stop;        /* swarm leave: no grace period */
+    bool stop_requested;   /* the stop was ours (desired shutdown) */
+    bool unhealthy;        /* its health check failed: stop, then fail */
     struct prober *prober; /* health checks while running, or NULL */
     int pid;
     int exit_code;
@@ -81,8 +81,7 @@ void agent_report(struct agent *a, struct atask *at, enum task_state st,
                   const char *message, const char *error, int exit_code);
 
 /* Queues a health report for the task in its current state. */
-void agent_report_health(struct agent *a, struct atask *at,
-                         enum task_health h);
+void agent_report_health(struct agent *a, struct atask *at, enum task_health h);
 
 /* Tells the event stream what happened to a container (if anyone asks). */
 void agent_action(struct agent *a, const char *ctr, const char *action,

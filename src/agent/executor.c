@@ -302,12 +302,11 @@ static bool start_prober(struct agent *a, struct atask *at,
     const struct task *t = store_task(a->cfg.store, at->id);
     struct health_config hc;
     struct err err = {0};
-    if (health_config_from(json_object_get(ctr_image_config(a->cfg.runtime,
-                                                            at->ctr),
-                                           "Healthcheck"),
-                           jx_path(t ? t->spec : NULL,
-                                   "ContainerSpec.Healthcheck"),
-                           &hc, &err) < 0) {
+    if (health_config_from(
+            json_object_get(ctr_image_config(a->cfg.runtime, at->ctr),
+                            "Healthcheck"),
+            jx_path(t ? t->spec : NULL, "ContainerSpec.Healthcheck"), &hc,
+            &err) < 0) {
         log_warn("agent: task %s: health check: %s", at->id, err.msg);
         return false;
     }

@@ -23,7 +23,7 @@ static void utf8_sanitize(char *s)
 {
     unsigned char *p = (unsigned char *)s;
     while (*p) {
-        size_t len = *p < 0x80           ? 1
+        size_t len = *p < 0x80             ? 1
                      : (*p & 0xe0) == 0xc0 ? 2
                      : (*p & 0xf0) == 0xe0 ? 3
                      : (*p & 0xf8) == 0xf0 ? 4
@@ -39,11 +39,12 @@ static void utf8_sanitize(char *s)
     }
 }
 
-static void log_append(struct health_state *h, int64_t start_ns,
-                       int64_t end_ns, int exit_code, const char *output)
+static void log_append(struct health_state *h, int64_t start_ns, int64_t end_ns,
+                       int exit_code, const char *output)
 {
     if (h->n_log == HEALTH_MAX_LOG) {
-        memmove(&h->log[0], &h->log[1], sizeof(h->log[0]) * (HEALTH_MAX_LOG - 1));
+        memmove(&h->log[0], &h->log[1],
+                sizeof(h->log[0]) * (HEALTH_MAX_LOG - 1));
         h->n_log--;
     }
     struct health_probe *p = &h->log[h->n_log++];
@@ -89,7 +90,8 @@ bool health_record_timeout(struct health_state *h,
 int64_t health_next_delay(const struct health_state *h,
                           const struct health_config *c, int64_t now)
 {
-    if (h->status == TASK_HEALTH_STARTING && now - h->started_at < c->start_period)
+    if (h->status == TASK_HEALTH_STARTING &&
+        now - h->started_at < c->start_period)
         return c->start_interval;
     return c->interval;
 }
@@ -110,7 +112,6 @@ json_t *health_state_json(const struct health_state *h)
         json_object_set_new(entry, "Output", out ? out : json_string("?"));
         json_array_append_new(log, entry);
     }
-    return json_pack("{s:s, s:i, s:o}", "Status",
-                     task_health_name(h->status), "FailingStreak",
-                     h->failing_streak, "Log", log);
+    return json_pack("{s:s, s:i, s:o}", "Status", task_health_name(h->status),
+                     "FailingStreak", h->failing_streak, "Log", log);
 }

@@ -38,14 +38,14 @@ static void probe_done(void *data, const struct ctr_exec_result *r)
     p->exec = NULL;
     bool changed;
     if (r->timed_out)
-        changed = health_record_timeout(&p->st, &p->cfg, r->start_ns,
-                                         r->end_ns);
+        changed =
+            health_record_timeout(&p->st, &p->cfg, r->start_ns, r->end_ns);
     else
         changed = health_record(&p->st, &p->cfg, r->start_ns, r->end_ns,
                                 r->exit_code, r->output);
     publish(p);
-    log_debug("health: container %.12s probe exit %d: %s (streak %d)",
-              p->ctr, r->exit_code, task_health_name(p->st.status),
+    log_debug("health: container %.12s probe exit %d: %s (streak %d)", p->ctr,
+              r->exit_code, task_health_name(p->st.status),
               p->st.failing_streak);
     schedule(p);
     if (changed)
@@ -56,9 +56,9 @@ static void on_timer(uv_timer_t *t)
 {
     struct prober *p = t->data;
     struct err err = {0};
-    p->exec = ctr_exec_start(p->rt, p->ctr, (const char *const *)p->cfg.argv,
-                             p->cfg.timeout, HEALTH_MAX_OUTPUT, probe_done, p,
-                             &err);
+    p->exec =
+        ctr_exec_start(p->rt, p->ctr, (const char *const *)p->cfg.argv,
+                       p->cfg.timeout, HEALTH_MAX_OUTPUT, probe_done, p, &err);
     if (p->exec)
         return;
     /* Could not even start (the container is going away, or the runtime

@@ -34,8 +34,8 @@ const char *tasktmpl_lookup(const struct tasktmpl_ctx *ctx, const char *field,
     if (strcmp(field, "Service.Name") == 0)
         return s ? s->name : t->service_id;
     if (strncmp(field, "Service.Labels.", 15) == 0) {
-        const char *v = jx_str(jx_path(s ? s->spec : NULL, "Labels"),
-                               field + 15);
+        const char *v =
+            jx_str(jx_path(s ? s->spec : NULL, "Labels"), field + 15);
         return v ? v : "";
     }
     if (strcmp(field, "Node.ID") == 0)
@@ -43,8 +43,9 @@ const char *tasktmpl_lookup(const struct tasktmpl_ctx *ctx, const char *field,
     if (strcmp(field, "Node.Hostname") == 0)
         return jx_str0(desc, "Hostname");
     if (strcmp(field, "Node.Platform.OS") == 0)
-        return jx_path_str(desc, "Platform.OS") ? jx_path_str(desc, "Platform.OS")
-                                                : "linux";
+        return jx_path_str(desc, "Platform.OS")
+                   ? jx_path_str(desc, "Platform.OS")
+                   : "linux";
     if (strcmp(field, "Node.Platform.Architecture") == 0)
         return jx_path_str(desc, "Platform.Architecture")
                    ? jx_path_str(desc, "Platform.Architecture")
@@ -63,8 +64,7 @@ static const char *lookup(void *data, const char *field)
     return tasktmpl_lookup(d->ctx, field, d->scratch, sizeof(d->scratch));
 }
 
-json_t *tasktmpl_container_spec(const struct tasktmpl_ctx *ctx,
-                                struct err *err)
+json_t *tasktmpl_container_spec(const struct tasktmpl_ctx *ctx, struct err *err)
 {
     json_t *cs = jx_path(ctx->task->spec, "ContainerSpec");
     json_t *out = json_is_object(cs) ? json_deep_copy(cs) : json_object();

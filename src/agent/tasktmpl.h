@@ -12,7 +12,7 @@
 /* What the templates of one task can refer to (borrowed strings). */
 struct tasktmpl_ctx {
     const struct task *task;
-    const char *task_name;    /* "<service>.<slot>.<task id>" */
+    const char *task_name;         /* "<service>.<slot>.<task id>" */
     const struct service *service; /* may be NULL */
     const struct node *node;       /* this node, may be NULL */
     const char *node_id;

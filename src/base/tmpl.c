@@ -49,8 +49,9 @@ char *tmpl_expand(const char *text, tmpl_lookup_fn lookup, void *data,
         const char *close = strstr(open + 2, "}}");
         if (!close) {
             buf_fini(&out);
-            err_set(err, ERR_INVALID, "template: expansion: unclosed action in "
-                                      "\"%s\"",
+            err_set(err, ERR_INVALID,
+                    "template: expansion: unclosed action in "
+                    "\"%s\"",
                     text);
             return NULL;
         }
@@ -89,9 +90,9 @@ const char *tmpl_swarm_field_check(void *data, const char *field)
 {
     (void)data;
     static const char *const known[] = {
-        "Service.ID", "Service.Name",     "Node.ID",
+        "Service.ID",    "Service.Name",     "Node.ID",
         "Node.Hostname", "Node.Platform.OS", "Node.Platform.Architecture",
-        "Task.ID",    "Task.Name",        "Task.Slot",
+        "Task.ID",       "Task.Name",        "Task.Slot",
     };
     for (size_t i = 0; i < ARRAY_SIZE(known); i++)
         if (strcmp(field, known[i]) == 0)

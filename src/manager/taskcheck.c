@@ -20,8 +20,7 @@ static int invalid(struct err *err)
                    "rpc error: code = InvalidArgument desc = %s", msg);
 }
 
-static int check_template(const char *what, const char *text,
-                          struct err *err)
+static int check_template(const char *what, const char *text, struct err *err)
 {
     if (!text)
         return 0;

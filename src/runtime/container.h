@@ -50,8 +50,8 @@ struct runtime_config {
     const char *cgroup_parent; /* e.g. "shoal-node1" */
     const char *self_exe;      /* path of shoald, for "shoald shim" */
     int64_t log_max_size;      /* bytes per log file before rotation */
-    const char *init_path; /* init for ContainerSpec.Init; NULL = look for
-                              tini-static / docker-init */
+    const char *init_path;     /* init for ContainerSpec.Init; NULL = look for
+                                  tini-static / docker-init */
     ctr_event_fn on_event;
     void *event_data;
 };
@@ -139,9 +139,9 @@ int ctr_set_health(struct runtime *rt, const char *id, const json_t *health);
 struct ctr_exec;
 
 struct ctr_exec_result {
-    int exit_code;     /* -1 if it timed out or could not run */
-    bool timed_out;    /* killed after the timeout */
-    const char *error; /* why it could not run, or NULL */
+    int exit_code;      /* -1 if it timed out or could not run */
+    bool timed_out;     /* killed after the timeout */
+    const char *error;  /* why it could not run, or NULL */
     const char *output; /* stdout and stderr interleaved, at most
                            max_output bytes; borrowed for the call */
     int64_t start_ns, end_ns;

@@ -31,8 +31,7 @@ static bool test_is_valid(const json_t *test, struct err *err)
                     "ContainerSpec: Test in HealthConfig must be strings");
             return false;
         }
-    if (strcmp(kind, "NONE") == 0 ||
-        (strcmp(kind, "CMD") == 0 && n >= 2) ||
+    if (strcmp(kind, "NONE") == 0 || (strcmp(kind, "CMD") == 0 && n >= 2) ||
         (strcmp(kind, "CMD-SHELL") == 0 && n == 2))
         return true;
     err_set(err, ERR_INVALID,
@@ -65,8 +64,8 @@ int health_config_from(const json_t *image_hc, const json_t *spec_hc,
     out->start_period = field_ns(spec_hc, image_hc, "StartPeriod", 0);
     out->start_interval = field_ns(spec_hc, image_hc, "StartInterval",
                                    HEALTH_DEFAULT_START_INTERVAL);
-    out->retries = (int)field_ns(spec_hc, image_hc, "Retries",
-                                 HEALTH_DEFAULT_RETRIES);
+    out->retries =
+        (int)field_ns(spec_hc, image_hc, "Retries", HEALTH_DEFAULT_RETRIES);
     if (strcmp(kind, "NONE") == 0)
         return 0;
     if (strcmp(kind, "CMD-SHELL") == 0) {

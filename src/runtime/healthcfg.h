@@ -42,4 +42,3 @@ static inline bool health_config_enabled(const struct health_config *c)
  * 0 or at least 1 ms, retries not negative, Test starting with NONE, CMD
  * or CMD-SHELL. 400 "Interval in HealthConfig cannot be less than 1ms". */
 int health_config_validate(const json_t *hc, struct err *err);
-

@@ -1207,10 +1207,9 @@ static json_t *build_process(const struct oci_input *in, struct err *err)
     }
     json_object_set_new(p, "capabilities", c);
     json_object_set_new(p, "rlimits", rlimits);
-    json_object_set_new(
-        p, "noNewPrivileges",
-        json_boolean(jx_bool(jx_path(spec, "Privileges"), "NoNewPrivileges",
-                             false)));
+    json_object_set_new(p, "noNewPrivileges",
+                        json_boolean(jx_bool(jx_path(spec, "Privileges"),
+                                             "NoNewPrivileges", false)));
     return p;
 }
 

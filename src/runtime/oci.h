@@ -121,7 +121,7 @@ struct oci_input {
     const char *group;               /* rootfs /etc/group content, or NULL */
     const struct oci_mounts *mounts; /* parsed, host_path set; may be NULL */
     bool cgroup2;                    /* unified hierarchy: add a cgroup ns */
-    int64_t nofile; /* default RLIMIT_NOFILE, 0 = OCI_NOFILE_DEFAULT */
+    int64_t nofile;        /* default RLIMIT_NOFILE, 0 = OCI_NOFILE_DEFAULT */
     const char *init_path; /* host path of the init for ContainerSpec.Init
                               (bound at OCI_INIT_PATH), NULL = none here */
 };

@@ -32,6 +32,7 @@ static const char *const SUB_ARCHES[] = {NULL};
 /* Allowed for every container: what ordinary programs use, nothing that
  * reaches across the container's boundary (namespaces, mounts, modules,
  * keyrings, clocks, the kernel's own logs). */
+// clang-format off
 static const char *const ALLOWED[] = {
     "accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk",
     "cachestat", "capget", "capset", "chdir", "chmod", "chown", "chown32",
@@ -47,35 +48,33 @@ static const char *const ALLOWED[] = {
     "fcntl", "fcntl64", "fdatasync", "fgetxattr", "flistxattr", "flock",
     "fork", "fremovexattr", "fsetxattr", "fstat", "fstat64", "fstatat64",
     "fstatfs", "fstatfs64", "fsync", "ftruncate", "ftruncate64", "futex",
-    "futex_requeue", "futex_time64", "futex_wait", "futex_waitv",
-    "futex_wake", "futimesat", "getcpu", "getcwd", "getdents", "getdents64",
-    "getegid", "getegid32", "geteuid", "geteuid32", "getgid", "getgid32",
-    "getgroups", "getgroups32", "getitimer", "getpeername", "getpgid",
-    "getpgrp", "getpid", "getppid", "getpriority", "getrandom", "getresgid",
-    "getresgid32", "getresuid", "getresuid32", "getrlimit", "get_robust_list",
-    "getrusage", "getsid", "getsockname", "getsockopt", "get_thread_area",
-    "gettid", "gettimeofday", "getuid", "getuid32", "getxattr",
-    "inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch",
-    "io_cancel", "ioctl", "io_destroy", "io_getevents", "io_pgetevents",
-    "io_pgetevents_time64", "ioprio_get", "ioprio_set", "io_setup",
-    "io_submit", "ipc", "kill", "landlock_add_rule",
-    "landlock_create_ruleset", "landlock_restrict_self", "lchown",
-    "lchown32", "lgetxattr", "link", "linkat", "listen", "listxattr",
+    "futex_requeue", "futex_time64", "futex_wait", "futex_waitv", "futex_wake",
+    "futimesat", "getcpu", "getcwd", "getdents", "getdents64", "getegid",
+    "getegid32", "geteuid", "geteuid32", "getgid", "getgid32", "getgroups",
+    "getgroups32", "getitimer", "getpeername", "getpgid", "getpgrp", "getpid",
+    "getppid", "getpriority", "getrandom", "getresgid", "getresgid32",
+    "getresuid", "getresuid32", "getrlimit", "get_robust_list", "getrusage",
+    "getsid", "getsockname", "getsockopt", "get_thread_area", "gettid",
+    "gettimeofday", "getuid", "getuid32", "getxattr", "inotify_add_watch",
+    "inotify_init", "inotify_init1", "inotify_rm_watch", "io_cancel", "ioctl",
+    "io_destroy", "io_getevents", "io_pgetevents", "io_pgetevents_time64",
+    "ioprio_get", "ioprio_set", "io_setup", "io_submit", "ipc", "kill",
+    "landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self",
+    "lchown", "lchown32", "lgetxattr", "link", "linkat", "listen", "listxattr",
     "llistxattr", "_llseek", "lremovexattr", "lseek", "lsetxattr", "lstat",
     "lstat64", "madvise", "map_shadow_stack", "membarrier", "memfd_create",
-    "memfd_secret", "mincore", "mkdir", "mkdirat", "mknod", "mknodat",
-    "mlock", "mlock2", "mlockall", "mmap", "mmap2", "mprotect",
-    "mq_getsetattr", "mq_notify", "mq_open", "mq_timedreceive",
-    "mq_timedreceive_time64", "mq_timedsend", "mq_timedsend_time64",
-    "mq_unlink", "mremap", "msgctl", "msgget", "msgrcv", "msgsnd", "msync",
-    "munlock", "munlockall", "munmap", "name_to_handle_at", "nanosleep",
-    "newfstatat", "_newselect", "open", "openat", "openat2", "pause",
-    "pidfd_open", "pidfd_send_signal", "pipe", "pipe2", "pkey_alloc",
-    "pkey_free", "pkey_mprotect", "poll", "ppoll", "ppoll_time64", "prctl",
-    "pread64", "preadv", "preadv2", "prlimit64", "process_mrelease",
-    "pselect6", "pselect6_time64", "pwrite64", "pwritev", "pwritev2", "read",
-    "readahead", "readlink", "readlinkat", "readv", "recv", "recvfrom",
-    "recvmmsg", "recvmmsg_time64", "recvmsg", "remap_file_pages",
+    "memfd_secret", "mincore", "mkdir", "mkdirat", "mknod", "mknodat", "mlock",
+    "mlock2", "mlockall", "mmap", "mmap2", "mprotect", "mq_getsetattr",
+    "mq_notify", "mq_open", "mq_timedreceive", "mq_timedreceive_time64",
+    "mq_timedsend", "mq_timedsend_time64", "mq_unlink", "mremap", "msgctl",
+    "msgget", "msgrcv", "msgsnd", "msync", "munlock", "munlockall", "munmap",
+    "name_to_handle_at", "nanosleep", "newfstatat", "_newselect", "open",
+    "openat", "openat2", "pause", "pidfd_open", "pidfd_send_signal", "pipe",
+    "pipe2", "pkey_alloc", "pkey_free", "pkey_mprotect", "poll", "ppoll",
+    "ppoll_time64", "prctl", "pread64", "preadv", "preadv2", "prlimit64",
+    "process_mrelease", "pselect6", "pselect6_time64", "pwrite64", "pwritev",
+    "pwritev2", "read", "readahead", "readlink", "readlinkat", "readv", "recv",
+    "recvfrom", "recvmmsg", "recvmmsg_time64", "recvmsg", "remap_file_pages",
     "removexattr", "rename", "renameat", "renameat2", "restart_syscall",
     "rmdir", "rseq", "rt_sigaction", "rt_sigpending", "rt_sigprocmask",
     "rt_sigqueueinfo", "rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait",
@@ -83,27 +82,26 @@ static const char *const ALLOWED[] = {
     "sched_getattr", "sched_getparam", "sched_get_priority_max",
     "sched_get_priority_min", "sched_getscheduler", "sched_rr_get_interval",
     "sched_rr_get_interval_time64", "sched_setaffinity", "sched_setattr",
-    "sched_setparam", "sched_setscheduler", "sched_yield", "seccomp",
-    "select", "semctl", "semget", "semop", "semtimedop",
-    "semtimedop_time64", "send", "sendfile", "sendfile64", "sendmmsg",
-    "sendmsg", "sendto", "setfsgid", "setfsgid32", "setfsuid", "setfsuid32",
-    "setgid", "setgid32", "setgroups", "setgroups32", "setitimer",
-    "setpgid", "setpriority", "setregid", "setregid32", "setresgid",
-    "setresgid32", "setresuid", "setresuid32", "setreuid", "setreuid32",
-    "setrlimit", "set_robust_list", "setsid", "setsockopt",
-    "set_thread_area", "set_tid_address", "setuid", "setuid32", "setxattr",
-    "shmat", "shmctl", "shmdt", "shmget", "shutdown", "sigaltstack",
-    "signalfd", "signalfd4", "sigprocmask", "sigreturn", "socketcall",
-    "socketpair", "splice", "stat", "stat64", "statfs", "statfs64", "statx",
-    "symlink", "symlinkat", "sync", "sync_file_range", "syncfs", "sysinfo",
-    "tee", "tgkill", "time", "timer_create", "timer_delete",
-    "timer_getoverrun", "timer_gettime", "timer_gettime64", "timer_settime",
-    "timer_settime64", "timerfd_create", "timerfd_gettime",
+    "sched_setparam", "sched_setscheduler", "sched_yield", "seccomp", "select",
+    "semctl", "semget", "semop", "semtimedop", "semtimedop_time64", "send",
+    "sendfile", "sendfile64", "sendmmsg", "sendmsg", "sendto", "setfsgid",
+    "setfsgid32", "setfsuid", "setfsuid32", "setgid", "setgid32", "setgroups",
+    "setgroups32", "setitimer", "setpgid", "setpriority", "setregid",
+    "setregid32", "setresgid", "setresgid32", "setresuid", "setresuid32",
+    "setreuid", "setreuid32", "setrlimit", "set_robust_list", "setsid",
+    "setsockopt", "set_thread_area", "set_tid_address", "setuid", "setuid32",
+    "setxattr", "shmat", "shmctl", "shmdt", "shmget", "shutdown",
+    "sigaltstack", "signalfd", "signalfd4", "sigprocmask", "sigreturn",
+    "socketcall", "socketpair", "splice", "stat", "stat64", "statfs",
+    "statfs64", "statx", "symlink", "symlinkat", "sync", "sync_file_range",
+    "syncfs", "sysinfo", "tee", "tgkill", "time", "timer_create",
+    "timer_delete", "timer_getoverrun", "timer_gettime", "timer_gettime64",
+    "timer_settime", "timer_settime64", "timerfd_create", "timerfd_gettime",
     "timerfd_gettime64", "timerfd_settime", "timerfd_settime64", "times",
     "tkill", "truncate", "truncate64", "ugetrlimit", "umask", "uname",
     "unlink", "unlinkat", "utime", "utimensat", "utimensat_time64", "utimes",
-    "vfork", "vmsplice", "wait4", "waitid", "waitpid", "write", "writev",
-    NULL};
+    "vfork", "vmsplice", "wait4", "waitid", "waitpid", "write", "writev", NULL};
+// clang-format on
 
 /* Allowed only with a capability (the kernel would check it too; the
  * filter keeps the attack surface of the unprivileged case small). */
@@ -112,13 +110,14 @@ static const struct {
     const char *const names[24];
 } BY_CAP[] = {
     {"CAP_DAC_READ_SEARCH", {"open_by_handle_at", NULL}},
-    {"CAP_SYS_ADMIN",
-     {"bpf",         "clone",          "clone3",     "fanotify_init",
-      "fsconfig",    "fsmount",        "fsopen",     "fspick",
-      "lookup_dcookie", "mount",       "mount_setattr", "move_mount",
-      "open_tree",   "perf_event_open", "quotactl",  "quotactl_fd",
-      "setdomainname", "sethostname",  "setns",      "syslog",
-      "umount",      "umount2",        "unshare",    NULL}},
+    {"CAP_SYS_ADMIN", {"bpf",           "clone",           "clone3",
+                       "fanotify_init", "fsconfig",        "fsmount",
+                       "fsopen",        "fspick",          "lookup_dcookie",
+                       "mount",         "mount_setattr",   "move_mount",
+                       "open_tree",     "perf_event_open", "quotactl",
+                       "quotactl_fd",   "setdomainname",   "sethostname",
+                       "setns",         "syslog",          "umount",
+                       "umount2",       "unshare",         NULL}},
     {"CAP_SYS_BOOT", {"reboot", NULL}},
     {"CAP_SYS_CHROOT", {"chroot", NULL}},
     {"CAP_SYS_MODULE", {"delete_module", "init_module", "finit_module", NULL}},
@@ -143,8 +142,8 @@ static const struct {
 #define CLONE_NS_FLAGS 0x7E020000ULL
 /* personality(2) values that only select an execution domain Linux always
  * offers (PER_LINUX, PER_LINUX32, UNAME26 variants, and the query). */
-static const unsigned long long PERSONALITIES[] = {0x0, 0x8, 0x20000,
-                                                   0x20008, 0xffffffff};
+static const unsigned long long PERSONALITIES[] = {0x0, 0x8, 0x20000, 0x20008,
+                                                   0xffffffff};
 
 static json_t *names_json(const char *const *names)
 {
@@ -166,8 +165,8 @@ static json_t *arg(unsigned index, unsigned long long value,
                    unsigned long long value2, const char *op)
 {
     return json_pack("{s:I, s:I, s:I, s:s}", "index", (json_int_t)index,
-                     "value", (json_int_t)value, "valueTwo",
-                     (json_int_t)value2, "op", op);
+                     "value", (json_int_t)value, "valueTwo", (json_int_t)value2,
+                     "op", op);
 }
 
 static json_t *one_name(const char *name)
@@ -187,7 +186,8 @@ static json_t *default_profile_doc(void)
     /* socket(2) of every family but AF_VSOCK (40), which reaches the
      * host's hypervisor. */
     json_t *r = rule(one_name("socket"), "SCMP_ACT_ALLOW");
-    json_object_set_new(r, "args", json_pack("[o]", arg(0, 40, 0, "SCMP_CMP_NE")));
+    json_object_set_new(r, "args",
+                        json_pack("[o]", arg(0, 40, 0, "SCMP_CMP_NE")));
     json_array_append_new(sys, r);
 
     for (size_t i = 0; i < ARRAY_SIZE(PERSONALITIES); i++) {
@@ -199,11 +199,10 @@ static json_t *default_profile_doc(void)
     }
 
     /* x86's own: thread-local storage and LDT setup. */
-    r = rule(json_pack("[s, s]", "arch_prctl", "modify_ldt"),
-             "SCMP_ACT_ALLOW");
-    json_object_set_new(r, "includes",
-                        json_pack("{s:[s, s, s]}", "arches", "amd64", "x32",
-                                  "x86"));
+    r = rule(json_pack("[s, s]", "arch_prctl", "modify_ldt"), "SCMP_ACT_ALLOW");
+    json_object_set_new(
+        r, "includes",
+        json_pack("{s:[s, s, s]}", "arches", "amd64", "x32", "x86"));
     json_array_append_new(sys, r);
 
     for (size_t i = 0; i < ARRAY_SIZE(BY_CAP); i++) {
@@ -282,11 +281,14 @@ static bool arch_is_native(const char *a)
 {
     static const char *const native_go[] = {
 #if defined(__x86_64__)
-        "amd64", "x86_64",
+        "amd64",
+        "x86_64",
 #elif defined(__aarch64__)
-        "arm64", "aarch64",
+        "arm64",
+        "aarch64",
 #endif
-        NULL};
+        NULL
+    };
     return strcmp(a, NATIVE_ARCH) == 0 || in_list(a, native_go);
 }
 
@@ -298,7 +300,11 @@ static int check_strings(const json_t *a, const char *field, struct err *err)
     json_t *v;
     if (!json_is_array(a))
         goto fail;
-    json_array_foreach(a, i, v) if (!json_is_string(v)) goto fail;
+    json_array_foreach(a, i, v)
+    {
+        if (!json_is_string(v))
+            goto fail;
+    }
     return 0;
 fail:;
     char msg[96];
@@ -329,20 +335,31 @@ static int filter_applies(const json_t *f, bool include, const json_t *caps,
     if (include) {
         /* Every capability present, the architecture among those listed.
          * minKernel: every kernel that runs shoal is recent enough. */
-        json_array_foreach(fc, i, v) if (!json_has(caps, json_string_value(v)))
-            *applies = false;
+        json_array_foreach(fc, i, v)
+        {
+            if (!json_has(caps, json_string_value(v)))
+                *applies = false;
+        }
         if (json_array_size(fa)) {
             bool any = false;
-            json_array_foreach(fa, i, v) any =
-                any || arch_is_native(json_string_value(v));
+            json_array_foreach(fa, i, v)
+            {
+                any = any || arch_is_native(json_string_value(v));
+            }
             *applies = *applies && any;
         }
         return 0;
     }
-    json_array_foreach(fc, i, v) if (json_has(caps, json_string_value(v)))
-        *applies = false;
-    json_array_foreach(fa, i, v) if (arch_is_native(json_string_value(v)))
-        *applies = false;
+    json_array_foreach(fc, i, v)
+    {
+        if (json_has(caps, json_string_value(v)))
+            *applies = false;
+    }
+    json_array_foreach(fa, i, v)
+    {
+        if (arch_is_native(json_string_value(v)))
+            *applies = false;
+    }
     return 0;
 }
 
@@ -396,9 +413,9 @@ static int check_action(const char *action, const json_t *errno_ret,
                  action ? action : "");
         return bad(err, msg);
     }
-    if (errno_ret && (!json_is_integer(errno_ret) ||
-                      json_integer_value(errno_ret) < 0 ||
-                      json_integer_value(errno_ret) > 4095))
+    if (errno_ret &&
+        (!json_is_integer(errno_ret) || json_integer_value(errno_ret) < 0 ||
+         json_integer_value(errno_ret) > 4095))
         return bad(err, "errnoRet must be an errno number");
     return 0;
 }
@@ -424,10 +441,10 @@ static int convert_syscall(const json_t *s, const json_t *caps, json_t *out,
     if (check_action(action, errno_ret, err) < 0)
         return -1;
     bool inc, exc;
-    if (filter_applies(json_object_get(s, "includes"), true, caps, &inc,
-                       err) < 0 ||
-        filter_applies(json_object_get(s, "excludes"), false, caps, &exc,
-                       err) < 0)
+    if (filter_applies(json_object_get(s, "includes"), true, caps, &inc, err) <
+            0 ||
+        filter_applies(json_object_get(s, "excludes"), false, caps, &exc, err) <
+            0)
         return -1;
     json_t *args;
     if (convert_args(json_object_get(s, "args"), &args, err) < 0)
@@ -467,7 +484,10 @@ static json_t *convert_arches(const json_t *doc, struct err *err)
     json_t *out = json_array();
     size_t i;
     json_t *v;
-    json_array_foreach(arches, i, v) json_array_append(out, v);
+    json_array_foreach(arches, i, v)
+    {
+        json_array_append(out, v);
+    }
     json_array_foreach(map, i, v)
     {
         const char *a = jx_str(v, "architecture");
@@ -484,7 +504,10 @@ static json_t *convert_arches(const json_t *doc, struct err *err)
         json_array_append_new(out, json_string(a));
         size_t k;
         json_t *sub;
-        json_array_foreach(subs, k, sub) json_array_append(out, sub);
+        json_array_foreach(subs, k, sub)
+        {
+            json_array_append(out, sub);
+        }
     }
     return out;
 }

@@ -121,7 +121,7 @@ struct task {
     bool has_exit_code;
     enum task_health health; /* Status.ContainerStatus.Health */
     json_t *labels;          /* or NULL */
-    json_t *networks; /* NetworksAttachments, or NULL */
+    json_t *networks;        /* NetworksAttachments, or NULL */
     /* restart bookkeeping: attempts made in this slot's current window */
     int restart_count;
     int64_t restart_window_start;
