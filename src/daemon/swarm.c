@@ -439,6 +439,15 @@ static void on_applied(void *data, uint64_t index, const void *entry,
     swarm_applied(data, index, entry, len);
 }
 
+/* A joining manager whose last entries were membership changes (its own
+ * promotion to voter) is current without another entry applied: it goes
+ * active now, not when the next write happens to reach the cluster. */
+static void on_caught_up(void *data)
+{
+    struct daemon *d = data;
+    swarm_applied(d, raftnode_last_applied(d->raft), NULL, 0);
+}
+
 /* ---- opening ---- */
 
 int swarm_start_role(struct daemon *d, bool bootstrap, struct err *err)
@@ -467,6 +476,7 @@ int swarm_start_role(struct daemon *d, bool bootstrap, struct err *err)
         .data = d,
         .dialer = swarm_net_dialer(d),
         .on_applied = on_applied,
+        .on_caught_up = on_caught_up,
         .data_key = data_key,
     };
     d->raft = raftnode_new(&rc, err);
