@@ -1,30 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Route registration and the helpers every resource file uses.
-#include "api/api.h"
-
+// The helpers every resource file uses: replies, filters, lookups,
+// pending requests and proposals.
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api_internal.h"
 #include "base/mem.h"
-
-void api_register(struct http_server *s, struct api_host *host,
-                  const char *spool_dir)
-{
-    (void)host; /* the server's data (http_server_new): every handler's */
-    http_server_set_version(s, SHOAL_VERSION);
-    http_server_set_spool_dir(s, spool_dir);
-    api_system_routes(s);
-    api_swarm_routes(s);
-    api_nodes_routes(s);
-    api_services_routes(s);
-    api_tasks_routes(s);
-    api_logs_routes(s);
-    api_images_routes(s);
-    api_containers_routes(s);
-    api_networks_routes(s);
-    api_events_routes(s);
-}
 
 void api_reply(struct http_request *req, int status, json_t *owned)
 {

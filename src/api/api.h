@@ -40,7 +40,7 @@ struct api_host_ops {
     struct store *(*store)(void *self);
     /* This node's ID in the swarm ("" when in none). */
     const char *(*node_id)(void *self);
-    enum api_swarm_state (*swarm_state)(void *self);
+    enum api_swarm_state (*local_state)(void *self);
     /* The network allocator of this manager (NULL on a worker). */
     struct allocator *(*allocator)(void *self);
     /* True when an image is used by a container of a task this node runs
@@ -100,5 +100,5 @@ static inline const char *api_node_id(const struct api_host *h)
 }
 static inline enum api_swarm_state api_swarm_state(const struct api_host *h)
 {
-    return h->ops->swarm_state(h->self);
+    return h->ops->local_state(h->self);
 }

@@ -92,7 +92,7 @@ static int host_swarm_unlock(void *self, const char *key, struct err *err)
 static const struct api_host_ops host_ops = {
     .store = host_store,
     .node_id = host_node_id,
-    .swarm_state = host_swarm_state,
+    .local_state = host_swarm_state,
     .allocator = host_allocator,
     .image_in_use = host_image_in_use,
     .require_manager = host_require_manager,

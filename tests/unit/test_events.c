@@ -603,7 +603,7 @@ static enum api_swarm_state fake_state(void *self)
 
 static const struct api_host_ops fake_ops = {
     .store = fake_store,
-    .swarm_state = fake_state,
+    .local_state = fake_state,
 };
 
 static void fake_start(struct fake *f)
