@@ -208,9 +208,11 @@ static void bootstrapped(void *data, const struct err *err, uint64_t index)
         swarm_finish_waiter(d, err);
         return;
     }
-    d->swarm = SWARM_ACTIVE;
-    log_info("swarm: active, node %s", d->node_id);
-    start_agent(d);
+    if (d->swarm != SWARM_ACTIVE) { /* not already, as a follower */
+        d->swarm = SWARM_ACTIVE;
+        log_info("swarm: active, node %s", d->node_id);
+        start_agent(d);
+    }
     swarm_finish_waiter(d, NULL);
 }
 
@@ -423,9 +425,12 @@ void swarm_applied(struct daemon *d, uint64_t index, const void *entry,
     }
     /* A manager replaying its log after a restart is not active until the
      * replay is done: its agent would find its tasks missing. */
+    /* A manager that leads (a lone one reopening) goes active from its
+     * own first commit (bootstrapped), not as a follower. */
     if (d->swarm != SWARM_STARTING || (d->waiters && d->waiters->init) ||
         !store_node(d->store, d->node_id) || !store_cluster(d->store) ||
-        (d->raft && !raftnode_caught_up(d->raft)))
+        (d->raft && !raftnode_caught_up(d->raft)) ||
+        (d->raft && raftnode_is_leader(d->raft)))
         return;
     d->swarm = SWARM_ACTIVE;
     log_info("swarm: active, node %s (following)", d->node_id);
