@@ -69,6 +69,7 @@ void api_commit_no_content(void *pending, const struct err *err,
 
 /* Route tables of each resource file. */
 void api_system_routes(struct http_server *s);
+void api_system_df_routes(struct http_server *s);
 void api_swarm_routes(struct http_server *s);
 void api_nodes_routes(struct http_server *s);
 void api_services_routes(struct http_server *s);

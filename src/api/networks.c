@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "api/events.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "manager/allocator.h"
@@ -325,7 +326,92 @@ static void delete_network(struct http_request *req, void *data)
     api_propose(api_pending_new(req, h), &txn, api_commit_no_content);
 }
 
+/* Docker's prune "until": a timestamp, or a duration before now ("24h"). */
+static int prune_until(const json_t *filters, int64_t *until, struct err *err)
+{
+    *until = 0;
+    const json_t *v = json_object_get(filters, "until");
+    if (json_array_size(v) > 1)
+        return err_set(err, ERR_INVALID,
+                       "more than one until filter specified");
+    const char *s = json_string_value(json_array_get(v, 0));
+    if (!s)
+        return 0;
+    int64_t ago;
+    if (duration_parse(s, &ago) == 0) {
+        *until = time_now_ns() - ago;
+        return 0;
+    }
+    return event_parse_time(s, until, err) < 0 ? -1 : 0;
+}
+
+static void prune_committed(void *data, const struct err *err, uint64_t index)
+{
+    (void)index;
+    struct api_pending *p = data;
+    json_t *names = p->user;
+    struct http_request *req = api_pending_finish(p);
+    if (!req) {
+        json_decref(names);
+        return;
+    }
+    if (err) {
+        json_decref(names);
+        http_reply_err(req, err);
+        return;
+    }
+    api_reply(req, 200, json_pack("{s:o}", "NetworksDeleted", names));
+}
+
+/* POST /networks/prune: every network no service uses, but never ingress
+ * (Docker's "label", "label!" and "until" filters); one transaction. */
+static void prune_networks(struct http_request *req, void *data)
+{
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
+        return;
+    static const char *const allowed[] = {"until", "label", "label!", NULL};
+    json_t *f = api_filters(req, allowed);
+    if (!f)
+        return;
+    struct err err = {0};
+    int64_t until;
+    if (prune_until(f, &until, &err) < 0) {
+        json_decref(f);
+        http_reply_err(req, &err);
+        return;
+    }
+    json_t *names = json_array();
+    struct txn txn;
+    txn_init(&txn);
+    size_t it = 0;
+    void *o;
+    while (store_next(api_store(h), KIND_NETWORK, &it, &o)) {
+        struct network *n = o;
+        const json_t *labels = json_object_get(n->spec, "Labels");
+        if (n->ingress || user_of(h, n) ||
+            (until && n->meta.created_at > until) ||
+            !api_filter_labels(f, "label", labels) ||
+            (api_filter_has(f, "label!") &&
+             api_filter_labels(f, "label!", labels)))
+            continue;
+        txn_network_delete(&txn, n->meta.id);
+        json_array_append_new(names, json_string(n->name));
+    }
+    json_decref(f);
+    if (json_array_size(names) == 0) {
+        txn_fini(&txn);
+        json_decref(names);
+        api_reply(req, 200, json_pack("{s:n}", "NetworksDeleted"));
+        return;
+    }
+    struct api_pending *p = api_pending_new(req, h);
+    p->user = names; /* the reply's, or freed by prune_committed */
+    api_propose(p, &txn, prune_committed);
+}
+
 static const struct http_route routes[] = {
+    {"POST", "/networks/prune", prune_networks},
     {"POST", "/networks/create", create_network},
     {"GET", "/networks", list_networks},
     {"GET", "/networks/{id}", get_network},

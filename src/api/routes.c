@@ -12,6 +12,7 @@ void api_register(struct http_server *s, struct api_host *host,
     http_server_set_version(s, SHOAL_VERSION);
     http_server_set_spool_dir(s, spool_dir);
     api_system_routes(s);
+    api_system_df_routes(s);
     api_swarm_routes(s);
     api_nodes_routes(s);
     api_services_routes(s);
