@@ -54,6 +54,7 @@ void agent_set_container(struct agent *a, struct atask *at, const char *ctr)
 
 void agent_forget(struct agent *a, struct atask *at)
 {
+    prober_stop(at->prober);
     if (at->ctr[0])
         hmap_del(&a->by_container, at->ctr);
     hmap_del(&a->tasks, at->id);
@@ -146,6 +147,13 @@ void agent_report(struct agent *a, struct atask *at, enum task_state st,
     at->reported = st;
     txn_task_status(&a->outbox, at->id, st, message, error, at->ctr,
                     st == TASK_RUNNING ? at->pid : 0, exit_code);
+    if (!uv_is_active((uv_handle_t *)&a->flush_timer))
+        uv_timer_start(&a->flush_timer, flush_cb, 0, 0);
+}
+
+void agent_report_health(struct agent *a, struct atask *at, enum task_health h)
+{
+    txn_task_health(&a->outbox, at->id, at->reported, h);
     if (!uv_is_active((uv_handle_t *)&a->flush_timer))
         uv_timer_start(&a->flush_timer, flush_cb, 0, 0);
 }
@@ -393,8 +401,10 @@ void agent_free(struct agent *a)
     a->closing = true;
     size_t it = 0;
     void *v;
-    while (hmap_next(&a->tasks, &it, NULL, &v))
+    while (hmap_next(&a->tasks, &it, NULL, &v)) {
+        prober_stop(((struct atask *)v)->prober);
         free(v);
+    }
     hmap_fini(&a->tasks);
     hmap_fini(&a->by_container);
     vec_fini(&a->dirty);

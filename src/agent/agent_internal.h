@@ -7,6 +7,7 @@
 
 #include "agent/agent.h"
 #include "agent/netplane.h"
+#include "agent/prober.h"
 #include "base/fsutil.h"
 #include "base/hmap.h"
 #include "base/vec.h"
@@ -32,9 +33,11 @@ struct atask {
     enum exec_phase phase;
     enum task_state reported; /* highest state reported (or known) */
     bool dirty;
-    bool gone;           /* deleted from the store or not ours */
-    bool fast_stop;      /* swarm leave: no grace period */
-    bool stop_requested; /* the stop was ours (desired shutdown) */
+    bool gone;             /* deleted from the store or not ours */
+    bool fast_stop;        /* swarm leave: no grace period */
+    bool stop_requested;   /* the stop was ours (desired shutdown) */
+    bool unhealthy;        /* its health check failed: stop, then fail */
+    struct prober *prober; /* health checks while running, or NULL */
     int pid;
     int exit_code;
     char error[256];
@@ -76,6 +79,9 @@ void agent_check_removed_all(struct agent *a);
  * none. */
 void agent_report(struct agent *a, struct atask *at, enum task_state st,
                   const char *message, const char *error, int exit_code);
+
+/* Queues a health report for the task in its current state. */
+void agent_report_health(struct agent *a, struct atask *at, enum task_health h);
 
 /* Tells the event stream what happened to a container (if anyone asks). */
 void agent_action(struct agent *a, const char *ctr, const char *action,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent/agent_internal.h"
+#include "agent/tasktmpl.h"
 #include "base/jsonx.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -173,8 +174,21 @@ static void create_container(struct agent *a, struct atask *at)
     else
         snprintf(task_name, sizeof(task_name), "%s.%s.%s", service_name,
                  t->node_id, t->meta.id);
+    struct tasktmpl_ctx tc = {
+        .task = t,
+        .task_name = task_name,
+        .service = s,
+        .node = store_node(a->cfg.store, a->cfg.node_id),
+        .node_id = a->cfg.node_id,
+    };
+    _cleanup_json_ json_t *cspec = tasktmpl_container_spec(&tc, &err);
+    if (!cspec) {
+        image_ref_free(img);
+        reject(a, at, err.msg);
+        return;
+    }
     json_t *labels = container_labels(a, t, service_name, task_name);
-    const char *hostname = jx_path_str(t->spec, "ContainerSpec.Hostname");
+    const char *hostname = jx_str(cspec, "Hostname");
     char default_host[13];
     snprintf(default_host, sizeof(default_host), "%s", ctr);
     char *resolv = netplane_resolv_conf(a->net, t);
@@ -184,7 +198,7 @@ static void create_container(struct agent *a, struct atask *at)
         .id = ctr,
         .name = task_name,
         .labels = labels,
-        .spec = jx_path(t->spec, "ContainerSpec"),
+        .spec = cspec,
         .resources = jx_path(t->spec, "Resources"),
         .hostname = hostname && *hostname ? hostname : NULL,
         .netns = at->netns,
@@ -256,6 +270,62 @@ static void start(struct agent *a, struct atask *at)
     }
 }
 
+/* ---- health ---- */
+
+static void on_health(void *data, enum task_health h)
+{
+    struct atask *at = data;
+    struct agent *a = at->agent;
+    char action[48];
+    snprintf(action, sizeof(action), "health_status: %s", task_health_name(h));
+    agent_action(a, at->ctr, action, NULL, NULL);
+    if (h == TASK_HEALTH_HEALTHY) {
+        /* Health first, so no node ever sees it running but not ready. */
+        agent_report_health(a, at, h);
+        agent_report(a, at, TASK_RUNNING, "started", NULL, -1);
+        return;
+    }
+    if (h != TASK_HEALTH_UNHEALTHY || at->unhealthy)
+        return;
+    log_info("agent: task %s: container %.12s is unhealthy", at->id, at->ctr);
+    /* Out of every node's balancer first; it is stopped once the report
+     * is committed (exec_reconcile), then fails. */
+    at->unhealthy = true;
+    agent_report_health(a, at, h);
+    agent_mark(a, at);
+}
+
+/* Starts the container's health check, if it has one; false if not. */
+static bool start_prober(struct agent *a, struct atask *at,
+                         const struct ctr_status *st)
+{
+    const struct task *t = store_task(a->cfg.store, at->id);
+    struct health_config hc;
+    struct err err = {0};
+    if (health_config_from(
+            json_object_get(ctr_image_config(a->cfg.runtime, at->ctr),
+                            "Healthcheck"),
+            jx_path(t ? t->spec : NULL, "ContainerSpec.Healthcheck"), &hc,
+            &err) < 0) {
+        log_warn("agent: task %s: health check: %s", at->id, err.msg);
+        return false;
+    }
+    if (!health_config_enabled(&hc)) {
+        health_config_fini(&hc);
+        return false;
+    }
+    /* Re-adopted after a restart of shoald: it keeps its status. */
+    enum task_health initial = TASK_HEALTH_STARTING;
+    if (at->reported >= TASK_RUNNING && t)
+        initial = t->health;
+    prober_stop(at->prober);
+    at->prober = prober_start(a->cfg.loop, a->cfg.runtime, at->ctr, &hc,
+                              st->started_at, initial, on_health, at);
+    if (initial == TASK_HEALTH_STARTING)
+        agent_report_health(a, at, initial);
+    return true;
+}
+
 /* ---- the decision ---- */
 
 void exec_reconcile(struct agent *a, struct atask *at)
@@ -267,8 +337,9 @@ void exec_reconcile(struct agent *a, struct atask *at)
     }
     if (t->state > at->reported)
         at->reported = t->state;
-    bool stop =
-        t->desired > TASK_RUNNING || task_state_is_terminal(at->reported);
+    bool stop = t->desired > TASK_RUNNING ||
+                task_state_is_terminal(at->reported) ||
+                (at->unhealthy && t->health == TASK_HEALTH_UNHEALTHY);
     if (stop) {
         switch (at->phase) {
         case PH_STARTING:
@@ -328,13 +399,18 @@ void exec_container_event(struct agent *a, struct atask *at,
     case CTR_RUNNING:
         at->pid = st->pid;
         at->phase = PH_RUNNING;
-        agent_report(a, at, TASK_RUNNING, "started", NULL, -1);
+        /* With a health check, running (and in the balancer) once
+         * healthy, as swarm does. */
+        if (!start_prober(a, at, st) || at->reported >= TASK_RUNNING)
+            agent_report(a, at, TASK_RUNNING, "started", NULL, -1);
         return;
     case CTR_EXITED:
         break;
     }
     bool ours = at->stop_requested;
     const struct task *t = store_task(a->cfg.store, at->id);
+    prober_stop(at->prober);
+    at->prober = NULL;
     at->phase = PH_EXITED;
     at->exit_code = st->exit_code;
     at->pid = 0;
@@ -343,6 +419,11 @@ void exec_container_event(struct agent *a, struct atask *at,
     if (st->error[0]) {
         snprintf(why, sizeof(why), "starting container failed: %s", st->error);
         agent_report(a, at, TASK_FAILED, "starting", why, st->exit_code);
+    } else if (at->unhealthy) {
+        snprintf(why, sizeof(why),
+                 "task: non-zero exit (%d): unhealthy container",
+                 st->exit_code);
+        agent_report(a, at, TASK_FAILED, "started", why, st->exit_code);
     } else if (ours || (t && t->desired > TASK_RUNNING)) {
         agent_report(a, at, TASK_SHUTDOWN, "shutdown", NULL, st->exit_code);
     } else if (st->exit_code == 0) {

@@ -729,6 +729,8 @@ static bool task_change_matters(const struct store_event *ev)
     const struct task *t = ev->obj;
     if (ev->action != STORE_UPDATE)
         return t->networks != NULL;
+    if (ev->health_changed)
+        return t->networks != NULL;
     bool before =
         ev->old_state == TASK_RUNNING && ev->old_desired == TASK_RUNNING;
     return before != netview_task_serves(t) ||

@@ -41,7 +41,10 @@ void netview_fini(struct netview *v)
 
 bool netview_task_serves(const struct task *t)
 {
-    return t->state == TASK_RUNNING && t->desired == TASK_RUNNING;
+    /* A task with a health check serves only while healthy (it reaches
+     * running once healthy; unhealthy is reported before it is stopped). */
+    return t->state == TASK_RUNNING && t->desired == TASK_RUNNING &&
+           (t->health == TASK_HEALTH_NONE || t->health == TASK_HEALTH_HEALTHY);
 }
 
 bool netview_task_addr(const struct task *t, const char *net_id,

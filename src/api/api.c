@@ -1,28 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Route registration and the helpers every resource file uses.
-#include "api/api.h"
-
+// The helpers every resource file uses: replies, filters, lookups,
+// pending requests and proposals.
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api_internal.h"
 #include "base/mem.h"
-
-void api_register(struct daemon *d, const char *spool_dir)
-{
-    http_server_set_version(d->api, SHOAL_VERSION);
-    http_server_set_spool_dir(d->api, spool_dir);
-    api_system_routes(d->api);
-    api_swarm_routes(d->api);
-    api_nodes_routes(d->api);
-    api_services_routes(d->api);
-    api_tasks_routes(d->api);
-    api_logs_routes(d->api);
-    api_images_routes(d->api);
-    api_containers_routes(d->api);
-    api_networks_routes(d->api);
-    api_events_routes(d->api);
-}
 
 void api_reply(struct http_request *req, int status, json_t *owned)
 {
@@ -30,10 +13,10 @@ void api_reply(struct http_request *req, int status, json_t *owned)
     json_decref(owned);
 }
 
-bool api_require_manager(struct http_request *req, struct daemon *d)
+bool api_require_manager(struct http_request *req, struct api_host *h)
 {
     struct err err = {0};
-    if (swarm_require_manager(d, &err) < 0) {
+    if (h->ops->require_manager(h->self, &err) < 0) {
         http_reply_err(req, &err);
         return false;
     }
@@ -123,7 +106,7 @@ json_t *api_filters(struct http_request *req, const char *const *allowed)
 }
 
 /* Full id, then name, then unique prefix of the id. */
-static void *find(struct daemon *d, enum store_kind kind, const char *ref,
+static void *find(struct api_host *h, enum store_kind kind, const char *ref,
                   const char *(*name_of)(void *), const char *what,
                   struct err *err)
 {
@@ -131,19 +114,19 @@ static void *find(struct daemon *d, enum store_kind kind, const char *ref,
     void *o, *match = NULL;
     int matches = 0;
     size_t len = strlen(ref);
-    while (len && store_next(d->store, kind, &it, &o)) {
+    while (len && store_next(api_store(h), kind, &it, &o)) {
         const struct obj_meta *m = o; /* every object starts with its meta */
         if (strcmp(m->id, ref) == 0)
             return o;
     }
     it = 0;
-    while (len && name_of && store_next(d->store, kind, &it, &o)) {
+    while (len && name_of && store_next(api_store(h), kind, &it, &o)) {
         const char *n = name_of(o);
         if (n && strcmp(n, ref) == 0)
             return o;
     }
     it = 0;
-    while (len && store_next(d->store, kind, &it, &o)) {
+    while (len && store_next(api_store(h), kind, &it, &o)) {
         const struct obj_meta *m = o;
         if (strncmp(m->id, ref, len) == 0) {
             match = o;
@@ -167,34 +150,34 @@ static const char *node_name_of(void *o)
     return name && *name ? name : jx_str(n->description, "Hostname");
 }
 
-struct service *api_find_service(struct daemon *d, const char *ref,
+struct service *api_find_service(struct api_host *h, const char *ref,
                                  struct err *err)
 {
-    struct service *s = store_service_by_name(d->store, ref);
+    struct service *s = store_service_by_name(api_store(h), ref);
     if (s)
         return s;
-    return find(d, KIND_SERVICE, ref, NULL, "service", err);
+    return find(h, KIND_SERVICE, ref, NULL, "service", err);
 }
 
-struct node *api_find_node(struct daemon *d, const char *ref, struct err *err)
+struct node *api_find_node(struct api_host *h, const char *ref, struct err *err)
 {
     if (strcmp(ref, "self") == 0)
-        ref = d->node_id;
-    return find(d, KIND_NODE, ref, node_name_of, "node", err);
+        ref = api_node_id(h);
+    return find(h, KIND_NODE, ref, node_name_of, "node", err);
 }
 
-struct task *api_find_task(struct daemon *d, const char *ref, struct err *err)
+struct task *api_find_task(struct api_host *h, const char *ref, struct err *err)
 {
-    struct task *t = store_task(d->store, ref);
+    struct task *t = store_task(api_store(h), ref);
     if (t)
         return t;
-    return find(d, KIND_TASK, ref, NULL, "task", err);
+    return find(h, KIND_TASK, ref, NULL, "task", err);
 }
 
-void api_task_name(struct daemon *d, const struct task *t, char *out,
+void api_task_name(struct api_host *h, const struct task *t, char *out,
                    size_t size)
 {
-    struct service *s = store_service(d->store, t->service_id);
+    struct service *s = store_service(api_store(h), t->service_id);
     const char *name = s ? s->name : t->service_id;
     if (t->slot)
         snprintf(out, size, "%s.%d", name, t->slot);
@@ -220,11 +203,12 @@ static void pending_abort(struct http_request *req, void *data)
     ((struct api_pending *)data)->req = NULL;
 }
 
-struct api_pending *api_pending_new(struct http_request *req, struct daemon *d)
+struct api_pending *api_pending_new(struct http_request *req,
+                                    struct api_host *h)
 {
     struct api_pending *p = xcalloc(1, sizeof(*p));
     p->req = req;
-    p->d = d;
+    p->h = h;
     http_request_on_abort(req, pending_abort, p);
     return p;
 }
@@ -241,7 +225,7 @@ struct http_request *api_pending_finish(struct api_pending *p)
 void api_propose(struct api_pending *p, struct txn *txn, raftnode_apply_fn cb)
 {
     struct err err = {0};
-    if (daemon_propose(p->d, txn, cb, p, &err) < 0)
+    if (p->h->ops->propose(p->h->self, txn, cb, p, &err) < 0)
         cb(p, &err, 0); /* the callback answers and finishes p */
     txn_fini(txn);
 }

@@ -9,12 +9,14 @@
 #include "api/api.h"
 #include "api/http.h"
 #include "base/jsonx.h"
-#include "daemon/daemon.h"
+#include "base/version.h"
+#include "runtime/container.h"
+#include "runtime/image.h"
 
 /* Replies with an owned JSON value (released after queueing). */
 void api_reply(struct http_request *req, int status, json_t *owned);
 /* Answers 503 (Docker's words) unless this node can serve manager calls. */
-bool api_require_manager(struct http_request *req, struct daemon *d);
+bool api_require_manager(struct http_request *req, struct api_host *h);
 
 /* Filters, as parsed by http_query_filters ({"key": ["v", ...]}). */
 bool api_filter_has(const json_t *filters, const char *key);
@@ -32,12 +34,14 @@ json_t *api_filters(struct http_request *req, const char *const *allowed);
 
 /* Lookups the way the Docker API resolves references: full id, then name
  * (hostname for nodes), then unique id prefix. NULL + 404 error. */
-struct service *api_find_service(struct daemon *d, const char *ref,
+struct service *api_find_service(struct api_host *h, const char *ref,
                                  struct err *err);
-struct node *api_find_node(struct daemon *d, const char *ref, struct err *err);
-struct task *api_find_task(struct daemon *d, const char *ref, struct err *err);
+struct node *api_find_node(struct api_host *h, const char *ref,
+                           struct err *err);
+struct task *api_find_task(struct api_host *h, const char *ref,
+                           struct err *err);
 /* "svc.slot" / "svc.nodeid" task name as shown by the CLI. */
-void api_task_name(struct daemon *d, const struct task *t, char *out,
+void api_task_name(struct api_host *h, const struct task *t, char *out,
                    size_t size);
 /* Parses ?version=N for updates: 400 if missing or invalid. */
 int api_query_version(struct http_request *req, uint64_t *out, struct err *err);
@@ -46,11 +50,12 @@ int api_query_version(struct http_request *req, uint64_t *out, struct err *err);
  * load): req goes NULL if the client leaves first. */
 struct api_pending {
     struct http_request *req;
-    struct daemon *d;
+    struct api_host *h;
     char id[ID_LEN + 1]; /* for replies that name a new object */
     void *user;          /* for the handler (it frees what it puts here) */
 };
-struct api_pending *api_pending_new(struct http_request *req, struct daemon *d);
+struct api_pending *api_pending_new(struct http_request *req,
+                                    struct api_host *h);
 /* Frees p; returns its request (NULL if the client left). */
 struct http_request *api_pending_finish(struct api_pending *p);
 /* Proposes txn (consumed). cb(p, err, index) runs once: when the entry is
@@ -64,6 +69,7 @@ void api_commit_no_content(void *pending, const struct err *err,
 
 /* Route tables of each resource file. */
 void api_system_routes(struct http_server *s);
+void api_system_df_routes(struct http_server *s);
 void api_swarm_routes(struct http_server *s);
 void api_nodes_routes(struct http_server *s);
 void api_services_routes(struct http_server *s);

@@ -30,9 +30,9 @@ static int parse_signal(const char *s)
     return -1;
 }
 
-static const char *lookup(struct http_request *req, struct daemon *d)
+static const char *lookup(struct http_request *req, struct api_host *h)
 {
-    const char *id = ctr_lookup(d->runtime, req->params[0]);
+    const char *id = ctr_lookup(h->runtime, req->params[0]);
     if (!id) {
         char msg[300];
         snprintf(msg, sizeof(msg), "No such container: %s", req->params[0]);
@@ -43,22 +43,22 @@ static const char *lookup(struct http_request *req, struct daemon *d)
 
 static void list_containers(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
+    struct api_host *h = data;
     static const char *const allowed[] = {"id", "name", "label", "status",
                                           NULL};
     json_t *f = api_filters(req, allowed);
     if (!f)
         return;
-    json_t *out = ctr_list_json(d->runtime, http_query_bool(req, "all"), f);
+    json_t *out = ctr_list_json(h->runtime, http_query_bool(req, "all"), f);
     json_decref(f);
     api_reply(req, 200, out);
 }
 
 static void inspect_container(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
+    struct api_host *h = data;
     struct err err = {0};
-    json_t *j = ctr_inspect_json(d->runtime, req->params[0], &err);
+    json_t *j = ctr_inspect_json(h->runtime, req->params[0], &err);
     if (!j) {
         http_reply_err(req, &err);
         return;
@@ -66,11 +66,11 @@ static void inspect_container(struct http_request *req, void *data)
     api_reply(req, 200, j);
 }
 
-static bool require_running(struct http_request *req, struct daemon *d,
+static bool require_running(struct http_request *req, struct api_host *h,
                             const char *id, const char *action)
 {
     struct ctr_status st;
-    if (ctr_get_status(d->runtime, id, &st) == 0 && st.state == CTR_RUNNING)
+    if (ctr_get_status(h->runtime, id, &st) == 0 && st.state == CTR_RUNNING)
         return true;
     char msg[300];
     snprintf(msg, sizeof(msg),
@@ -82,8 +82,8 @@ static bool require_running(struct http_request *req, struct daemon *d,
 
 static void kill_container(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    const char *id = lookup(req, d);
+    struct api_host *h = data;
+    const char *id = lookup(req, h);
     if (!id)
         return;
     int sig = parse_signal(http_query(req, "signal"));
@@ -94,27 +94,27 @@ static void kill_container(struct http_request *req, void *data)
         http_reply_error(req, 400, msg);
         return;
     }
-    if (!require_running(req, d, id, "kill"))
+    if (!require_running(req, h, id, "kill"))
         return;
     struct err err = {0};
-    if (ctr_kill(d->runtime, id, sig, &err) < 0) {
+    if (ctr_kill(h->runtime, id, sig, &err) < 0) {
         http_reply_err(req, &err);
         return;
     }
     char signo[16];
     snprintf(signo, sizeof(signo), "%d", sig);
-    events_container(d->events, id, "kill", "signal", signo);
+    events_container(h->events, id, "kill", "signal", signo);
     http_reply_empty(req, 204);
 }
 
 static void stop_container(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    const char *id = lookup(req, d);
+    struct api_host *h = data;
+    const char *id = lookup(req, h);
     if (!id)
         return;
     struct ctr_status st;
-    if (ctr_get_status(d->runtime, id, &st) == 0 && st.state != CTR_RUNNING) {
+    if (ctr_get_status(h->runtime, id, &st) == 0 && st.state != CTR_RUNNING) {
         http_reply_empty(req, 304);
         return;
     }
@@ -127,7 +127,7 @@ static void stop_container(struct http_request *req, void *data)
         return;
     }
     struct err err = {0};
-    if (ctr_stop(d->runtime, id, sig, grace, &err) < 0) {
+    if (ctr_stop(h->runtime, id, sig, grace, &err) < 0) {
         http_reply_err(req, &err);
         return;
     }

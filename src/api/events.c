@@ -502,7 +502,7 @@ struct events_sub {
 };
 
 struct events {
-    struct daemon *d;
+    struct api_host *h;
     int64_t born; /* older container states are re-adoptions */
     bool closing;
     struct event_log log;
@@ -612,7 +612,7 @@ static void on_store_event(void *data, const struct store_event *e)
     if (!msg)
         return;
     /* While the swarm is starting, raft replays its log: old news. */
-    if (ev->d->swarm != SWARM_ACTIVE) {
+    if (api_swarm_state(ev->h) != API_SWARM_ACTIVE) {
         json_decref(msg);
         return;
     }
@@ -669,7 +669,7 @@ static struct ctr_seen *ctr_seen_get(struct events *ev, const char *id)
     snprintf(c->id, sizeof(c->id), "%s", id);
     c->attrs = json_object();
     struct err err = {0};
-    struct runtime *rt = ev->d->runtime;
+    struct runtime *rt = ev->h->runtime;
     _cleanup_json_ json_t *info = rt ? ctr_inspect_json(rt, id, &err) : NULL;
     if (info) {
         json_t *labels = ctr_labels(rt, id);
@@ -776,10 +776,10 @@ void events_container(struct events *ev, const char *id, const char *action,
 
 /* ---- lifecycle ---- */
 
-struct events *events_new(struct daemon *d)
+struct events *events_new(struct api_host *h)
 {
     struct events *ev = xcalloc(1, sizeof(*ev));
-    ev->d = d;
+    ev->h = h;
     ev->born = time_now_ns();
     event_log_init(&ev->log, EVENTS_LOG_CAP);
     event_swarm_init(&ev->swarm);
@@ -818,8 +818,8 @@ void events_close(struct events *ev)
 
 static void get_events(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    struct events *ev = d->events;
+    struct api_host *h = data;
+    struct events *ev = h->events;
     if (!ev || ev->closing) {
         http_reply_error(req, 503, "the event service is not running");
         return;
@@ -856,7 +856,7 @@ static void get_events(struct http_request *req, void *data)
     s->filters = filters;
     s->since = has_since ? since : INT64_MIN;
     s->until = has_until ? until : INT64_MAX;
-    uv_timer_init(d->loop, &s->until_timer);
+    uv_timer_init(h->loop, &s->until_timer);
     s->until_timer.data = s;
     http_stream_begin(req, 200, "application/json", sub_aborted, s);
     if (has_since || has_until) {

@@ -16,7 +16,7 @@
 #include "runtime/container.h"
 #include "store/store.h"
 
-struct daemon;
+struct api_host;
 struct events;
 
 /* How many events the log keeps for since/until replays. */
@@ -26,11 +26,11 @@ struct events;
 
 /* ---- the daemon's event service ---- */
 
-/* Creates the event service of d (owned by the caller until events_close).
+/* Creates the event service of h (owned by the caller until events_close).
  * It records swarm events of the store it follows (events_follow) only
- * while d->swarm is SWARM_ACTIVE, so the replay of the raft log after a
- * restart does not repeat old events. */
-struct events *events_new(struct daemon *d);
+ * while api_swarm_state(h) is API_SWARM_ACTIVE, so the replay of the raft log
+ * after a restart does not repeat old events. */
+struct events *events_new(struct api_host *h);
 /* Ends every open stream, stops following the store and frees ev. */
 void events_close(struct events *ev);
 /* Follows the swarm's store (NULL: none, the swarm closed). Called when

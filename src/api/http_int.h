@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // Private to src/api/http*.c: the server object, a request's hidden state,
-// and the few calls reply and routing code make into the connection layer
-// (http.c, the only file that knows http-parser and how bytes move).
+// and the calls between the server (http_server.c: listeners, parsing),
+// the connection layer (http_conn.c: writes, lifetimes), replies and
+// routing.
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <http_parser.h>
 #include <uv.h>
 
 #include "api/http.h"
 #include "base/buf.h"
 
 struct http_conn;
+struct http_wreq;
 
 struct http_header {
     char *name;
@@ -54,6 +57,8 @@ struct http_server {
     void (*close_cb)(void *);
     void *close_arg;
     char read_buf[64 * 1024]; /* shared: libuv reads one socket at a time */
+    /* The current response of c is written (http_server.c parses on). */
+    void (*response_written)(struct http_conn *c);
 };
 
 enum http_req_state {
@@ -92,7 +97,41 @@ static inline struct http_req *http_req_of(const struct http_request *req)
     return (struct http_req *)req;
 }
 
-/* ---- http.c: the connection layer ---- */
+/* ---- http_conn.c: the connection layer's output side ---- */
+
+/* One client connection (fields below "Memory transport" are the test
+ * transport's). */
+struct http_conn {
+    struct http_server *srv;
+    struct http_conn *prev, *next;
+    union {
+        uv_handle_t handle;
+        uv_stream_t stream;
+        uv_pipe_t pipe;
+        uv_tcp_t tcp;
+        uv_idle_t idle; /* memory connections: deferred completions */
+    } h;
+    http_parser parser;
+    /* The request being received or answered; one at a time. */
+    struct http_req *req;
+    struct buf inbuf; /* received, not parsed yet (from in_off) */
+    size_t in_off;
+    /* Header being received: http-parser may split names and values. */
+    struct buf url, hname, hvalue;
+    bool in_value;
+    size_t header_bytes;
+    bool busy;        /* a request is dispatched and not fully written */
+    bool close_after; /* close once the current response is written */
+    bool closing;     /* uv_close called */
+    bool reading;
+    bool processing;
+    /* Memory transport. */
+    bool mem;
+    bool mem_held;   /* the driver still owns the object */
+    bool mem_closed; /* close callback ran */
+    struct buf *mem_out;
+    struct http_wreq *mem_head, *mem_tail;
+};
 
 enum {
     HTTP_SEND_LAST = 1 << 0,  /* the response is complete after this */
@@ -109,6 +148,17 @@ struct http_server *http_conn_server(const struct http_conn *c);
 void http_req_free(struct http_req *r);
 /* Reason phrase for a status code ("Not Found"). */
 const char *http_status_text(int status);
+/* Closes c (asynchronous: its request is aborted from the close callback,
+ * so abort callbacks never run inside a handler's own call). */
+void http_conn_close(struct http_conn *c);
+/* Frees a closed connection's memory. */
+void http_conn_destroy(struct http_conn *c);
+/* The client is gone (or the server closes) while r is current: its abort
+ * callback runs, or it is orphaned until the handler replies. */
+void http_req_abort(struct http_req *r);
+/* One of s's libuv handles closed; the last one after http_server_close
+ * completes the close and frees s. */
+void http_server_handle_closed(struct http_server *s);
 
 /* ---- http_reply.c ---- */
 

@@ -18,12 +18,12 @@ struct upload {
 };
 
 /* The archive's path: the spooled body, or a temp file for a small body. */
-static const char *body_file(struct http_request *req, struct daemon *d,
+static const char *body_file(struct http_request *req, struct api_host *h,
                              struct upload *u, struct err *err)
 {
     if (req->body_path)
         return req->body_path;
-    u->tmp_path = xasprintf("%s/tmp/upload-XXXXXX", d->cfg.data_root);
+    u->tmp_path = xasprintf("%s/tmp/upload-XXXXXX", h->data_root);
     int fd = mkstemp(u->tmp_path);
     if (fd < 0) {
         err_sys(err, errno, "create '%s'", u->tmp_path);
@@ -109,17 +109,17 @@ static void loaded(void *data, json_t *result, const struct err *err)
 
 static void load_images(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
+    struct api_host *h = data;
     struct err err = {0};
     struct upload *u = xcalloc(1, sizeof(*u));
-    const char *path = body_file(req, d, u, &err);
+    const char *path = body_file(req, h, u, &err);
     if (!path) {
         upload_free(u);
         http_reply_err(req, &err);
         return;
     }
-    u->p = api_pending_new(req, d);
-    if (image_load_async(d->images, d->loop, path, loaded, u, &err) < 0) {
+    u->p = api_pending_new(req, h);
+    if (image_load_async(h->images, h->loop, path, loaded, u, &err) < 0) {
         api_pending_finish(u->p);
         upload_free(u);
         http_reply_err(req, &err);
@@ -144,7 +144,7 @@ static void imported(void *data, json_t *result, const struct err *err)
 
 static void create_image(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
+    struct api_host *h = data;
     const char *src = http_query(req, "fromSrc");
     const char *from_image = http_query(req, "fromImage");
     if (!src) {
@@ -168,16 +168,16 @@ static void create_image(struct http_request *req, void *data)
         if (strcmp(req->query[i].key, "changes") == 0 && *req->query[i].value)
             json_array_append_new(changes, json_string(req->query[i].value));
     struct upload *u = xcalloc(1, sizeof(*u));
-    const char *path = body_file(req, d, u, &err);
+    const char *path = body_file(req, h, u, &err);
     if (!path) {
         json_decref(changes);
         upload_free(u);
         http_reply_err(req, &err);
         return;
     }
-    u->p = api_pending_new(req, d);
+    u->p = api_pending_new(req, h);
     const char *tag = http_query(req, "tag");
-    if (image_import_async(d->images, d->loop, path, http_query(req, "repo"),
+    if (image_import_async(h->images, h->loop, path, http_query(req, "repo"),
                            tag ? tag : "", changes, imported, u, &err) < 0) {
         api_pending_finish(u->p);
         upload_free(u);
@@ -188,22 +188,22 @@ static void create_image(struct http_request *req, void *data)
 
 static void list_images(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
+    struct api_host *h = data;
     static const char *const allowed[] = {"reference", "dangling", "label",
                                           "before",    "since",    NULL};
     json_t *f = api_filters(req, allowed);
     if (!f)
         return;
-    json_t *out = image_list(d->images, f);
+    json_t *out = image_list(h->images, f);
     json_decref(f);
     api_reply(req, 200, out);
 }
 
 static void inspect_image(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
+    struct api_host *h = data;
     struct err err = {0};
-    json_t *j = image_inspect(d->images, req->params[0], &err);
+    json_t *j = image_inspect(h->images, req->params[0], &err);
     if (!j) {
         http_reply_err(req, &err);
         return;
@@ -213,12 +213,11 @@ static void inspect_image(struct http_request *req, void *data)
 
 static void delete_image(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
+    struct api_host *h = data;
     struct err err = {0};
     json_t *out = NULL;
-    if (image_remove(d->images, req->params[0], http_query_bool(req, "force"),
-                     d->agent ? agent_image_in_use : NULL, d->agent, &out,
-                     &err) < 0) {
+    if (image_remove(h->images, req->params[0], http_query_bool(req, "force"),
+                     h->ops->image_in_use, h->self, &out, &err) < 0) {
         http_reply_err(req, &err);
         return;
     }

@@ -23,7 +23,7 @@ struct source {
 
 struct log_stream {
     struct http_request *req;
-    struct daemon *d;
+    struct api_host *h;
     struct ctr_log_options opts;
     bool timestamps, details, follow;
     char service_id[ID_LEN + 1]; /* service streams pick up new tasks */
@@ -80,7 +80,7 @@ static void stream_free(struct log_stream *ls)
     vec_fini(&ls->sources);
     hmap_fini(&ls->by_ctr);
     if (ls->watch)
-        store_unwatch(ls->d->store, ls->watch);
+        store_unwatch(api_store(ls->h), ls->watch);
     free(ls);
 }
 
@@ -149,7 +149,7 @@ static struct source *add_source(struct log_stream *ls, const char *ctr,
 static void start_follow(struct log_stream *ls, struct source *src)
 {
     struct err err = {0};
-    src->follow = ctr_logs_follow(ls->d->runtime, src->ctr, &ls->opts,
+    src->follow = ctr_logs_follow(ls->h->runtime, src->ctr, &ls->opts,
                                   on_follow_entry, on_follow_done, src, &err);
     if (src->follow)
         ls->active_follows++;
@@ -166,7 +166,7 @@ static void on_store_event(void *data, const struct store_event *ev)
     struct task *t = ev->obj;
     if (strcmp(t->service_id, ls->service_id) != 0 || !t->container_id[0] ||
         hmap_get(&ls->by_ctr, t->container_id) ||
-        !ctr_lookup(ls->d->runtime, t->container_id))
+        !ctr_lookup(ls->h->runtime, t->container_id))
         return;
     struct source *src = add_source(ls, t->container_id, t);
     start_follow(ls, src);
@@ -209,7 +209,7 @@ static void send_existing(struct log_stream *ls)
     for (size_t i = 0; i < ls->sources.len; i++) {
         c.src = ls->sources.items[i];
         struct err err = {0};
-        if (ctr_logs_read(ls->d->runtime, c.src->ctr, &ls->opts, collect_entry,
+        if (ctr_logs_read(ls->h->runtime, c.src->ctr, &ls->opts, collect_entry,
                           &c, &err) < 0)
             log_debug("logs: read %.12s: %s", c.src->ctr, err.msg);
     }
@@ -238,12 +238,12 @@ static int parse_time_param(const char *s, int64_t *out)
     return time_parse_rfc3339(s, out);
 }
 
-static struct log_stream *stream_new(struct http_request *req, struct daemon *d,
-                                     struct err *err)
+static struct log_stream *stream_new(struct http_request *req,
+                                     struct api_host *h, struct err *err)
 {
     struct log_stream *ls = xcalloc(1, sizeof(*ls));
     ls->req = req;
-    ls->d = d;
+    ls->h = h;
     vec_init(&ls->sources);
     hmap_init(&ls->by_ctr);
     ls->opts.stdout_ = http_query_bool(req, "stdout");
@@ -286,37 +286,37 @@ static void run(struct log_stream *ls)
     for (size_t i = 0; i < ls->sources.len; i++) {
         struct source *src = ls->sources.items[i];
         struct ctr_status st;
-        if (ctr_get_status(ls->d->runtime, src->ctr, &st) == 0 &&
+        if (ctr_get_status(ls->h->runtime, src->ctr, &st) == 0 &&
             st.state != CTR_EXITED)
             start_follow(ls, src);
     }
     if (ls->service_id[0])
-        ls->watch = store_watch(ls->d->store, on_store_event, ls);
+        ls->watch = store_watch(api_store(ls->h), on_store_event, ls);
     else if (ls->active_follows == 0)
         end_stream(ls);
 }
 
 static void add_task(struct log_stream *ls, const struct task *t)
 {
-    if (t->container_id[0] && ctr_lookup(ls->d->runtime, t->container_id) &&
+    if (t->container_id[0] && ctr_lookup(ls->h->runtime, t->container_id) &&
         !hmap_get(&ls->by_ctr, t->container_id))
         add_source(ls, t->container_id, t);
 }
 
 static void service_logs(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     struct err err = {0};
-    struct service *s = api_find_service(d, req->params[0], &err);
-    struct log_stream *ls = s ? stream_new(req, d, &err) : NULL;
+    struct service *s = api_find_service(h, req->params[0], &err);
+    struct log_stream *ls = s ? stream_new(req, h, &err) : NULL;
     if (!ls) {
         http_reply_err(req, &err);
         return;
     }
     snprintf(ls->service_id, sizeof(ls->service_id), "%s", s->meta.id);
-    const struct vec *tasks = store_service_tasks(d->store, s->meta.id);
+    const struct vec *tasks = store_service_tasks(api_store(h), s->meta.id);
     for (size_t i = 0; tasks && i < tasks->len; i++)
         add_task(ls, tasks->items[i]);
     run(ls);
@@ -324,12 +324,12 @@ static void service_logs(struct http_request *req, void *data)
 
 static void task_logs(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     struct err err = {0};
-    struct task *t = api_find_task(d, req->params[0], &err);
-    struct log_stream *ls = t ? stream_new(req, d, &err) : NULL;
+    struct task *t = api_find_task(h, req->params[0], &err);
+    struct log_stream *ls = t ? stream_new(req, h, &err) : NULL;
     if (!ls) {
         http_reply_err(req, &err);
         return;
@@ -340,8 +340,8 @@ static void task_logs(struct http_request *req, void *data)
 
 static void container_logs(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    const char *id = ctr_lookup(d->runtime, req->params[0]);
+    struct api_host *h = data;
+    const char *id = ctr_lookup(h->runtime, req->params[0]);
     if (!id) {
         char msg[300];
         snprintf(msg, sizeof(msg), "No such container: %s", req->params[0]);
@@ -349,7 +349,7 @@ static void container_logs(struct http_request *req, void *data)
         return;
     }
     struct err err = {0};
-    struct log_stream *ls = stream_new(req, d, &err);
+    struct log_stream *ls = stream_new(req, h, &err);
     if (!ls) {
         http_reply_err(req, &err);
         return;

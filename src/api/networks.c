@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "api/events.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "manager/allocator.h"
@@ -39,17 +40,17 @@ static json_t *network_resource(const struct network *n, json_t *containers)
 }
 
 /* Full id, name, then unique id prefix. */
-static struct network *find_network(struct daemon *d, const char *ref,
+static struct network *find_network(struct api_host *h, const char *ref,
                                     struct err *err)
 {
-    struct network *n = store_network(d->store, ref);
+    struct network *n = store_network(api_store(h), ref);
     if (!n)
-        n = store_network_by_name(d->store, ref);
+        n = store_network_by_name(api_store(h), ref);
     if (n)
         return n;
     size_t it = 0, matches = 0, len = strlen(ref);
     void *o;
-    while (len && store_next(d->store, KIND_NETWORK, &it, &o)) {
+    while (len && store_next(api_store(h), KIND_NETWORK, &it, &o)) {
         if (strncmp(((struct network *)o)->meta.id, ref, len) == 0) {
             n = o;
             matches++;
@@ -67,10 +68,10 @@ static struct network *find_network(struct daemon *d, const char *ref,
 
 /* This node's containers on network n: {id: {Name, EndpointID,
  * MacAddress, IPv4Address, IPv6Address}}. */
-static json_t *attached_containers(struct daemon *d, const struct network *n)
+static json_t *attached_containers(struct api_host *h, const struct network *n)
 {
     json_t *out = json_object();
-    const struct vec *mine = store_node_tasks(d->store, d->node_id);
+    const struct vec *mine = store_node_tasks(api_store(h), api_node_id(h));
     for (size_t i = 0; mine && i < mine->len; i++) {
         const struct task *t = mine->items[i];
         if (!t->container_id[0] || task_state_is_terminal(t->state))
@@ -84,7 +85,7 @@ static json_t *attached_containers(struct daemon *d, const struct network *n)
             const char *addr =
                 json_string_value(json_array_get(jx_path(att, "Addresses"), 0));
             char name[300];
-            api_task_name(d, t, name, sizeof(name));
+            api_task_name(h, t, name, sizeof(name));
             char full[340];
             snprintf(full, sizeof(full), "%s.%s", name, t->meta.id);
             json_object_set_new(out, t->container_id,
@@ -101,12 +102,12 @@ static void created(void *data, const struct err *err, uint64_t index)
 {
     (void)index;
     struct api_pending *p = data;
-    struct daemon *d = p->d;
+    struct api_host *h = p->h;
     struct network *n = p->user;
     char id[ID_LEN + 1];
     memcpy(id, p->id, sizeof(id));
     struct http_request *req = api_pending_finish(p);
-    struct allocator *a = manager_allocator(d->manager);
+    struct allocator *a = h->ops->allocator(h->self);
     if (err && a)
         allocator_network_unreserve(a, n);
     network_free(n);
@@ -182,8 +183,8 @@ static json_t *network_spec(const json_t *body, struct err *err)
 
 static void create_network(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     struct err err = {0};
     json_t *body = NULL;
@@ -204,22 +205,22 @@ static void create_network(struct http_request *req, void *data)
     n->spec = spec;
     n->name = jx_str(spec, "Name");
     n->ingress = jx_bool(spec, "Ingress", false);
-    if (store_network_by_name(d->store, n->name)) {
+    if (store_network_by_name(api_store(h), n->name)) {
         err_set(&err, ERR_CONFLICT, "network with name %s already exists",
                 n->name);
     } else if (n->ingress) {
         size_t it = 0;
         void *o;
-        while (store_next(d->store, KIND_NETWORK, &it, &o))
+        while (store_next(api_store(h), KIND_NETWORK, &it, &o))
             if (((struct network *)o)->ingress)
                 err_set(&err, ERR_CONFLICT,
                         "rpc error: code = AlreadyExists desc = ingress "
                         "network (%s) is already present",
                         ((struct network *)o)->meta.id);
     }
-    struct allocator *a = manager_allocator(d->manager);
+    struct allocator *a = h->ops->allocator(h->self);
     if (!err_is_set(&err) && a)
-        allocator_network(a, d->store, n, &err);
+        allocator_network(a, api_store(h), n, &err);
     if (err_is_set(&err)) {
         network_free(n);
         http_reply_err(req, &err);
@@ -228,7 +229,7 @@ static void create_network(struct http_request *req, void *data)
     struct txn txn;
     txn_init(&txn);
     txn_network_create(&txn, n);
-    struct api_pending *p = api_pending_new(req, d);
+    struct api_pending *p = api_pending_new(req, h);
     snprintf(p->id, sizeof(p->id), "%s", n->meta.id);
     p->user = n; /* freed by created() */
     api_propose(p, &txn, created);
@@ -236,8 +237,8 @@ static void create_network(struct http_request *req, void *data)
 
 static void list_networks(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     static const char *const allowed[] = {"id",    "name", "driver",   "label",
                                           "scope", "type", "dangling", NULL};
@@ -247,7 +248,7 @@ static void list_networks(struct http_request *req, void *data)
     json_t *out = json_array();
     size_t it = 0;
     void *o;
-    while (store_next(d->store, KIND_NETWORK, &it, &o)) {
+    while (store_next(api_store(h), KIND_NETWORK, &it, &o)) {
         struct network *n = o;
         if (!api_filter_match(f, "id", n->meta.id, true) ||
             !api_filter_match(f, "name", n->name, true) ||
@@ -264,26 +265,26 @@ static void list_networks(struct http_request *req, void *data)
 
 static void get_network(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     struct err err = {0};
-    struct network *n = find_network(d, req->params[0], &err);
+    struct network *n = find_network(h, req->params[0], &err);
     if (!n) {
         http_reply_err(req, &err);
         return;
     }
-    api_reply(req, 200, network_resource(n, attached_containers(d, n)));
+    api_reply(req, 200, network_resource(n, attached_containers(h, n)));
 }
 
 /* Docker's "in use" check: services on it, or tasks still attached. */
-static const char *user_of(struct daemon *d, const struct network *n)
+static const char *user_of(struct api_host *h, const struct network *n)
 {
     size_t it = 0;
     void *o;
-    while (store_next(d->store, KIND_SERVICE, &it, &o)) {
+    while (store_next(api_store(h), KIND_SERVICE, &it, &o)) {
         struct service *s = o;
-        json_t *nets = allocator_service_networks(d->store, s);
+        json_t *nets = allocator_service_networks(api_store(h), s);
         size_t i;
         json_t *id;
         bool uses = false;
@@ -300,16 +301,16 @@ static const char *user_of(struct daemon *d, const struct network *n)
 
 static void delete_network(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     struct err err = {0};
-    struct network *n = find_network(d, req->params[0], &err);
+    struct network *n = find_network(h, req->params[0], &err);
     if (!n) {
         http_reply_err(req, &err);
         return;
     }
-    const char *user = user_of(d, n);
+    const char *user = user_of(h, n);
     if (user) {
         char msg[300];
         snprintf(msg, sizeof(msg),
@@ -322,10 +323,95 @@ static void delete_network(struct http_request *req, void *data)
     struct txn txn;
     txn_init(&txn);
     txn_network_delete(&txn, n->meta.id);
-    api_propose(api_pending_new(req, d), &txn, api_commit_no_content);
+    api_propose(api_pending_new(req, h), &txn, api_commit_no_content);
+}
+
+/* Docker's prune "until": a timestamp, or a duration before now ("24h"). */
+static int prune_until(const json_t *filters, int64_t *until, struct err *err)
+{
+    *until = 0;
+    const json_t *v = json_object_get(filters, "until");
+    if (json_array_size(v) > 1)
+        return err_set(err, ERR_INVALID,
+                       "more than one until filter specified");
+    const char *s = json_string_value(json_array_get(v, 0));
+    if (!s)
+        return 0;
+    int64_t ago;
+    if (duration_parse(s, &ago) == 0) {
+        *until = time_now_ns() - ago;
+        return 0;
+    }
+    return event_parse_time(s, until, err) < 0 ? -1 : 0;
+}
+
+static void prune_committed(void *data, const struct err *err, uint64_t index)
+{
+    (void)index;
+    struct api_pending *p = data;
+    json_t *names = p->user;
+    struct http_request *req = api_pending_finish(p);
+    if (!req) {
+        json_decref(names);
+        return;
+    }
+    if (err) {
+        json_decref(names);
+        http_reply_err(req, err);
+        return;
+    }
+    api_reply(req, 200, json_pack("{s:o}", "NetworksDeleted", names));
+}
+
+/* POST /networks/prune: every network no service uses, but never ingress
+ * (Docker's "label", "label!" and "until" filters); one transaction. */
+static void prune_networks(struct http_request *req, void *data)
+{
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
+        return;
+    static const char *const allowed[] = {"until", "label", "label!", NULL};
+    json_t *f = api_filters(req, allowed);
+    if (!f)
+        return;
+    struct err err = {0};
+    int64_t until;
+    if (prune_until(f, &until, &err) < 0) {
+        json_decref(f);
+        http_reply_err(req, &err);
+        return;
+    }
+    json_t *names = json_array();
+    struct txn txn;
+    txn_init(&txn);
+    size_t it = 0;
+    void *o;
+    while (store_next(api_store(h), KIND_NETWORK, &it, &o)) {
+        struct network *n = o;
+        const json_t *labels = json_object_get(n->spec, "Labels");
+        if (n->ingress || user_of(h, n) ||
+            (until && n->meta.created_at > until) ||
+            !api_filter_labels(f, "label", labels) ||
+            (api_filter_has(f, "label!") &&
+             api_filter_labels(f, "label!", labels)))
+            continue;
+        txn_network_delete(&txn, n->meta.id);
+        json_array_append_new(names, json_string(n->name));
+    }
+    json_decref(f);
+    if (json_array_size(names) == 0) {
+        txn_fini(&txn);
+        json_decref(names);
+        api_reply(req, 200, json_pack("{s:n}", "NetworksDeleted"));
+        return;
+    }
+    struct api_pending *p = api_pending_new(req, h);
+    p->user = names; /* the reply's, or freed by prune_committed */
+    api_propose(p, &txn, prune_committed);
 }
 
 static const struct http_route routes[] = {
+    {"POST", "/networks/prune", prune_networks},
     {"POST", "/networks/create", create_network},
     {"GET", "/networks", list_networks},
     {"GET", "/networks/{id}", get_network},

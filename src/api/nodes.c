@@ -25,8 +25,8 @@ static bool node_matches(const struct node *n, const json_t *f)
 
 static void list_nodes(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     static const char *const allowed[] = {
         "id", "label", "membership", "name", "role", "node.label", NULL};
@@ -36,7 +36,7 @@ static void list_nodes(struct http_request *req, void *data)
     json_t *out = json_array();
     size_t it = 0;
     void *o;
-    while (store_next(d->store, KIND_NODE, &it, &o))
+    while (store_next(api_store(h), KIND_NODE, &it, &o))
         if (node_matches(o, f))
             json_array_append_new(out, node_to_json(o));
     json_decref(f);
@@ -45,11 +45,11 @@ static void list_nodes(struct http_request *req, void *data)
 
 static void get_node(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     struct err err = {0};
-    struct node *n = api_find_node(d, req->params[0], &err);
+    struct node *n = api_find_node(h, req->params[0], &err);
     if (!n) {
         http_reply_err(req, &err);
         return;
@@ -59,13 +59,13 @@ static void get_node(struct http_request *req, void *data)
 
 static void update_node(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     struct err err = {0};
     uint64_t version;
     json_t *spec = NULL;
-    struct node *n = api_find_node(d, req->params[0], &err);
+    struct node *n = api_find_node(h, req->params[0], &err);
     if (!n || api_query_version(req, &version, &err) < 0 ||
         http_body_json(req, &spec, &err) < 0 ||
         controlapi_node_spec(spec, &err) < 0) {
@@ -77,7 +77,7 @@ static void update_node(struct http_request *req, void *data)
     if (role && strcmp(role, "worker") == 0 && n->manager) {
         size_t managers = 0, it = 0;
         void *o;
-        while (store_next(d->store, KIND_NODE, &it, &o))
+        while (store_next(api_store(h), KIND_NODE, &it, &o))
             managers += ((struct node *)o)->manager;
         const char *why = NULL;
         if (managers <= 1)
@@ -95,16 +95,16 @@ static void update_node(struct http_request *req, void *data)
     txn_init(&txn);
     txn_node_spec(&txn, n->meta.id, version, spec);
     json_decref(spec);
-    api_propose(api_pending_new(req, d), &txn, api_commit_empty);
+    api_propose(api_pending_new(req, h), &txn, api_commit_empty);
 }
 
 static void delete_node(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     struct err err = {0};
-    struct node *n = api_find_node(d, req->params[0], &err);
+    struct node *n = api_find_node(h, req->params[0], &err);
     if (!n) {
         http_reply_err(req, &err);
         return;
@@ -131,7 +131,7 @@ static void delete_node(struct http_request *req, void *data)
     struct txn txn;
     txn_init(&txn);
     txn_node_delete(&txn, n->meta.id);
-    api_propose(api_pending_new(req, d), &txn, api_commit_empty);
+    api_propose(api_pending_new(req, h), &txn, api_commit_empty);
 }
 
 static const struct http_route routes[] = {

@@ -11,7 +11,7 @@
 
 /* Network references by name or id prefix become ids, like dockerd does;
  * the deprecated ServiceSpec.Networks moves into the task template. */
-static int resolve_networks(struct daemon *d, json_t *spec, struct err *err)
+static int resolve_networks(struct api_host *h, json_t *spec, struct err *err)
 {
     json_t *top = json_object_get(spec, "Networks");
     json_t *tt = jx_obj(spec, "TaskTemplate");
@@ -28,12 +28,12 @@ static int resolve_networks(struct daemon *d, json_t *spec, struct err *err)
             return err_set(err, ERR_INVALID,
                            "rpc error: code = InvalidArgument desc = network "
                            "attachment without a target");
-        struct network *n = store_network(d->store, target);
+        struct network *n = store_network(api_store(h), target);
         if (!n)
-            n = store_network_by_name(d->store, target);
+            n = store_network_by_name(api_store(h), target);
         size_t it = 0, matches = 0;
         void *o;
-        while (!n && store_next(d->store, KIND_NETWORK, &it, &o))
+        while (!n && store_next(api_store(h), KIND_NETWORK, &it, &o))
             if (strncmp(((struct network *)o)->meta.id, target,
                         strlen(target)) == 0 &&
                 ++matches == 1)
@@ -61,22 +61,22 @@ static int resolve_networks(struct daemon *d, json_t *spec, struct err *err)
 
 /* Allocates the endpoint (published ports, VIPs) for a create or update;
  * kept in p->user to undo if the change does not commit. */
-static json_t *endpoint_for(struct daemon *d, struct api_pending *p,
+static json_t *endpoint_for(struct api_host *h, struct api_pending *p,
                             const json_t *spec, struct err *err)
 {
-    struct allocator *a = manager_allocator(d->manager);
+    struct allocator *a = h->ops->allocator(h->self);
     if (!a)
         return json_object();
-    json_t *ep = allocator_endpoint(a, d->store, p->id, spec, err);
+    json_t *ep = allocator_endpoint(a, api_store(h), p->id, spec, err);
     p->user = ep ? json_incref(ep) : NULL;
     return ep;
 }
 
 static void endpoint_settle(struct api_pending *p, const struct err *err)
 {
-    struct allocator *a = manager_allocator(p->d->manager);
+    struct allocator *a = p->h->ops->allocator(p->h->self);
     if (err && a && p->user)
-        allocator_endpoint_unreserve(a, p->d->store, p->id, p->user);
+        allocator_endpoint_unreserve(a, api_store(p->h), p->id, p->user);
     json_decref(p->user);
     p->user = NULL;
 }
@@ -99,20 +99,20 @@ static void created(void *data, const struct err *err, uint64_t index)
 
 static void create_service(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     struct err err = {0};
     json_t *spec = NULL;
     if (http_body_json(req, &spec, &err) < 0 ||
         controlapi_service_spec(spec, &err) < 0 ||
-        resolve_networks(d, spec, &err) < 0) {
+        resolve_networks(h, spec, &err) < 0) {
         json_decref(spec);
         http_reply_err(req, &err);
         return;
     }
     const char *name = jx_str(spec, "Name");
-    if (store_service_by_name(d->store, name)) {
+    if (store_service_by_name(api_store(h), name)) {
         char msg[300];
         snprintf(msg, sizeof(msg),
                  "rpc error: code = AlreadyExists desc = name conflicts with "
@@ -122,9 +122,9 @@ static void create_service(struct http_request *req, void *data)
         http_reply_error(req, 409, msg);
         return;
     }
-    struct api_pending *p = api_pending_new(req, d);
+    struct api_pending *p = api_pending_new(req, h);
     id_new(p->id);
-    json_t *ep = endpoint_for(d, p, spec, &err);
+    json_t *ep = endpoint_for(h, p, spec, &err);
     if (!ep) {
         json_decref(spec);
         api_pending_finish(p);
@@ -141,13 +141,13 @@ static void create_service(struct http_request *req, void *data)
 
 /* Docker's ServiceStatus: running tasks (on nodes that are not down) and
  * the desired count. */
-static json_t *service_status(struct daemon *d, const struct service *s)
+static json_t *service_status(struct api_host *h, const struct service *s)
 {
-    const struct vec *tasks = store_service_tasks(d->store, s->meta.id);
+    const struct vec *tasks = store_service_tasks(api_store(h), s->meta.id);
     json_int_t running = 0, desired_global = 0;
     for (size_t i = 0; tasks && i < tasks->len; i++) {
         const struct task *t = tasks->items[i];
-        struct node *n = store_node(d->store, t->node_id);
+        struct node *n = store_node(api_store(h), t->node_id);
         bool node_up = n && n->state != NODE_DOWN;
         if (t->state == TASK_RUNNING && t->desired == TASK_RUNNING && node_up)
             running++;
@@ -162,8 +162,8 @@ static json_t *service_status(struct daemon *d, const struct service *s)
 
 static void list_services(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     static const char *const allowed[] = {"id", "label", "mode", "name", NULL};
     json_t *f = api_filters(req, allowed);
@@ -173,7 +173,7 @@ static void list_services(struct http_request *req, void *data)
     json_t *out = json_array();
     size_t it = 0;
     void *o;
-    while (store_next(d->store, KIND_SERVICE, &it, &o)) {
+    while (store_next(api_store(h), KIND_SERVICE, &it, &o)) {
         struct service *s = o;
         const char *mode = service_is_global(s) ? "global" : "replicated";
         if (!api_filter_match(f, "id", s->meta.id, true) ||
@@ -183,7 +183,7 @@ static void list_services(struct http_request *req, void *data)
             continue;
         json_t *j = service_to_json(s, false);
         if (status)
-            json_object_set_new(j, "ServiceStatus", service_status(d, s));
+            json_object_set_new(j, "ServiceStatus", service_status(h, s));
         json_array_append_new(out, j);
     }
     json_decref(f);
@@ -192,11 +192,11 @@ static void list_services(struct http_request *req, void *data)
 
 static void get_service(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     struct err err = {0};
-    struct service *s = api_find_service(d, req->params[0], &err);
+    struct service *s = api_find_service(h, req->params[0], &err);
     if (!s) {
         http_reply_err(req, &err);
         return;
@@ -220,13 +220,13 @@ static void updated(void *data, const struct err *err, uint64_t index)
 
 static void update_service(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     struct err err = {0};
     uint64_t version;
     json_t *spec = NULL;
-    struct service *s = api_find_service(d, req->params[0], &err);
+    struct service *s = api_find_service(h, req->params[0], &err);
     if (!s || api_query_version(req, &version, &err) < 0 ||
         http_body_json(req, &spec, &err) < 0) {
         json_decref(spec);
@@ -250,14 +250,14 @@ static void update_service(struct http_request *req, void *data)
         spec = jx_copy(s->previous_spec);
     }
     if (controlapi_service_spec(spec, &err) < 0 ||
-        resolve_networks(d, spec, &err) < 0) {
+        resolve_networks(h, spec, &err) < 0) {
         json_decref(spec);
         http_reply_err(req, &err);
         return;
     }
-    struct api_pending *p = api_pending_new(req, d);
+    struct api_pending *p = api_pending_new(req, h);
     snprintf(p->id, sizeof(p->id), "%s", s->meta.id);
-    json_t *ep = endpoint_for(d, p, spec, &err);
+    json_t *ep = endpoint_for(h, p, spec, &err);
     if (!ep) {
         json_decref(spec);
         api_pending_finish(p);
@@ -274,11 +274,11 @@ static void update_service(struct http_request *req, void *data)
 
 static void delete_service(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     struct err err = {0};
-    struct service *s = api_find_service(d, req->params[0], &err);
+    struct service *s = api_find_service(h, req->params[0], &err);
     if (!s) {
         http_reply_err(req, &err);
         return;
@@ -286,7 +286,7 @@ static void delete_service(struct http_request *req, void *data)
     struct txn txn;
     txn_init(&txn);
     txn_service_delete(&txn, s->meta.id);
-    api_propose(api_pending_new(req, d), &txn, api_commit_empty);
+    api_propose(api_pending_new(req, h), &txn, api_commit_empty);
 }
 
 static const struct http_route routes[] = {

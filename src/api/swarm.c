@@ -10,10 +10,10 @@
 
 static void get_swarm(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
-    struct cluster *c = store_cluster(d->store);
+    struct cluster *c = store_cluster(api_store(h));
     if (!c) {
         http_reply_error(req, 503, "the swarm is still starting");
         return;
@@ -24,19 +24,19 @@ static void get_swarm(struct http_request *req, void *data)
 static void init_done(void *data, const struct err *err)
 {
     struct api_pending *p = data;
-    struct daemon *d = p->d;
+    struct api_host *h = p->h;
     struct http_request *req = api_pending_finish(p);
     if (!req)
         return;
     if (err)
         http_reply_err(req, err);
     else
-        api_reply(req, 200, json_string(d->node_id));
+        api_reply(req, 200, json_string(api_node_id(h)));
 }
 
 static void post_init(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
+    struct api_host *h = data;
     struct err err = {0};
     json_t *body = NULL;
     if (http_body_json(req, &body, &err) < 0) {
@@ -50,8 +50,8 @@ static void post_init(struct http_request *req, void *data)
                          "object");
         return;
     }
-    struct api_pending *p = api_pending_new(req, d);
-    if (swarm_init(d, body, init_done, p, &err) < 0) {
+    struct api_pending *p = api_pending_new(req, h);
+    if (h->ops->swarm_init(h->self, body, init_done, p, &err) < 0) {
         api_pending_finish(p);
         http_reply_err(req, &err);
     }
@@ -65,7 +65,7 @@ static void join_done(void *data, const struct err *err)
 
 static void post_join(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
+    struct api_host *h = data;
     struct err err = {0};
     json_t *body = NULL;
     if (http_body_json(req, &body, &err) < 0) {
@@ -78,8 +78,8 @@ static void post_join(struct http_request *req, void *data)
                          "swarm join: request body must be a JSON object");
         return;
     }
-    struct api_pending *p = api_pending_new(req, d);
-    if (swarm_join(d, body, join_done, p, &err) < 0) {
+    struct api_pending *p = api_pending_new(req, h);
+    if (h->ops->swarm_join(h->self, body, join_done, p, &err) < 0) {
         api_pending_finish(p);
         http_reply_err(req, &err);
     }
@@ -93,11 +93,11 @@ static void leave_done(void *data, const struct err *err)
 
 static void post_leave(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
+    struct api_host *h = data;
     struct err err = {0};
-    struct api_pending *p = api_pending_new(req, d);
-    if (swarm_leave(d, http_query_bool(req, "force"), leave_done, p, &err) <
-        0) {
+    struct api_pending *p = api_pending_new(req, h);
+    if (h->ops->swarm_leave(h->self, http_query_bool(req, "force"), leave_done,
+                            p, &err) < 0) {
         api_pending_finish(p);
         http_reply_err(req, &err);
     }
@@ -119,8 +119,8 @@ static json_t *rotated_token(const char *old)
 
 static void post_update(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     struct err err = {0};
     uint64_t version;
@@ -130,7 +130,7 @@ static void post_update(struct http_request *req, void *data)
         http_reply_err(req, &err);
         return;
     }
-    struct cluster *c = store_cluster(d->store);
+    struct cluster *c = store_cluster(api_store(h));
     if (!json_is_object(spec) || !c) {
         json_decref(spec);
         http_reply_error(req, 400,
@@ -147,7 +147,7 @@ static void post_update(struct http_request *req, void *data)
     /* swarm ca --rotate: CAConfig.ForceRotate went up. */
     if (jx_int(jx_obj(nc->spec, "CAConfig"), "ForceRotate", 0) >
             jx_int(jx_obj(c->spec, "CAConfig"), "ForceRotate", 0) &&
-        swarm_rotate_ca(nc->internal, &err) < 0) {
+        h->ops->rotate_ca(nc->internal, &err) < 0) {
         cluster_free(nc);
         http_reply_err(req, &err);
         return;
@@ -177,22 +177,22 @@ static void post_update(struct http_request *req, void *data)
     txn_init(&txn);
     txn_cluster_put(&txn, nc, version);
     cluster_free(nc);
-    api_propose(api_pending_new(req, d), &txn, api_commit_empty);
+    api_propose(api_pending_new(req, h), &txn, api_commit_empty);
 }
 
 static void get_unlockkey(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
-    const struct cluster *c = store_cluster(d->store);
+    const struct cluster *c = store_cluster(api_store(h));
     const char *key = c ? jx_str(c->internal, "_UnlockKey") : NULL;
     api_reply(req, 200, json_pack("{s:s}", "UnlockKey", key ? key : ""));
 }
 
 static void post_unlock(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
+    struct api_host *h = data;
     struct err err = {0};
     json_t *body = NULL;
     if (http_body_json(req, &body, &err) < 0) {
@@ -200,7 +200,7 @@ static void post_unlock(struct http_request *req, void *data)
         return;
     }
     const char *key = jx_str(body, "UnlockKey");
-    if (swarm_unlock(d, key ? key : "", &err) < 0)
+    if (h->ops->swarm_unlock(h->self, key ? key : "", &err) < 0)
         http_reply_err(req, &err);
     else
         http_reply_empty(req, 200);

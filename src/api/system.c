@@ -12,7 +12,7 @@
 
 static void get_version(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
+    struct api_host *h = data;
     struct utsname u;
     uname(&u);
     json_t *engine =
@@ -22,8 +22,8 @@ static void get_version(struct http_request *req, void *data)
                   "KernelVersion", u.release, "MinAPIVersion", API_VERSION_MIN,
                   "Os", "linux", "Experimental", "false");
     json_t *rt = json_pack(
-        "{s:s, s:s, s:{s:s}}", "Name", runtime_name(d->runtime), "Version",
-        runtime_version(d->runtime), "Details", "GitCommit", "");
+        "{s:s, s:s, s:{s:s}}", "Name", runtime_name(h->runtime), "Version",
+        runtime_version(h->runtime), "Details", "GitCommit", "");
     json_t *j = json_pack(
         "{s:{s:s}, s:[o, o], s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
         "Platform", "Name", "shoal", "Components", engine, rt, "Version",
@@ -33,24 +33,26 @@ static void get_version(struct http_request *req, void *data)
     api_reply(req, 200, j);
 }
 
-static json_t *swarm_info(struct daemon *d)
+static json_t *swarm_info(struct api_host *h)
 {
     json_t *sw = json_object();
-    bool active = d->swarm == SWARM_ACTIVE;
-    json_object_set_new(sw, "NodeID", json_string(active ? d->node_id : ""));
-    struct node *self = active ? store_node(d->store, d->node_id) : NULL;
+    bool active = api_swarm_state(h) == API_SWARM_ACTIVE;
+    json_object_set_new(sw, "NodeID",
+                        json_string(active ? api_node_id(h) : ""));
+    struct node *self =
+        active ? store_node(api_store(h), api_node_id(h)) : NULL;
     json_object_set_new(sw, "NodeAddr",
                         json_string(self && self->addr ? self->addr : ""));
     const char *state = "inactive";
-    if (d->swarm == SWARM_ACTIVE)
+    if (api_swarm_state(h) == API_SWARM_ACTIVE)
         state = "active";
-    else if (d->swarm == SWARM_STARTING)
+    else if (api_swarm_state(h) == API_SWARM_PENDING)
         state = "pending";
-    else if (d->swarm == SWARM_LOCKED)
+    else if (api_swarm_state(h) == API_SWARM_LOCKED)
         state = "locked";
     json_object_set_new(sw, "LocalNodeState", json_string(state));
     json_object_set_new(sw, "ControlAvailable",
-                        json_boolean(active && swarm_is_manager(d)));
+                        json_boolean(active && h->ops->is_manager(h->self)));
     json_object_set_new(sw, "Error", json_string(""));
     if (!active) {
         json_object_set_new(sw, "RemoteManagers", json_null());
@@ -59,7 +61,7 @@ static json_t *swarm_info(struct daemon *d)
     json_t *managers = json_array();
     size_t it = 0, nodes = 0, n_managers = 0;
     void *o;
-    while (store_next(d->store, KIND_NODE, &it, &o)) {
+    while (store_next(api_store(h), KIND_NODE, &it, &o)) {
         struct node *n = o;
         nodes++;
         if (!n->manager)
@@ -72,15 +74,15 @@ static json_t *swarm_info(struct daemon *d)
     json_object_set_new(sw, "RemoteManagers", managers);
     json_object_set_new(sw, "Nodes", json_integer((json_int_t)nodes));
     json_object_set_new(sw, "Managers", json_integer((json_int_t)n_managers));
-    struct cluster *c = store_cluster(d->store);
+    struct cluster *c = store_cluster(api_store(h));
     if (c)
         json_object_set_new(sw, "Cluster", cluster_to_json(c));
     return sw;
 }
 
-static void count_containers(struct daemon *d, json_t *info)
+static void count_containers(struct api_host *h, json_t *info)
 {
-    json_t *all = ctr_list_json(d->runtime, true, NULL);
+    json_t *all = ctr_list_json(h->runtime, true, NULL);
     size_t i, running = 0, stopped = 0;
     json_t *c;
     json_array_foreach(all, i, c)
@@ -103,7 +105,7 @@ static void count_containers(struct daemon *d, json_t *info)
 
 static void get_info(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
+    struct api_host *h = data;
     struct utsname u;
     uname(&u);
     struct sysinfo si;
@@ -111,9 +113,9 @@ static void get_info(struct http_request *req, void *data)
     char now[TIME_STRLEN];
     time_fmt_rfc3339(time_now_ns(), now);
     json_t *info = json_object();
-    json_object_set_new(info, "ID", json_string(d->node_id));
-    count_containers(d, info);
-    json_t *images = image_list(d->images, NULL);
+    json_object_set_new(info, "ID", json_string(api_node_id(h)));
+    count_containers(h, info);
+    json_t *images = image_list(h->images, NULL);
     json_object_set_new(info, "Images",
                         json_integer((json_int_t)json_array_size(images)));
     json_decref(images);
@@ -147,18 +149,18 @@ static void get_info(struct http_request *req, void *data)
     json_object_set_new(
         info, "MemTotal",
         json_integer((json_int_t)si.totalram * (json_int_t)si.mem_unit));
-    json_object_set_new(info, "DockerRootDir", json_string(d->cfg.data_root));
-    json_object_set_new(info, "Name", json_string(d->hostname));
+    json_object_set_new(info, "DockerRootDir", json_string(h->data_root));
+    json_object_set_new(info, "Name", json_string(h->hostname));
     json_object_set_new(info, "Labels", json_array());
     json_object_set_new(info, "ExperimentalBuild", json_false());
     json_object_set_new(info, "ServerVersion", json_string(SHOAL_VERSION));
     json_t *runtimes = json_object();
-    json_object_set_new(runtimes, runtime_name(d->runtime),
-                        json_pack("{s:s}", "path", runtime_name(d->runtime)));
+    json_object_set_new(runtimes, runtime_name(h->runtime),
+                        json_pack("{s:s}", "path", runtime_name(h->runtime)));
     json_object_set_new(info, "Runtimes", runtimes);
     json_object_set_new(info, "DefaultRuntime",
-                        json_string(runtime_name(d->runtime)));
-    json_object_set_new(info, "Swarm", swarm_info(d));
+                        json_string(runtime_name(h->runtime)));
+    json_object_set_new(info, "Swarm", swarm_info(h));
     json_object_set_new(info, "LiveRestoreEnabled", json_true());
     json_object_set_new(info, "Isolation", json_string(""));
     json_object_set_new(info, "SecurityOptions",
@@ -172,8 +174,8 @@ static void get_info(struct http_request *req, void *data)
  * be accessed on a registry" warning. */
 static void get_distribution(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    (void)d;
+    struct api_host *h = data;
+    (void)h;
     char msg[512];
     snprintf(msg, sizeof(msg),
              "image %s: no registry is configured on this node; the image "

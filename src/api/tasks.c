@@ -8,36 +8,36 @@
 #include "base/mem.h"
 
 /* A task made from its service's current spec (swarmkit's !IsTaskDirty). */
-static bool up_to_date(struct daemon *d, const struct task *t)
+static bool up_to_date(struct api_host *h, const struct task *t)
 {
-    const struct service *s = store_service(d->store, t->service_id);
+    const struct service *s = store_service(api_store(h), t->service_id);
     return s &&
            (t->spec == s->task_spec || t->spec_version == s->spec_version ||
             json_equal(t->spec, s->task_spec));
 }
 
-static bool service_matches(struct daemon *d, const json_t *f,
+static bool service_matches(struct api_host *h, const json_t *f,
                             const struct task *t)
 {
     if (!api_filter_has(f, "service"))
         return true;
-    const struct service *s = store_service(d->store, t->service_id);
+    const struct service *s = store_service(api_store(h), t->service_id);
     return api_filter_match(f, "service", t->service_id, false) ||
            (s && api_filter_match(f, "service", s->name, false));
 }
 
-static bool node_matches(struct daemon *d, const json_t *f,
+static bool node_matches(struct api_host *h, const json_t *f,
                          const struct task *t)
 {
     if (!api_filter_has(f, "node"))
         return true;
     if (!t->node_id[0])
         return false;
-    const struct node *n = store_node(d->store, t->node_id);
+    const struct node *n = store_node(api_store(h), t->node_id);
     const char *host = n ? jx_str(n->description, "Hostname") : NULL;
     return api_filter_match(f, "node", t->node_id, false) ||
            (host && api_filter_match(f, "node", host, false)) ||
-           (strcmp(t->node_id, d->node_id) == 0 &&
+           (strcmp(t->node_id, api_node_id(h)) == 0 &&
             api_filter_match(f, "node", "self", false));
 }
 
@@ -53,30 +53,30 @@ static bool desired_matches(const json_t *f, const struct task *t)
                             false);
 }
 
-static bool task_matches(struct daemon *d, const json_t *f,
+static bool task_matches(struct api_host *h, const json_t *f,
                          const struct task *t)
 {
     char name[300];
-    api_task_name(d, t, name, sizeof(name));
+    api_task_name(h, t, name, sizeof(name));
     if (!api_filter_match(f, "id", t->meta.id, true) ||
-        !api_filter_match(f, "name", name, true) || !service_matches(d, f, t) ||
-        !node_matches(d, f, t) || !desired_matches(f, t))
+        !api_filter_match(f, "name", name, true) || !service_matches(h, f, t) ||
+        !node_matches(h, f, t) || !desired_matches(f, t))
         return false;
     if (api_filter_has(f, "label")) {
-        const struct service *s = store_service(d->store, t->service_id);
+        const struct service *s = store_service(api_store(h), t->service_id);
         json_t *labels = s ? json_object_get(s->spec, "Labels") : NULL;
         if (!api_filter_labels(f, "label", labels))
             return false;
     }
-    if (api_filter_has(f, "_up-to-date") && !up_to_date(d, t))
+    if (api_filter_has(f, "_up-to-date") && !up_to_date(h, t))
         return false;
     return true;
 }
 
 static void list_tasks(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     static const char *const allowed[] = {
         "id",    "name",          "service",     "node",
@@ -91,18 +91,18 @@ static void list_tasks(struct http_request *req, void *data)
     if (json_array_size(svc) == 1) {
         const char *ref = json_string_value(json_array_get(svc, 0));
         const struct service *s =
-            ref ? store_service_by_name(d->store, ref) : NULL;
-        subset = store_service_tasks(d->store, s ? s->meta.id : ref);
+            ref ? store_service_by_name(api_store(h), ref) : NULL;
+        subset = store_service_tasks(api_store(h), s ? s->meta.id : ref);
         for (size_t i = 0; subset && i < subset->len; i++)
-            if (task_matches(d, f, subset->items[i]))
+            if (task_matches(h, f, subset->items[i]))
                 json_array_append_new(
-                    out, store_task_to_json(d->store, subset->items[i]));
+                    out, store_task_to_json(api_store(h), subset->items[i]));
     } else {
         size_t it = 0;
         void *o;
-        while (store_next(d->store, KIND_TASK, &it, &o))
-            if (task_matches(d, f, o))
-                json_array_append_new(out, store_task_to_json(d->store, o));
+        while (store_next(api_store(h), KIND_TASK, &it, &o))
+            if (task_matches(h, f, o))
+                json_array_append_new(out, store_task_to_json(api_store(h), o));
     }
     json_decref(f);
     api_reply(req, 200, out);
@@ -110,16 +110,16 @@ static void list_tasks(struct http_request *req, void *data)
 
 static void get_task(struct http_request *req, void *data)
 {
-    struct daemon *d = data;
-    if (!api_require_manager(req, d))
+    struct api_host *h = data;
+    if (!api_require_manager(req, h))
         return;
     struct err err = {0};
-    struct task *t = api_find_task(d, req->params[0], &err);
+    struct task *t = api_find_task(h, req->params[0], &err);
     if (!t) {
         http_reply_err(req, &err);
         return;
     }
-    api_reply(req, 200, store_task_to_json(d->store, t));
+    api_reply(req, 200, store_task_to_json(api_store(h), t));
 }
 
 static const struct http_route routes[] = {

@@ -12,27 +12,9 @@
 #include "base/timeutil.h"
 #include "cli/cli.h"
 #include "cli/cli_node.h"
-#include "cli/cli_service.h"
 #include "cli/cli_service_spec.h"
+#include "cli/cli_tasks.h"
 #include "cli/format.h"
-
-char *cli_node_reference(struct cli_client *c, const char *ref, struct err *err)
-{
-    if (strcmp(ref, "self") != 0)
-        return xstrdup(ref);
-    _cleanup_json_ json_t *info = cli_client_get_json(c, "/info", err);
-    if (!info)
-        return NULL;
-    const char *id = jx_path_str(info, "Swarm.NodeID");
-    if (id && *id)
-        return xstrdup(id);
-    /* Not a manager: a swarm endpoint gives the specific error. */
-    _cleanup_json_ json_t *nodes = cli_client_get_json(c, "/nodes", err);
-    if (!nodes)
-        return NULL;
-    err_set(err, ERR_UNAVAILABLE, "node ID not found in /info");
-    return NULL;
-}
 
 /* ---- ls ---------------------------------------------------------------- */
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Node rendering and lookups shared with other commands and the tests:
-// "self" resolution, the `node ls` table and `node inspect --pretty`.
+// the `node ls` table and `node inspect --pretty`.
 #pragma once
 
 #include <jansson.h>
@@ -9,10 +9,6 @@
 #include "base/buf.h"
 #include "cli/cli.h"
 
-/* node.Reference: "self" becomes this node's ID (GET /info); anything else
- * is returned as is. Owned result; NULL with err. */
-char *cli_node_reference(struct cli_client *c, const char *ref,
-                         struct err *err);
 /* Prints nodes as `node ls` does, marking self_id (may be NULL) with "*". */
 int cli_node_print_list(struct cli_ctx *ctx, const json_t *nodes,
                         const char *self_id, const char *format, bool quiet,

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Rendering shared by the service, node and stack-like commands: the
-// `service ls` table, the task table of `service ps` / `node ps`, the PORTS
-// column, and `service inspect --pretty`. Exposed so unit tests can check
-// them against the docker traces without a daemon.
+// `service ls` table, the PORTS column, and `service inspect --pretty`. Exposed
+// so unit tests can check them against the docker traces without a daemon.
 #pragma once
 
 #include <jansson.h>
@@ -18,13 +17,6 @@ char *cli_service_ports(const json_t *service);
 /* Prints services (a GET /services?status=true reply) as `service ls`. */
 int cli_service_print_list(struct cli_ctx *ctx, json_t *services,
                            const char *format, bool quiet, struct err *err);
-/* Prints tasks as `service ps` does; service and node names come from
- * names ("service/<id>" and "node/<id>" keys, may be NULL) or are looked up
- * through c (cached; IDs are shown if a lookup fails or c is NULL). */
-int cli_task_print(struct cli_ctx *ctx, struct cli_client *c,
-                   const json_t *names, json_t *tasks, bool trunc,
-                   bool no_resolve, bool quiet, const char *format,
-                   struct err *err);
 /* `service inspect --pretty` text for one service; net_names maps network
  * IDs to names. */
 void cli_service_pretty(struct buf *b, const json_t *svc,

@@ -963,6 +963,13 @@ static int check_positive(const char *v, struct err *err)
           NULL),                                                               \
         F("cap-drop", 0, CLI_FLAG_LIST, "Drop Linux capabilities", NULL, NULL, \
           NULL),                                                               \
+        F("security-opt", 0, CLI_FLAG_LIST,                                    \
+          "Security options (seccomp=unconfined|PROFILE.json, "                \
+          "no-new-privileges)",                                                \
+          NULL, NULL, NULL),                                                   \
+        F("no-new-privileges", 0, CLI_FLAG_BOOL,                               \
+          "Disable container processes from gaining new privileges", NULL,     \
+          NULL, NULL),                                                         \
         F("init", 0, CLI_FLAG_BOOL,                                            \
           "Use an init inside each service container to forward signals and "  \
           "reap processes",                                                    \

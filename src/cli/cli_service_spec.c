@@ -6,6 +6,7 @@
 // cli_service_opts.c; the result goes through cli_go_canon so the JSON
 // matches docker's byte for byte.
 #include "cli/cli_service_spec.h"
+#include "cli/cli_secopt.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -780,6 +781,12 @@ json_t *cli_service_spec_create(const struct cli_flags *fl,
     json_object_set_new(cs, "Env", env);
     json_object_set_new(cs, "Groups", str_array(list(fl, "group")));
     json_object_set_new(cs, "Init", json_boolean(cli_flag_bool(fl, "init")));
+    if (cli_security_opts(fl, cs, err) < 0) {
+        json_decref(health);
+        json_decref(mode);
+        json_decref(nets);
+        goto fail;
+    }
     json_object_set_new(cs, "TTY", json_boolean(cli_flag_bool(fl, "tty")));
     json_object_set_new(cs, "ReadOnly",
                         json_boolean(cli_flag_bool(fl, "read-only")));
@@ -1530,7 +1537,7 @@ int cli_service_spec_update(json_t **specp, const struct cli_flags *fl,
     if (changed(fl, "init"))
         json_object_set_new(cs, "Init",
                             json_boolean(cli_flag_bool(fl, "init")));
-    if (update_mounts(cs, fl, err) < 0)
+    if (update_mounts(cs, fl, err) < 0 || cli_security_opts(fl, cs, err) < 0)
         return -1;
     update_map(cs, "Sysctls", fl, "sysctl-rm", "sysctl-add", true);
     update_ulimits(cs, fl);

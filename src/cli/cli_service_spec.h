@@ -16,8 +16,8 @@
 
 /* Flags of `service create` and `service update` (docker 28's sets); the
  * counts are checked against the tables at compile time. */
-#define CLI_SERVICE_CREATE_NFLAGS 71
-#define CLI_SERVICE_UPDATE_NFLAGS 89
+#define CLI_SERVICE_CREATE_NFLAGS 73
+#define CLI_SERVICE_UPDATE_NFLAGS 91
 extern const struct cli_flag
     cli_service_create_flags[CLI_SERVICE_CREATE_NFLAGS];
 extern const struct cli_flag

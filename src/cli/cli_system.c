@@ -10,6 +10,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "cli/cli.h"
+#include "cli/cli_df.h"
 #include "cli/format.h"
 
 /* Go's time.ANSIC ("Mon Jan _2 15:04:05 2006") of an RFC 3339 time. */
@@ -507,8 +508,8 @@ const struct cli_cmd cli_cmd_info = {
     .run = run_info,
 };
 
-static const struct cli_cmd *const system_subs[] = {&cli_cmd_info,
-                                                    &cli_cmd_version, NULL};
+static const struct cli_cmd *const system_subs[] = {
+    &cli_cmd_system_df, &cli_cmd_info, &cli_cmd_version, NULL};
 
 const struct cli_cmd cli_cmd_system = {
     .name = "system",

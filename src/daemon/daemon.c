@@ -167,7 +167,9 @@ static int start(struct daemon *d, struct err *err)
     if (!d->images)
         return err_ctx(err, "open image store");
 
-    d->events = events_new(d);
+    daemon_api_host_init(d);
+    d->events = events_new(&d->api_host);
+    d->api_host.events = d->events;
 
     _cleanup_free_ char *ctrs = xasprintf("%s/containers", d->cfg.data_root);
     _cleanup_free_ char *state = xasprintf("%s/runtime", d->cfg.data_root);
@@ -191,11 +193,12 @@ static int start(struct daemon *d, struct err *err)
              runtime_name(d->runtime), runtime_version(d->runtime),
              d->cgroup_parent);
 
-    d->api = http_server_new(d->loop, d);
+    d->api_host.runtime = d->runtime;
+    d->api = http_server_new(d->loop, &d->api_host);
     _cleanup_free_ char *spool = xasprintf("%s/tmp", d->cfg.data_root);
     if (fs_mkdir_p(spool, 0700, err) < 0)
         return -1;
-    api_register(d, spool);
+    api_register(d->api, &d->api_host, spool);
     if (listen_all(d, err) < 0)
         return -1;
 

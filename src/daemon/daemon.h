@@ -10,8 +10,10 @@
 #include <uv.h>
 
 #include "agent/agent.h"
+#include "api/api.h"
 #include "api/http.h"
 #include "base/err.h"
+#include "base/version.h"
 #include "manager/manager.h"
 #include "raft/raftnode.h"
 #include "runtime/container.h"
@@ -19,7 +21,6 @@
 #include "store/store.h"
 #include "store/txn.h"
 
-#define SHOAL_VERSION        "0.1.0"
 #define DEFAULT_SOCKET       "unix:///run/shoal/shoal.sock"
 #define DEFAULT_DATA_ROOT    "/var/lib/shoal"
 #define DEFAULT_CLUSTER_PORT 4377
@@ -57,7 +58,8 @@ struct daemon {
     struct image_store *images;
     struct runtime *runtime;
     struct http_server *api;
-    struct events *events; /* GET /events (api/events.h) */
+    struct api_host api_host; /* what the API handlers reach (api_host.c) */
+    struct events *events;    /* GET /events (api/events.h) */
     uv_signal_t sig_term, sig_int;
     uv_timer_t reaper;
     bool stopping;
@@ -107,7 +109,7 @@ int swarm_rotate_ca(json_t *internal, struct err *err);
 int swarm_unlock(struct daemon *d, const char *key, struct err *err);
 
 /* Completion of swarm init / leave: err NULL on success. */
-typedef void (*swarm_done_fn)(void *data, const struct err *err);
+typedef api_done_fn swarm_done_fn;
 int swarm_init(struct daemon *d, const json_t *request, swarm_done_fn cb,
                void *data, struct err *err);
 int swarm_leave(struct daemon *d, bool force, swarm_done_fn cb, void *data,
@@ -161,6 +163,10 @@ void swarm_applied(struct daemon *d, uint64_t index, const void *entry,
                    size_t len);
 /* Forgets the waiter without answering it. */
 void swarm_drop_waiter(struct daemon *d);
+
+/* Fills d->api_host (the images, runtime and events are set as they
+ * start). */
+void daemon_api_host_init(struct daemon *d);
 
 /* The description of this node (hostname, platform, resources, engine). */
 json_t *daemon_node_description(const struct daemon *d);

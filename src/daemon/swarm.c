@@ -208,9 +208,11 @@ static void bootstrapped(void *data, const struct err *err, uint64_t index)
         swarm_finish_waiter(d, err);
         return;
     }
-    d->swarm = SWARM_ACTIVE;
-    log_info("swarm: active, node %s", d->node_id);
-    start_agent(d);
+    if (d->swarm != SWARM_ACTIVE) { /* not already, as a follower */
+        d->swarm = SWARM_ACTIVE;
+        log_info("swarm: active, node %s", d->node_id);
+        start_agent(d);
+    }
     swarm_finish_waiter(d, NULL);
 }
 
@@ -423,9 +425,12 @@ void swarm_applied(struct daemon *d, uint64_t index, const void *entry,
     }
     /* A manager replaying its log after a restart is not active until the
      * replay is done: its agent would find its tasks missing. */
+    /* A manager that leads (a lone one reopening) goes active from its
+     * own first commit (bootstrapped), not as a follower. */
     if (d->swarm != SWARM_STARTING || (d->waiters && d->waiters->init) ||
         !store_node(d->store, d->node_id) || !store_cluster(d->store) ||
-        (d->raft && !raftnode_caught_up(d->raft)))
+        (d->raft && !raftnode_caught_up(d->raft)) ||
+        (d->raft && raftnode_is_leader(d->raft)))
         return;
     d->swarm = SWARM_ACTIVE;
     log_info("swarm: active, node %s (following)", d->node_id);
@@ -437,6 +442,15 @@ static void on_applied(void *data, uint64_t index, const void *entry,
                        size_t len)
 {
     swarm_applied(data, index, entry, len);
+}
+
+/* A joining manager whose last entries were membership changes (its own
+ * promotion to voter) is current without another entry applied: it goes
+ * active now, not when the next write happens to reach the cluster. */
+static void on_caught_up(void *data)
+{
+    struct daemon *d = data;
+    swarm_applied(d, raftnode_last_applied(d->raft), NULL, 0);
 }
 
 /* ---- opening ---- */
@@ -467,6 +481,7 @@ int swarm_start_role(struct daemon *d, bool bootstrap, struct err *err)
         .data = d,
         .dialer = swarm_net_dialer(d),
         .on_applied = on_applied,
+        .on_caught_up = on_caught_up,
         .data_key = data_key,
     };
     d->raft = raftnode_new(&rc, err);

@@ -52,7 +52,6 @@ struct swarm_net {
     uv_timer_t timer; /* heartbeats (sending, or watching as leader) */
     bool timer_closing;
     bool leading;
-    int64_t leading_since;
     struct seen *seen;
     size_t n_seen;
     bool hb_in_flight;
@@ -1094,15 +1093,23 @@ void swarm_net_heartbeat(struct daemon *d, const char *node_id)
         note_heartbeat(d->net, node_id);
 }
 
+static struct seen *seen_add(struct swarm_net *n, const char *node_id,
+                             int64_t at)
+{
+    n->seen = xrealloc(n->seen, (n->n_seen + 1) * sizeof(*n->seen));
+    struct seen *s = &n->seen[n->n_seen++];
+    snprintf(s->node_id, sizeof(s->node_id), "%s", node_id);
+    s->at = at;
+    return s;
+}
+
 static void note_heartbeat(struct swarm_net *n, const char *node_id)
 {
+    int64_t now = (int64_t)uv_now(n->d->loop);
     struct seen *s = seen_find(n, node_id);
-    if (!s) {
-        n->seen = xrealloc(n->seen, (n->n_seen + 1) * sizeof(*n->seen));
-        s = &n->seen[n->n_seen++];
-        snprintf(s->node_id, sizeof(s->node_id), "%s", node_id);
-    }
-    s->at = (int64_t)uv_now(n->d->loop);
+    if (!s)
+        s = seen_add(n, node_id, now);
+    s->at = now;
     const struct node *nd = store_node(n->d->store, node_id);
     if (nd && nd->state != NODE_READY) {
         log_info("cluster: node %s is back", node_id);
@@ -1166,9 +1173,13 @@ static void watch_nodes(struct swarm_net *n)
         const struct node *nd = o;
         if (strcmp(nd->meta.id, d->node_id) == 0 || nd->state == NODE_DOWN)
             continue;
+        /* A node this leader has not heard from yet (it has just joined,
+         * or leadership has just moved) is timed from the moment the
+         * leader first sees it, as swarmkit times a new session. */
         const struct seen *s = seen_find(n, nd->meta.id);
-        int64_t last = s && s->at > n->leading_since ? s->at : n->leading_since;
-        if (now - last > grace) {
+        if (!s)
+            s = seen_add(n, nd->meta.id, now);
+        if (now - s->at > grace) {
             log_info("cluster: node %s missed its heartbeats: down",
                      nd->meta.id);
             propose_node_state(n, nd, NODE_DOWN, "heartbeat failure");
@@ -1190,12 +1201,17 @@ static void timer_cb(uv_timer_t *t)
 {
     struct swarm_net *n = t->data;
     struct daemon *d = n->d;
-    if (d->swarm != SWARM_ACTIVE || !d->store)
+    if (!d->store)
         return;
     if (n->leading) {
-        watch_nodes(n);
+        if (d->swarm == SWARM_ACTIVE)
+            watch_nodes(n);
         return;
     }
+    /* A manager still replaying or catching up with the log is alive:
+     * it beats too, so a long catch-up is not a missed heartbeat. */
+    if (d->swarm != SWARM_ACTIVE && !(d->swarm == SWARM_STARTING && d->raft))
+        return;
     if (n->hb_in_flight)
         return;
     struct err err = {0};
@@ -1225,7 +1241,6 @@ void swarm_net_leadership(struct daemon *d, bool is_leader)
     if (n->leading && !is_leader)
         dispatch_drop_all(d);
     n->leading = is_leader;
-    n->leading_since = (int64_t)uv_now(d->loop);
     n->n_seen = 0;
     restart_timer(n);
 }

@@ -14,6 +14,7 @@
 #include "base/jsonx.h"
 #include "base/mem.h"
 #include "manager/constraint.h"
+#include "manager/taskcheck.h"
 
 enum ftype {
     T_ANY, /* kept as given */
@@ -112,6 +113,19 @@ static const struct field health_f[] = {
     {"StartInterval", T_INT, NULL, NULL},
     END,
 };
+static const struct field seccomp_f[] = {
+    {"Mode", T_STR, NULL, NULL},
+    {"Profile", T_STR, NULL, NULL},
+    END,
+};
+static const struct field privileges_f[] = {
+    {"CredentialSpec", T_ANY, NULL, NULL},
+    {"SELinuxContext", T_ANY, NULL, NULL},
+    {"Seccomp", T_OBJ, seccomp_f, "SeccompOpts"},
+    {"AppArmor", T_ANY, NULL, NULL},
+    {"NoNewPrivileges", T_BOOL, NULL, NULL},
+    END,
+};
 static const struct field dns_f[] = {
     {"Nameservers", T_ARR_STR, NULL, NULL},
     {"Search", T_ARR_STR, NULL, NULL},
@@ -128,13 +142,14 @@ static const struct field container_f[] = {
     {"Dir", T_STR, NULL, NULL},
     {"User", T_STR, NULL, NULL},
     {"Groups", T_ARR_STR, NULL, NULL},
-    {"Privileges", T_ANY, NULL, NULL},
+    {"Privileges", T_OBJ, privileges_f, "Privileges"},
     {"TTY", T_BOOL, NULL, NULL},
     {"OpenStdin", T_BOOL, NULL, NULL},
     {"ReadOnly", T_BOOL, NULL, NULL},
     {"Mounts", T_ARR_OBJ, mount_f, "Mount"},
     {"StopSignal", T_STR, NULL, NULL},
     {"StopGracePeriod", T_INT, NULL, NULL},
+    {"Healthcheck", T_OBJ, health_f, "HealthConfig"},
     {"HealthCheck", T_OBJ, health_f, "HealthConfig"},
     {"Hosts", T_ARR_STR, NULL, NULL},
     {"DNSConfig", T_OBJ, dns_f, "DNSConfig"},
@@ -479,7 +494,7 @@ static int check_task_spec(json_t *tt, struct err *err)
                        "");
     if (check_nonnegative(cs, "StopGracePeriod",
                           "ContainerSpec: stop grace period", err) < 0 ||
-        check_mounts(cs, err) < 0)
+        check_mounts(cs, err) < 0 || taskcheck_container(cs, err) < 0)
         return -1;
     json_t *rp = json_object_get(tt, "RestartPolicy");
     const char *cond = jx_str(rp, "Condition");

@@ -15,6 +15,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "manager/allocator.h"
+#include "manager/constraint.h"
 #include "manager/orchestrator.h"
 #include "manager/scheduler.h"
 #include "store/txn.h"
@@ -119,6 +120,13 @@ static void on_store_event(void *data, const struct store_event *ev)
         for (size_t i = 0; tasks && i < tasks->len; i++)
             set_add(&m->dirty_services,
                     ((struct task *)tasks->items[i])->service_id);
+        /* A global service follows every node that joins, leaves or
+         * changes. */
+        size_t it = 0;
+        void *o;
+        while (store_next(m->store, KIND_SERVICE, &it, &o))
+            if (service_is_global(o))
+                set_add(&m->dirty_services, ((struct service *)o)->meta.id);
         break;
     }
     default:
@@ -191,6 +199,12 @@ static void place_new_task(void *data, struct task *t)
         t->networks = nets;
     else
         json_decref(nets);
+    if (t->node_id[0]) { /* a global service's task: its node is given */
+        t->state = TASK_ASSIGNED;
+        free(t->message);
+        t->message = xstrdup("scheduler assigned task to node");
+        return;
+    }
     char reason[256];
     const char *node = sched_place(placer_sched(p), t, reason, sizeof(reason));
     free(t->message);
@@ -202,6 +216,25 @@ static void place_new_task(void *data, struct task *t)
         t->state = TASK_PENDING;
         t->message = xstrdup("pending task scheduling");
         t->error = xstrdup(reason);
+    }
+}
+
+/* The nodes a global service runs on: ready, active, and matching its
+ * placement constraints. */
+static void global_nodes(struct manager *m, const struct service *s,
+                         struct vec *out)
+{
+    const json_t *constraints = jx_path(s->task_spec, "Placement.Constraints");
+    size_t it = 0;
+    void *o;
+    while (store_next(m->store, KIND_NODE, &it, &o)) {
+        struct node *n = o;
+        const char *avail = jx_str(n->spec, "Availability");
+        if (n->state != NODE_READY || (avail && strcmp(avail, "active") != 0))
+            continue;
+        if (constraints && !constraints_match(constraints, n))
+            continue;
+        vec_push(out, n->meta.id);
     }
 }
 
@@ -237,6 +270,13 @@ static void orchestrate(struct manager *m, struct placer *placer,
             .node_is_down = node_is_down,
             .node_data = m,
         };
+        struct vec nodes;
+        vec_init(&nodes);
+        if (s && service_is_global(s)) {
+            global_nodes(m, s, &nodes);
+            in.nodes = (const char *const *)nodes.items;
+            in.n_nodes = nodes.len;
+        }
         struct orch_plan plan;
         orch_plan_init(&plan);
         orch_reconcile(&in, &plan);
@@ -247,6 +287,7 @@ static void orchestrate(struct manager *m, struct placer *placer,
                 m->wake_at = plan.wake_at;
         }
         orch_plan_fini(&plan);
+        vec_fini(&nodes);
     }
     set_clear(&dirty);
 }

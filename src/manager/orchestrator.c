@@ -142,6 +142,8 @@ static void reconcile_extra_slot(struct orch_plan *p, struct task **ts,
 }
 
 struct slot_view {
+    int slot;          /* 1..replicas; 0 for a global service's node */
+    const char *node;  /* global: the node this view stands for */
     struct task *best; /* the live task kept, or NULL */
     bool created;      /* the plan creates a task in this slot */
 };
@@ -166,12 +168,13 @@ static struct task *best_live(const struct orch_input *in, struct task **ts,
     return best;
 }
 
-static void create_in_slot(struct orch_plan *p, int slot,
+static void create_in_slot(struct orch_plan *p, const struct slot_view *v,
                            enum task_state desired, int restarts,
                            int64_t window_start)
 {
     struct orch_action *a = add(p, ORCH_CREATE);
-    a->slot = slot;
+    a->slot = v->slot;
+    a->node = v->node;
     a->state = desired;
     a->restart_count = restarts;
     a->restart_window_start = window_start;
@@ -194,17 +197,17 @@ static void restart_dead(const struct orch_input *in,
         window_start = in->now;
     if (!cond || (rp->max_attempts > 0 && count >= rp->max_attempts))
         return;
-    create_in_slot(p, dead->slot, rp->delay > 0 ? TASK_READY : TASK_RUNNING,
-                   count + 1, window_start);
+    create_in_slot(p, v, rp->delay > 0 ? TASK_READY : TASK_RUNNING, count + 1,
+                   window_start);
     v->created = true;
 }
 
 static void reconcile_slot(const struct orch_input *in,
                            const struct restart_policy *rp, struct orch_plan *p,
-                           int slot, struct task **ts, size_t n,
-                           struct slot_view *v)
+                           struct task **ts, size_t n, struct slot_view *v)
 {
-    memset(v, 0, sizeof(*v));
+    v->best = NULL;
+    v->created = false;
     v->best = best_live(in, ts, n);
 
     /* Dead tasks retire; the newest may be restarted if the slot has
@@ -239,7 +242,7 @@ static void reconcile_slot(const struct orch_input *in,
     if (!v->best && !v->created) {
         struct task *last = n ? ts[n - 1] : NULL;
         if (!last || last->desired == TASK_REMOVE) {
-            create_in_slot(p, slot, TASK_RUNNING, 0, 0);
+            create_in_slot(p, v, TASK_RUNNING, 0, 0);
             v->created = true;
         }
     }
@@ -304,7 +307,8 @@ static void rolling_update(const struct orch_input *in, struct orch_plan *p,
          * reconcile_slot stops the old one once it does. */
         if (!start_first)
             set_desired(p, b, TASK_SHUTDOWN);
-        create_in_slot(p, i + 1, start_first ? TASK_RUNNING : TASK_READY, 0, 0);
+        create_in_slot(p, &views[i], start_first ? TASK_RUNNING : TASK_READY, 0,
+                       0);
         views[i].created = true;
         in_progress++;
         dirty--;
@@ -319,14 +323,76 @@ static void rolling_update(const struct orch_input *in, struct orch_plan *p,
     }
 }
 
+static int cmp_by_node(const void *a, const void *b)
+{
+    const struct task *x = *(struct task *const *)a;
+    const struct task *y = *(struct task *const *)b;
+    int c = strcmp(x->node_id, y->node_id);
+    if (c)
+        return c;
+    if (x->meta.created_at != y->meta.created_at)
+        return x->meta.created_at < y->meta.created_at ? -1 : 1;
+    return strcmp(x->meta.id, y->meta.id);
+}
+
+static int find_node(const struct orch_input *in, const char *node_id)
+{
+    for (size_t i = 0; i < in->n_nodes; i++)
+        if (strcmp(in->nodes[i], node_id) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* A global service: each eligible node is a slot of its own (slot 0, the
+ * node fixed at creation); tasks on any other node (drained, down,
+ * removed, no longer matching the constraints) are removed. Restarts and
+ * rolling updates work per node as per slot. */
+static void reconcile_global(const struct orch_input *in, struct orch_plan *out)
+{
+    struct restart_policy rp;
+    restart_policy_from_spec(in->service->task_spec, &rp);
+    struct task **ts = xcalloc(in->n_tasks + 1, sizeof(*ts));
+    if (in->n_tasks)
+        memcpy(ts, in->tasks, in->n_tasks * sizeof(*ts));
+    qsort(ts, in->n_tasks, sizeof(*ts), cmp_by_node);
+    struct slot_view *views = xcalloc(in->n_nodes + 1, sizeof(*views));
+    bool *seen = xcalloc(in->n_nodes + 1, sizeof(*seen));
+    for (size_t i = 0; i < in->n_tasks;) {
+        size_t start = i;
+        while (i < in->n_tasks &&
+               strcmp(ts[i]->node_id, ts[start]->node_id) == 0)
+            i++;
+        int k = ts[start]->node_id[0] ? find_node(in, ts[start]->node_id) : -1;
+        if (k < 0) {
+            reconcile_extra_slot(out, &ts[start], i - start);
+            continue;
+        }
+        views[k].node = in->nodes[k];
+        reconcile_slot(in, &rp, out, &ts[start], i - start, &views[k]);
+        seen[k] = true;
+    }
+    for (size_t k = 0; k < in->n_nodes; k++) {
+        if (seen[k])
+            continue;
+        views[k].node = in->nodes[k];
+        reconcile_slot(in, &rp, out, NULL, 0, &views[k]);
+    }
+    rolling_update(in, out, views, (int)in->n_nodes);
+    free(seen);
+    free(views);
+    free(ts);
+}
+
 void orch_reconcile(const struct orch_input *in, struct orch_plan *out)
 {
     if (!in->service) {
         reconcile_removed(in, out);
         return;
     }
-    if (service_is_global(in->service))
+    if (service_is_global(in->service)) {
+        reconcile_global(in, out);
         return;
+    }
     int64_t replicas64 = service_replicas(in->service);
     int replicas = replicas64 < 0 ? 0 : (int)replicas64;
     struct restart_policy rp;
@@ -345,8 +411,8 @@ void orch_reconcile(const struct orch_input *in, struct orch_plan *out)
         size_t start = i;
         while (i < in->n_tasks && ts[i]->slot == slot)
             i++;
-        reconcile_slot(in, &rp, out, slot, &ts[start], i - start,
-                       &views[slot - 1]);
+        views[slot - 1].slot = slot;
+        reconcile_slot(in, &rp, out, &ts[start], i - start, &views[slot - 1]);
     }
     while (i < in->n_tasks) {
         size_t start = i;
@@ -373,6 +439,8 @@ void orch_plan_to_txn(const struct orch_plan *p, const struct service *s,
             id_new(t->meta.id);
             snprintf(t->service_id, sizeof(t->service_id), "%s", s->meta.id);
             t->slot = a->slot;
+            if (a->node) /* global: the node is part of the decision */
+                snprintf(t->node_id, sizeof(t->node_id), "%s", a->node);
             t->state = TASK_NEW;
             t->desired = a->state;
             t->message = xstrdup("created");

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The replicated-service orchestrator's decisions, as a pure function:
 // given a service's spec and its tasks (and the time), the list of changes
-// that moves the actual state toward the desired one. Slots 1..replicas;
+// that moves the actual state toward the desired one. Slots 1..replicas
+// (a global service: one per eligible node);
 // restart policy (condition, delay, max attempts, window); stop-first
 // rolling replacement of tasks made from an older spec; scale-down from the
 // highest slots; bounded history per slot; cleanup after removal. The
@@ -27,6 +28,7 @@ struct orch_action {
     enum task_state state; /* DESIRED / STATE: the new value; CREATE:
                               the new task's desired state */
     int slot;              /* CREATE */
+    const char *node;      /* CREATE: a global service's node (borrowed) */
     int restart_count;     /* CREATE: restart bookkeeping to carry */
     int64_t restart_window_start;
     const char *message; /* STATE: status message */
@@ -54,6 +56,10 @@ struct orch_input {
     /* Tasks on nodes that are down count as dead (may be NULL). */
     bool (*node_is_down)(void *data, const char *node_id);
     void *node_data;
+    /* A global service's eligible nodes (ready, active, matching its
+     * placement constraints): one task each. */
+    const char *const *nodes;
+    size_t n_nodes;
 };
 
 void orch_plan_init(struct orch_plan *p);

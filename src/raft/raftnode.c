@@ -44,6 +44,7 @@ struct raftnode {
     uv_timer_t poll;
     bool was_leader;
     bool ready_leader;
+    uint64_t caught_up_told; /* last_applied when on_caught_up last ran */
     bool barrier_pending;
     uint64_t barrier_term;
     struct apply_result results[RESULT_RING];
@@ -203,6 +204,16 @@ static void poll_cb(uv_timer_t *t)
             rn->cfg.on_leader_change(rn->cfg.data, false);
     }
     rn->was_leader = leader;
+    /* A follower that has applied the entries up to the last command and
+     * then only membership changes is current, but no fsm apply says so;
+     * told once per applied index (a flag could miss a false-true flip
+     * between two polls). */
+    uint64_t applied = raft_last_applied(&rn->raft);
+    if (rn->cfg.on_caught_up && applied != rn->caught_up_told &&
+        raftnode_caught_up(rn)) {
+        rn->caught_up_told = applied;
+        rn->cfg.on_caught_up(rn->cfg.data);
+    }
 }
 
 /* ---- lifecycle ---- */

@@ -45,6 +45,10 @@ struct raftnode_config {
      * NULL). */
     void (*on_applied)(void *data, uint64_t index, const void *entry,
                        size_t len);
+    /* Polled: raftnode_caught_up() holds at a new applied index (also
+     * when the last entries were membership changes or barriers, which
+     * libraft applies without the store); may be NULL. */
+    void (*on_caught_up)(void *data);
 };
 
 struct raftnode *raftnode_new(const struct raftnode_config *cfg,

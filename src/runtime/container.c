@@ -56,6 +56,7 @@ struct runtime {
     struct runc runc;
     bool cgroup2;
     int64_t nofile;   /* RLIMIT_NOFILE for containers */
+    char *init_path;  /* the init of ContainerSpec.Init, or NULL */
     struct hmap ctrs; /* id -> struct ctr */
     int alive;        /* struct ctr not yet freed */
     bool closing;     /* runtime_free called */
@@ -67,7 +68,8 @@ struct ctr {
     char id[ID_HEX_LEN + 1];
     char *name;
     char *dir;
-    json_t *meta; /* config.v2.json */
+    json_t *meta;   /* config.v2.json */
+    json_t *health; /* State.Health as last set, or NULL */
     struct ctr_status st;
     int stop_signal;
 
@@ -166,6 +168,7 @@ static void runtime_destroy(struct runtime *rt)
     free(rt->volumes_root);
     free(rt->cgroup_parent);
     free(rt->self_exe);
+    free(rt->init_path);
     free(rt);
 }
 
@@ -184,6 +187,7 @@ static void ctr_unref(struct ctr *c)
     if (c->shim_pidfd >= 0)
         close(c->shim_pidfd);
     json_decref(c->meta);
+    json_decref(c->health);
     buf_fini(&c->pipe_buf);
     vec_fini(&c->follows);
     free(c->name);
@@ -324,6 +328,19 @@ static int64_t default_nofile(void)
     return (int64_t)rl.rlim_max;
 }
 
+/* The init for --init: a static one, since it runs inside any image. */
+static char *find_init(const char *configured)
+{
+    if (configured && *configured)
+        return access(configured, X_OK) == 0 ? xstrdup(configured) : NULL;
+    static const char *const candidates[] = {"/usr/bin/tini-static",
+                                             "/usr/bin/docker-init"};
+    for (size_t i = 0; i < ARRAY_SIZE(candidates); i++)
+        if (access(candidates[i], X_OK) == 0)
+            return xstrdup(candidates[i]);
+    return runc_find_in_path("tini-static");
+}
+
 struct runtime *runtime_new(const struct runtime_config *cfg, struct err *err)
 {
     if (!cfg->loop || !cfg->root || !cfg->state_root || !cfg->volumes_root ||
@@ -364,6 +381,7 @@ struct runtime *runtime_new(const struct runtime_config *cfg, struct err *err)
     rt->event_data = cfg->event_data;
     rt->cgroup2 = cgroup_is_unified();
     rt->nofile = default_nofile();
+    rt->init_path = find_init(cfg->init_path);
     hmap_init(&rt->ctrs);
     log_info("runtime: %s (%s), state in %s", rt->runc.name, rt->runc.version,
              rt->state_root);
@@ -623,6 +641,7 @@ static int create_in_dir(struct runtime *rt, const struct ctr_config *cfg,
         .mounts = mounts,
         .cgroup2 = rt->cgroup2,
         .nofile = rt->nofile,
+        .init_path = rt->init_path,
     };
     _cleanup_json_ json_t *ocispec = oci_spec_build(&in, err);
     if (!ocispec)
@@ -1356,6 +1375,38 @@ int ctr_get_status(struct runtime *rt, const char *id, struct ctr_status *st)
     return 0;
 }
 
+int ctr_set_health(struct runtime *rt, const char *id, const json_t *health)
+{
+    struct ctr *c = ctr_find(rt, id);
+    if (!c)
+        return -1;
+    json_decref(c->health);
+    c->health = health ? jx_copy(health) : NULL;
+    return 0;
+}
+
+json_t *ctr_image_config(struct runtime *rt, const char *id)
+{
+    struct ctr *c = ctr_find(rt, id);
+    return c ? json_object_get(c->meta, "ImageConfig") : NULL;
+}
+
+int ctr_exec_target(struct runtime *rt, const char *id,
+                    struct ctr_exec_target *out, struct err *err)
+{
+    struct ctr *c = ctr_find(rt, id);
+    if (!c)
+        return no_such(err, id);
+    if (c->st.state != CTR_RUNNING)
+        return err_set(err, ERR_CONFLICT, "container %.12s is not running",
+                       c->id);
+    out->loop = rt->loop;
+    out->runc = &rt->runc;
+    out->dir = c->dir;
+    out->id = c->id;
+    return 0;
+}
+
 json_t *ctr_labels(struct runtime *rt, const char *id)
 {
     struct ctr *c = ctr_find(rt, id);
@@ -1375,9 +1426,15 @@ static char *status_text(const struct ctr *c)
     char human[64];
     int64_t now = time_now_ns();
     switch (c->st.state) {
-    case CTR_RUNNING:
+    case CTR_RUNNING: {
         duration_human(now - c->st.started_at, human, sizeof(human));
+        const char *h = jx_str(c->health, "Status");
+        if (h && strcmp(h, "starting") == 0)
+            return xasprintf("Up %s (health: starting)", human);
+        if (h && *h)
+            return xasprintf("Up %s (%s)", human, h);
         return xasprintf("Up %s", human);
+    }
     case CTR_EXITED:
         if (c->st.finished_at <= 0)
             return xasprintf("Exited (%d)", c->st.exit_code);
@@ -1573,6 +1630,8 @@ json_t *ctr_inspect_json(struct runtime *rt, const char *id_or_name,
     json_object_set_new(st, "StartedAt", json_string(ts));
     fmt_time(c->st.finished_at, ts);
     json_object_set_new(st, "FinishedAt", json_string(ts));
+    if (c->health)
+        json_object_set_new(st, "Health", jx_copy(c->health));
     json_object_set_new(j, "State", st);
 
     json_object_set_new(j, "Image", json_string(jx_str0(m, "ImageID")));

@@ -50,6 +50,8 @@ struct runtime_config {
     const char *cgroup_parent; /* e.g. "shoal-node1" */
     const char *self_exe;      /* path of shoald, for "shoald shim" */
     int64_t log_max_size;      /* bytes per log file before rotation */
+    const char *init_path;     /* init for ContainerSpec.Init; NULL = look for
+                                  tini-static / docker-init */
     ctr_event_fn on_event;
     void *event_data;
 };
@@ -123,6 +125,53 @@ const char *ctr_lookup(struct runtime *rt, const char *id_or_name);
 int ctr_get_status(struct runtime *rt, const char *id, struct ctr_status *st);
 /* Labels of a container (borrowed), NULL if unknown. */
 json_t *ctr_labels(struct runtime *rt, const char *id);
+/* The image config ("config" object) it was created from (borrowed), NULL
+ * if unknown. */
+json_t *ctr_image_config(struct runtime *rt, const char *id);
+/* Records the container's health (Docker's State.Health object: Status,
+ * FailingStreak, Log; copied; NULL = no health check), shown by inspect
+ * and in the list's Status ("Up 5 seconds (healthy)"). -1 if unknown. */
+int ctr_set_health(struct runtime *rt, const char *id, const json_t *health);
+
+/* ---- exec (runtime/exec.c) ---- */
+
+/* One process run inside a running container. */
+struct ctr_exec;
+
+struct ctr_exec_result {
+    int exit_code;      /* -1 if it timed out or could not run */
+    bool timed_out;     /* killed after the timeout */
+    const char *error;  /* why it could not run, or NULL */
+    const char *output; /* stdout and stderr interleaved, at most
+                           max_output bytes; borrowed for the call */
+    int64_t start_ns, end_ns;
+};
+typedef void (*ctr_exec_fn)(void *data, const struct ctr_exec_result *r);
+
+/* Runs argv (NULL-terminated) in the container's namespaces and cgroup with
+ * its process settings (user, env, capabilities, seccomp), through the OCI
+ * runtime's exec; kills it after timeout_ns (0 = none). cb runs once, on
+ * the loop. Fails at once (cb never called) if the container is not
+ * running or the runtime cannot be spawned. The handle stays valid until
+ * cb has run or ctr_exec_cancel. */
+struct ctr_exec *ctr_exec_start(struct runtime *rt, const char *id,
+                                const char *const *argv, int64_t timeout_ns,
+                                size_t max_output, ctr_exec_fn cb, void *data,
+                                struct err *err);
+/* Kills the process; cb is not called. The handle is freed once the
+ * process is gone. */
+void ctr_exec_cancel(struct ctr_exec *x);
+
+/* What exec.c needs of a container (internal to runtime/; borrowed). */
+struct runc;
+struct ctr_exec_target {
+    uv_loop_t *loop;
+    const struct runc *runc;
+    const char *dir; /* the container's directory */
+    const char *id;
+};
+int ctr_exec_target(struct runtime *rt, const char *id,
+                    struct ctr_exec_target *out, struct err *err);
 
 /* Docker API shapes: GET /containers/json (all = include exited; filters
  * "label", "name", "id", "status") and GET /containers/{id}/json. Owned. */

@@ -17,6 +17,7 @@
 #include "base/buf.h"
 #include "base/jsonx.h"
 #include "base/mem.h"
+#include "runtime/seccomp_profile.h"
 
 /* ---- small helpers ---- */
 
@@ -1140,6 +1141,17 @@ static json_t *build_process(const struct oci_input *in, struct err *err)
     _cleanup_json_ json_t *args = oci_process_args(img, spec, err);
     if (!args)
         return NULL;
+    if (spec && jx_bool(spec, "Init", false)) {
+        /* Docker's --init: the init is PID 1 and runs the command. */
+        if (!in->init_path) {
+            err_set(err, ERR_INVALID,
+                    "init requested but no init binary was found on this "
+                    "node (install tini)");
+            return NULL;
+        }
+        json_array_insert_new(args, 0, json_string("--"));
+        json_array_insert_new(args, 0, json_string(OCI_INIT_PATH));
+    }
 
     const char *cwd = spec ? jx_str(spec, "Dir") : NULL;
     if (!cwd || !*cwd)
@@ -1195,7 +1207,9 @@ static json_t *build_process(const struct oci_input *in, struct err *err)
     }
     json_object_set_new(p, "capabilities", c);
     json_object_set_new(p, "rlimits", rlimits);
-    json_object_set_new(p, "noNewPrivileges", json_true());
+    json_object_set_new(p, "noNewPrivileges",
+                        json_boolean(jx_bool(jx_path(spec, "Privileges"),
+                                             "NoNewPrivileges", false)));
     return p;
 }
 
@@ -1249,7 +1263,13 @@ json_t *oci_spec_build(const struct oci_input *in, struct err *err)
     if (in->hostname)
         json_object_set_new(s, "hostname", json_string(in->hostname));
     const char *propagation = NULL;
-    json_object_set_new(s, "mounts", build_mounts(in, readonly, &propagation));
+    json_t *mounts = build_mounts(in, readonly, &propagation);
+    json_object_set_new(s, "mounts", mounts);
+    if (spec && jx_bool(spec, "Init", false)) {
+        static const char *const init_o[] = {"bind", "ro", NULL};
+        json_array_append_new(
+            mounts, mount_new(OCI_INIT_PATH, "bind", in->init_path, init_o));
+    }
 
     json_t *linux_ = json_object();
     json_object_set(linux_, "resources", resources);
@@ -1268,5 +1288,14 @@ json_t *oci_spec_build(const struct oci_input *in, struct err *err)
         json_object_set_new(linux_, "rootfsPropagation",
                             json_string(propagation));
     json_object_set_new(s, "linux", linux_);
+    json_t *seccomp = NULL;
+    if (seccomp_for_spec(jx_path(spec, "Privileges.Seccomp"),
+                         jx_path(process, "capabilities.bounding"), &seccomp,
+                         err) < 0) {
+        json_decref(s);
+        return NULL;
+    }
+    if (seccomp)
+        json_object_set_new(linux_, "seccomp", seccomp);
     return s;
 }

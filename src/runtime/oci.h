@@ -121,9 +121,18 @@ struct oci_input {
     const char *group;               /* rootfs /etc/group content, or NULL */
     const struct oci_mounts *mounts; /* parsed, host_path set; may be NULL */
     bool cgroup2;                    /* unified hierarchy: add a cgroup ns */
-    int64_t nofile; /* default RLIMIT_NOFILE, 0 = OCI_NOFILE_DEFAULT */
+    int64_t nofile;        /* default RLIMIT_NOFILE, 0 = OCI_NOFILE_DEFAULT */
+    const char *init_path; /* host path of the init for ContainerSpec.Init
+                              (bound at OCI_INIT_PATH), NULL = none here */
 };
 
+/* Where --init's binary appears in the container, as with dockerd. */
+#define OCI_INIT_PATH "/sbin/docker-init"
+
 /* Builds config.json (owned). 400 on invalid input (bad working dir,
- * user, capability, resource values, sysctl, ulimit...). */
+ * user, capability, resource values, sysctl, ulimit, seccomp profile,
+ * Init without an init binary...). Privileges.Seccomp selects Docker's
+ * default profile (none given), none ("unconfined") or a custom one;
+ * Privileges.NoNewPrivileges sets process.noNewPrivileges (off by
+ * default, as in Docker). */
 json_t *oci_spec_build(const struct oci_input *in, struct err *err);

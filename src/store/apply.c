@@ -448,9 +448,23 @@ static int op_task_status(struct apply_ctx *c, const json_t *op,
     }
     if (task_state_is_terminal(t->state))
         t->pid = 0;
+    const char *health = jx_str(op, "health");
+    bool health_changed = false;
+    if (health) {
+        enum task_health h = task_health_parse(health);
+        health_changed = h != t->health;
+        t->health = h;
+    }
     t->status_ts = c->ts;
     touch(&t->meta, c);
-    emit_task(c, STORE_UPDATE, t, old, t->desired);
+    struct store_event ev = {.kind = KIND_TASK,
+                             .action = STORE_UPDATE,
+                             .obj = t,
+                             .index = c->index,
+                             .old_state = old,
+                             .old_desired = t->desired,
+                             .health_changed = health_changed};
+    store_emit(c->s, &ev);
     return 0;
 }
 

@@ -451,6 +451,22 @@ fail:
 
 /* ---- task ---- */
 
+static const char *const HEALTH_NAMES[] = {"none", "starting", "healthy",
+                                           "unhealthy"};
+
+const char *task_health_name(enum task_health h)
+{
+    return (size_t)h < ARRAY_SIZE(HEALTH_NAMES) ? HEALTH_NAMES[h] : "none";
+}
+
+enum task_health task_health_parse(const char *s)
+{
+    for (size_t i = 0; s && i < ARRAY_SIZE(HEALTH_NAMES); i++)
+        if (strcmp(s, HEALTH_NAMES[i]) == 0)
+            return (enum task_health)i;
+    return TASK_HEALTH_NONE;
+}
+
 static json_t *task_json(const struct task *t, bool with_spec, bool internal)
 {
     json_t *j = json_object();
@@ -475,6 +491,9 @@ static json_t *task_json(const struct task *t, bool with_spec, bool internal)
         json_object_set_new(cs, "ContainerID", json_string(t->container_id));
         json_object_set_new(cs, "PID", json_integer(t->pid));
         json_object_set_new(cs, "ExitCode", json_integer(t->exit_code));
+        if (t->health != TASK_HEALTH_NONE)
+            json_object_set_new(cs, "Health",
+                                json_string(task_health_name(t->health)));
         json_object_set_new(st, "ContainerStatus", cs);
     }
     json_object_set_new(st, "PortStatus", json_object());
@@ -555,6 +574,7 @@ struct task *task_decode(const json_t *j, struct err *err)
                 jx_str(cs, "ContainerID"));
         t->pid = (int)jx_int(cs, "PID", 0);
         t->exit_code = (int)jx_int(cs, "ExitCode", 0);
+        t->health = task_health_parse(jx_str(cs, "Health"));
     }
     json_t *nets = json_object_get(j, "NetworksAttachments");
     if (json_is_array(nets))

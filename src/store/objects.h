@@ -58,6 +58,18 @@ static inline bool task_state_is_terminal(enum task_state s)
     return s > TASK_RUNNING;
 }
 
+/* A task's container health (agent/health.c), carried in its status so
+ * that every node's load balancer and DNS follow it. */
+enum task_health {
+    TASK_HEALTH_NONE, /* no health check */
+    TASK_HEALTH_STARTING,
+    TASK_HEALTH_HEALTHY,
+    TASK_HEALTH_UNHEALTHY,
+};
+const char *task_health_name(enum task_health h);
+/* TASK_HEALTH_NONE for anything unknown. */
+enum task_health task_health_parse(const char *s);
+
 struct cluster {
     struct obj_meta meta;
     json_t *spec;     /* SwarmSpec */
@@ -107,8 +119,9 @@ struct task {
     int pid;
     int exit_code;
     bool has_exit_code;
-    json_t *labels;   /* or NULL */
-    json_t *networks; /* NetworksAttachments, or NULL */
+    enum task_health health; /* Status.ContainerStatus.Health */
+    json_t *labels;          /* or NULL */
+    json_t *networks;        /* NetworksAttachments, or NULL */
     /* restart bookkeeping: attempts made in this slot's current window */
     int restart_count;
     int64_t restart_window_start;

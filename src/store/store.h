@@ -27,6 +27,7 @@ struct store_event {
     /* For tasks: the state and desired state before the change. */
     enum task_state old_state;
     enum task_state old_desired;
+    bool health_changed; /* a task's container health changed */
 };
 
 /* Watchers run synchronously inside store_apply, after each change. They

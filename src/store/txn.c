@@ -146,6 +146,14 @@ void txn_task_status(struct txn *t, const char *id, enum task_state state,
         json_object_set_new(op, "exit", json_integer(exit_code));
 }
 
+void txn_task_health(struct txn *t, const char *id, enum task_state state,
+                     enum task_health health)
+{
+    json_t *op = op_new(t, "task.status", id);
+    json_object_set_new(op, "state", json_string(task_state_name(state)));
+    json_object_set_new(op, "health", json_string(task_health_name(health)));
+}
+
 void txn_task_desired(struct txn *t, const char *id, enum task_state desired)
 {
     json_t *op = op_new(t, "task.desired", id);

@@ -56,6 +56,11 @@ void txn_task_assign(struct txn *t, const char *id, const char *node_id);
 void txn_task_status(struct txn *t, const char *id, enum task_state state,
                      const char *message, const char *error,
                      const char *container_id, int pid, int exit_code);
+/* A task's container health changed while it is in state (its current
+ * one): a "task.status" operation carrying "health", so it travels (and
+ * is authorised) like any status report. */
+void txn_task_health(struct txn *t, const char *id, enum task_state state,
+                     enum task_health health);
 void txn_task_desired(struct txn *t, const char *id, enum task_state desired);
 void txn_task_delete(struct txn *t, const char *id);
 /* Records a new task's network attachments (may be an empty array) and

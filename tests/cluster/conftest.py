@@ -52,7 +52,7 @@ def cluster(request):
     sn.require_root()
     for tool in ("unshare", "nsenter", "ip", "nft"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} not found")
+            pytest.fail(f"{tool} not found (scripts/setup-deps installs it)")
     b = sn.build_dir()
     for binary in ("shoald", "shoal"):
         assert (b / binary).exists(), f"{b / binary} not built (make)"

@@ -1005,7 +1005,7 @@ def _make_node(request, before_daemon=None):
     require_root()
     for tool in ("unshare", "nsenter", "ip"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} not found")
+            pytest.fail(f"{tool} not found (scripts/setup-deps installs it)")
     b = build_dir()
     for binary in ("shoald", "shoal"):
         assert (b / binary).exists(), f"{b / binary} not built (make)"

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/cli_node.h"
 #include "cli/cli_service.h"
+#include "cli/cli_tasks.h"
 #include "cli/format.h"
 #include "cli/table.h"
 

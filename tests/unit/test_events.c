@@ -3,7 +3,7 @@
 // Docker's JSON shapes (byte for byte against the docker-cli trace), the
 // filters, timestamps, swarm changes into events (through a real store),
 // the CLI's lines, times and --format fields, and GET /events end to end
-// on an in-memory daemon (replay, live, until timer, disconnects, a
+// on an in-memory host (replay, live, until timer, disconnects, a
 // subscriber that does not read, shutdown).
 #include "harness.h"
 
@@ -23,7 +23,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "cli/cli_events.h"
-#include "daemon/daemon.h"
+#include "api/api.h"
 #include "store/store.h"
 #include "store/txn.h"
 
@@ -572,7 +572,7 @@ static void test_cli_fields(void)
     CHECK_STR(e2, "0");
 }
 
-/* ---- GET /events on an in-memory daemon ---- */
+/* ---- GET /events on an in-memory host ---- */
 
 static uv_loop_t loop;
 
@@ -583,32 +583,52 @@ static void run_loop(void)
 }
 
 struct fake {
-    struct daemon d;
+    struct api_host h; /* the host the API sees: this fake, no daemon */
+    struct store *store;
+    enum api_swarm_state state;
+    struct http_server *api;
     struct buf out;
     struct http_conn *conn;
+};
+
+static struct store *fake_store(void *self)
+{
+    return ((struct fake *)self)->store;
+}
+
+static enum api_swarm_state fake_state(void *self)
+{
+    return ((struct fake *)self)->state;
+}
+
+static const struct api_host_ops fake_ops = {
+    .store = fake_store,
+    .local_state = fake_state,
 };
 
 static void fake_start(struct fake *f)
 {
     memset(f, 0, sizeof(*f));
-    f->d.loop = &loop;
-    f->d.store = store_new();
-    f->d.swarm = SWARM_ACTIVE;
-    f->d.events = events_new(&f->d);
-    events_follow(f->d.events, f->d.store);
-    f->d.api = http_server_new(&loop, &f->d);
-    api_events_routes(f->d.api);
+    f->h.ops = &fake_ops;
+    f->h.self = f;
+    f->h.loop = &loop;
+    f->store = store_new();
+    f->state = API_SWARM_ACTIVE;
+    f->h.events = events_new(&f->h);
+    events_follow(f->h.events, f->store);
+    f->api = http_server_new(&loop, &f->h);
+    api_events_routes(f->api);
     buf_init(&f->out);
-    f->conn = http_conn_mem_new(f->d.api, &f->out);
+    f->conn = http_conn_mem_new(f->api, &f->out);
 }
 
 static void fake_stop(struct fake *f)
 {
     http_conn_mem_free(f->conn);
-    http_server_close(f->d.api, NULL, NULL);
+    http_server_close(f->api, NULL, NULL);
     run_loop();
-    events_close(f->d.events);
-    store_free(f->d.store);
+    events_close(f->h.events);
+    store_free(f->store);
     run_loop();
     buf_fini(&f->out);
 }
@@ -629,7 +649,7 @@ static void create_service(struct fake *f, const char *name, int64_t ts)
     txn_init(&t);
     _cleanup_json_ json_t *sp = spec(name, "bb:1", 1);
     txn_service_create(&t, id, sp, NULL);
-    apply(f->d.store, &t, ts);
+    apply(f->store, &t, ts);
 }
 
 static size_t count(const char *hay, const char *needle)
@@ -678,7 +698,7 @@ static void test_http_replay_and_live(void)
     CHECK(strstr(f.out.data, "200 OK") != NULL);
     CHECK(strstr(f.out.data, "\"Action\"") == NULL);
     create_service(&f, "live", time_now_ns());
-    events_container(f.d.events, "c1", "kill", "signal", "9");
+    events_container(f.h.events, "c1", "kill", "signal", "9");
     run_loop();
     CHECK_INT(count(f.out.data, "\"name\":\"live\""), 1);
     CHECK(strstr(f.out.data, "\"container\"") == NULL); /* filtered */
@@ -686,7 +706,7 @@ static void test_http_replay_and_live(void)
     /* The replay endpoint now sees the container event as well. */
     struct buf out2;
     buf_init(&out2);
-    struct http_conn *c2 = http_conn_mem_new(f.d.api, &out2);
+    struct http_conn *c2 = http_conn_mem_new(f.api, &out2);
     const char *req = "GET /events?since=0&until=9000000000 HTTP/1.1\r\n\r\n";
     http_conn_mem_feed(c2, req, strlen(req));
     run_loop();
@@ -744,15 +764,15 @@ static void test_http_errors_and_until_timer(void)
     /* Swarm events are not recorded while the swarm is starting (raft
      * replaying its log after a restart). */
     buf_reset(&f.out);
-    f.d.swarm = SWARM_STARTING;
+    f.state = API_SWARM_PENDING;
     create_service(&f, "replayed", time_now_ns());
-    f.d.swarm = SWARM_ACTIVE;
+    f.state = API_SWARM_ACTIVE;
     get(&f, "/events?since=0&until=1");
     CHECK(strstr(f.out.data, "0\r\n\r\n") != NULL);
     buf_reset(&f.out);
     struct buf out2;
     buf_init(&out2);
-    struct http_conn *c2 = http_conn_mem_new(f.d.api, &out2);
+    struct http_conn *c2 = http_conn_mem_new(f.api, &out2);
     const char *req = "GET /events?since=0&until=9000000000 HTTP/1.1\r\n\r\n";
     http_conn_mem_feed(c2, req, strlen(req));
     run_loop();
@@ -761,8 +781,8 @@ static void test_http_errors_and_until_timer(void)
 
     /* Shutdown ends open streams; then the endpoint answers 503. */
     CHECK(strstr(out2.data, "0\r\n\r\n") == NULL);
-    events_close(f.d.events);
-    f.d.events = NULL;
+    events_close(f.h.events);
+    f.h.events = NULL;
     run_loop();
     CHECK(strstr(out2.data, "0\r\n\r\n") != NULL);
     http_conn_mem_free(c2);
@@ -772,9 +792,9 @@ static void test_http_errors_and_until_timer(void)
     events_container(NULL, "x", "kill", NULL, NULL); /* tolerated */
 
     http_conn_mem_free(f.conn);
-    http_server_close(f.d.api, NULL, NULL);
+    http_server_close(f.api, NULL, NULL);
     run_loop();
-    store_free(f.d.store);
+    store_free(f.store);
     run_loop();
     buf_fini(&f.out);
 }
@@ -789,21 +809,21 @@ static void test_container_states(void)
     struct ctr_status st = {.state = CTR_RUNNING,
                             .created_at = now - 100 * NS_PER_SEC,
                             .started_at = now - 90 * NS_PER_SEC};
-    events_container_state(f.d.events, "old", &st);
+    events_container_state(f.h.events, "old", &st);
     run_loop();
     CHECK(strstr(f.out.data, "\"old\"") == NULL);
     /* A new container: create (implied), start, then oom + die. */
     st = (struct ctr_status){
         .state = CTR_RUNNING, .created_at = now + 1, .started_at = now + 2};
-    events_container_state(f.d.events, "c2", &st);
+    events_container_state(f.h.events, "c2", &st);
     st.state = CTR_EXITED;
     st.oom_killed = true;
     st.exit_code = 137;
     st.finished_at = st.started_at + 3 * NS_PER_SEC + 5;
-    events_container_state(f.d.events, "c2", &st);
-    events_container_state(f.d.events, "c2", &st);            /* once only */
-    events_container(f.d.events, "c2", "create", NULL, NULL); /* done */
-    events_container(f.d.events, "c2", "destroy", NULL, NULL);
+    events_container_state(f.h.events, "c2", &st);
+    events_container_state(f.h.events, "c2", &st);            /* once only */
+    events_container(f.h.events, "c2", "create", NULL, NULL); /* done */
+    events_container(f.h.events, "c2", "destroy", NULL, NULL);
     run_loop();
     const char *p = f.out.data;
     const char *order[] = {"\"Action\":\"create\"", "\"Action\":\"start\"",
@@ -819,8 +839,8 @@ static void test_container_states(void)
                              "\"exitCode\":\"137\"}") != NULL);
     /* A runtime create state, then one from the daemon's hook: one event. */
     st = (struct ctr_status){.state = CTR_CREATED, .created_at = now + 1};
-    events_container_state(f.d.events, "c3", &st);
-    events_container(f.d.events, "c3", "create", NULL, NULL);
+    events_container_state(f.h.events, "c3", &st);
+    events_container(f.h.events, "c3", "create", NULL, NULL);
     run_loop();
     CHECK_INT(count(f.out.data, "\"id\":\"c3\""), 1);
     fake_stop(&f);
@@ -839,7 +859,7 @@ static void test_slow_subscriber(void)
     struct fake f;
     fake_start(&f);
     struct err err = {0};
-    CHECK_INT(http_server_listen(f.d.api, addr, &err), 0);
+    CHECK_INT(http_server_listen(f.api, addr, &err), 0);
 
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -858,11 +878,11 @@ static void test_slow_subscriber(void)
     memset(value, 'x', big);
     value[big] = '\0';
     for (int i = 0; i < 16; i++) {
-        events_container(f.d.events, "slow", "kill", "big", value);
+        events_container(f.h.events, "slow", "kill", "big", value);
         uv_run(&loop, UV_RUN_NOWAIT);
     }
     free(value);
-    events_container(f.d.events, "slow", "ping", NULL, NULL);
+    events_container(f.h.events, "slow", "ping", NULL, NULL);
     run_loop();
     CHECK_INT(count(f.out.data, "\"Action\":\"ping\""), 1);
 

@@ -425,7 +425,8 @@ static void test_spec_build(void)
     CHECK_INT(jx_path_int(s, "process.user.uid", -1), 1000);
     CHECK_INT(jx_path_int(s, "process.user.gid", -1), 1000);
     CHECK_JSON(jx_path(s, "process.user.additionalGids"), "[1000,10,29]");
-    CHECK(json_is_true(jx_path(s, "process.noNewPrivileges")));
+    /* Off unless Privileges.NoNewPrivileges, as in Docker. */
+    CHECK(json_is_false(jx_path(s, "process.noNewPrivileges")));
     CHECK(json_is_false(jx_path(s, "process.terminal")));
     /* non-root: bounding only */
     CHECK(jx_path(s, "process.capabilities.bounding") != NULL);

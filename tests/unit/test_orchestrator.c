@@ -2,7 +2,8 @@
 // Orchestrator tests: a real store, the pure reconcile function, a fake
 // clock and a fake agent that runs whatever it is given. Covers the seed's
 // two-step reconciliation example, scale up/down, restart policies, rolling
-// replacement, history and removal.
+// replacement, history and removal, and global services following their
+// nodes.
 #include "harness.h"
 
 #include "base/jsonx.h"
@@ -17,6 +18,9 @@ struct world {
     uint64_t index;
     int64_t now;
     char node[ID_LEN + 1];
+    /* A global service's eligible nodes (what the manager would pass). */
+    const char *const *nodes;
+    size_t n_nodes;
 };
 
 static void commit(struct world *w, struct txn *t)
@@ -82,6 +86,8 @@ static size_t reconcile(struct world *w, const char *sid, int64_t *wake)
         .n_tasks = tasks ? tasks->len : 0,
         .now = w->now,
         .history_limit = 5,
+        .nodes = w->nodes,
+        .n_nodes = w->n_nodes,
     };
     struct orch_plan p;
     orch_plan_init(&p);
@@ -115,7 +121,8 @@ static size_t agent_step(struct world *w)
                 txn_task_status(&t, task->meta.id, TASK_PENDING, "pending",
                                 NULL, NULL, 0, -1);
             else
-                txn_task_assign(&t, task->meta.id, w->node);
+                txn_task_assign(&t, task->meta.id,
+                                task->node_id[0] ? task->node_id : w->node);
             continue;
         }
         if (task->desired > TASK_RUNNING)
@@ -390,6 +397,95 @@ static void test_start_first(void)
     store_free(w.s);
 }
 
+static int running_on(struct world *w, const char *sid, const char *node)
+{
+    const struct vec *v = store_service_tasks(w->s, sid);
+    int n = 0;
+    for (size_t i = 0; v && i < v->len; i++) {
+        struct task *t = v->items[i];
+        n += t->state == TASK_RUNNING && t->desired == TASK_RUNNING &&
+             strcmp(t->node_id, node) == 0;
+    }
+    return n;
+}
+
+/* A global service: one task per eligible node, following drains and
+ * joins, restarted in place, updated node by node. */
+static void test_global(void)
+{
+    struct world w;
+    world_init(&w);
+    const char *nodes[] = {
+        "nodeaaaaaaaaaaaaaaaaaaaaa", "nodebbbbbbbbbbbbbbbbbbbbb",
+        "nodeccccccccccccccccccccc", "nodeddddddddddddddddddddd"};
+    w.nodes = nodes;
+    w.n_nodes = 3;
+    _cleanup_free_ char *sid = service_new_named(&w, "g", 1, NULL, 0, 0);
+    struct service *s = store_service(w.s, sid);
+    json_t *spec = jx_copy(s->spec);
+    json_object_set_new(spec, "Mode", json_pack("{s:{}}", "Global"));
+    struct txn t;
+    txn_init(&t);
+    txn_service_update(&t, sid, 0, spec, false, NULL);
+    json_decref(spec);
+    commit(&w, &t);
+    const char *sids[] = {sid};
+    settle(&w, sids, 1);
+    CHECK_INT(running(&w, sid), 3);
+    for (int i = 0; i < 3; i++)
+        CHECK_INT(running_on(&w, sid, nodes[i]), 1);
+    const struct vec *v = store_service_tasks(w.s, sid);
+    for (size_t i = 0; i < v->len; i++)
+        CHECK_INT(((struct task *)v->items[i])->slot, 0);
+
+    /* Node b drained (no longer eligible), d joins. */
+    const char *later[] = {nodes[0], nodes[2], nodes[3]};
+    w.nodes = later;
+    settle(&w, sids, 1);
+    CHECK_INT(running(&w, sid), 3);
+    CHECK_INT(running_on(&w, sid, nodes[1]), 0);
+    CHECK_INT(running_on(&w, sid, nodes[3]), 1);
+
+    /* A task that fails is replaced on its own node. */
+    v = store_service_tasks(w.s, sid);
+    struct task *on_a = NULL;
+    for (size_t i = 0; i < v->len; i++) {
+        struct task *x = v->items[i];
+        if (!strcmp(x->node_id, nodes[0]) && x->state == TASK_RUNNING)
+            on_a = x;
+    }
+    CHECK(on_a != NULL);
+    char old_id[ID_LEN + 1];
+    snprintf(old_id, sizeof(old_id), "%s", on_a->meta.id);
+    exit_task(&w, on_a, 1);
+    settle(&w, sids, 1);
+    CHECK_INT(running_on(&w, sid, nodes[0]), 1);
+    CHECK(strcmp(store_task(w.s, old_id)->meta.id, old_id) == 0);
+    CHECK(store_task(w.s, old_id)->state == TASK_FAILED);
+
+    /* An update replaces every node's task with one of the new spec. */
+    s = store_service(w.s, sid);
+    spec = jx_copy(s->spec);
+    jx_set_path(spec, "TaskTemplate.ContainerSpec.Image", json_string("v2"));
+    txn_init(&t);
+    txn_service_update(&t, sid, 0, spec, false, NULL);
+    json_decref(spec);
+    commit(&w, &t);
+    settle(&w, sids, 1);
+    s = store_service(w.s, sid);
+    v = store_service_tasks(w.s, sid);
+    int current = 0;
+    for (size_t i = 0; i < v->len; i++) {
+        struct task *x = v->items[i];
+        if (x->state == TASK_RUNNING && x->desired == TASK_RUNNING) {
+            CHECK(x->spec_version == s->spec_version);
+            current++;
+        }
+    }
+    CHECK_INT(current, 3);
+    store_free(w.s);
+}
+
 int main(void)
 {
     RUN(test_seed_two_steps);
@@ -398,5 +494,6 @@ int main(void)
     RUN(test_max_attempts);
     RUN(test_rolling_update_and_history);
     RUN(test_start_first);
+    RUN(test_global);
     HARNESS_END();
 }

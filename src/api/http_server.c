@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// The HTTP server's connection layer: listeners on unix sockets and TCP, and
-// one connection object per client that feeds http-parser, builds requests
+// The HTTP server's input side: listeners on unix sockets and TCP, and one
+// connection object per client that feeds http-parser, builds requests
 // (headers, body in memory or spooled to a file) and hands complete requests
 // to the router one at a time. Memory-backed connections run the same code
-// for tests and fuzzing. The only file that includes http_parser.h.
+// for tests and fuzzing. Writes and lifetimes are http_conn.c's; with it,
+// the http-parser adapter (http_int.h brings its header).
 #include "api/http_int.h"
 
 #include <assert.h>
@@ -28,50 +29,7 @@
  * beyond this we stop reading until the reply is done. */
 #define INBUF_MAX (1024 * 1024)
 
-/* One queued write: a whole response, a chunk, or "100 Continue". */
-struct http_wreq {
-    uv_write_t w;
-    struct http_conn *conn;
-    struct http_wreq *next; /* memory connections: completion queue */
-    char *data;
-    size_t len;
-    int flags; /* HTTP_SEND_* */
-};
-
-struct http_conn {
-    struct http_server *srv;
-    struct http_conn *prev, *next;
-    union {
-        uv_handle_t handle;
-        uv_stream_t stream;
-        uv_pipe_t pipe;
-        uv_tcp_t tcp;
-        uv_idle_t idle; /* memory connections: deferred completions */
-    } h;
-    http_parser parser;
-    /* The request being received or answered; one at a time. */
-    struct http_req *req;
-    struct buf inbuf; /* received, not parsed yet (from in_off) */
-    size_t in_off;
-    /* Header being received: http-parser may split names and values. */
-    struct buf url, hname, hvalue;
-    bool in_value;
-    size_t header_bytes;
-    bool busy;        /* a request is dispatched and not fully written */
-    bool close_after; /* close once the current response is written */
-    bool closing;     /* uv_close called */
-    bool reading;
-    bool processing;
-    /* Memory transport. */
-    bool mem;
-    bool mem_held;   /* the driver still owns the object */
-    bool mem_closed; /* close callback ran */
-    struct buf *mem_out;
-    struct http_wreq *mem_head, *mem_tail;
-};
-
 static void conn_process(struct http_conn *c);
-static void conn_close(struct http_conn *c);
 
 /* ---- Requests ---- */
 
@@ -88,38 +46,6 @@ static struct http_req *req_new(struct http_conn *c)
     return r;
 }
 
-void http_req_free(struct http_req *r)
-{
-    if (!r)
-        return;
-    struct http_request *p = &r->pub;
-    free(p->path);
-    free(p->raw_url);
-    for (size_t i = 0; i < p->n_query; i++) {
-        free(p->query[i].key);
-        free(p->query[i].value);
-    }
-    free(p->query);
-    free(p->content_type);
-    free(p->body);
-    if (r->spool_fd >= 0)
-        close(r->spool_fd);
-    if (p->body_path) {
-        unlink(p->body_path);
-        free(p->body_path);
-    }
-    for (size_t i = 0; i < p->n_params; i++)
-        free(p->params[i]);
-    for (size_t i = 0; i < r->n_headers; i++) {
-        free(r->headers[i].name);
-        free(r->headers[i].value);
-    }
-    free(r->headers);
-    buf_fini(&r->body_mem);
-    free(r->fail_msg);
-    free(r);
-}
-
 /* Records the first error found while receiving; the request is answered
  * with it instead of being dispatched. */
 static void req_fail(struct http_req *r, int status, const char *fmt, ...)
@@ -133,20 +59,6 @@ static void req_fail(struct http_req *r, int status, const char *fmt, ...)
     r->fail_status = status;
     r->fail_msg = xvasprintf(fmt, ap);
     va_end(ap);
-}
-
-/* The client is gone (or the server closes) while r is current. */
-static void req_abort(struct http_req *r)
-{
-    r->conn = NULL;
-    if (r->state == HTTP_REQ_PARSING || r->on_abort) {
-        if (r->on_abort) {
-            r->in_abort = true;
-            r->on_abort(&r->pub, r->abort_data);
-        }
-        http_req_free(r);
-    }
-    /* Otherwise orphaned: the handler's eventual reply frees it. */
 }
 
 /* ---- Body spooling ---- */
@@ -384,30 +296,7 @@ static const http_parser_settings parser_settings = {
     .on_message_complete = on_message_complete,
 };
 
-const char *http_status_text(int status)
-{
-    const char *s = http_status_str((enum http_status)status);
-    return strcmp(s, "<unknown>") == 0 ? "Unknown" : s;
-}
-
 /* ---- Connections ---- */
-
-struct http_server *http_conn_server(const struct http_conn *c)
-{
-    return c->srv;
-}
-
-bool http_conn_is_open(const struct http_conn *c)
-{
-    return !c->closing;
-}
-
-size_t http_conn_pending(const struct http_conn *c)
-{
-    if (c->mem || c->closing)
-        return 0;
-    return uv_stream_get_write_queue_size(&c->h.stream);
-}
 
 static struct http_conn *conn_new(struct http_server *s)
 {
@@ -426,61 +315,6 @@ static struct http_conn *conn_new(struct http_server *s)
     s->conns = c;
     s->n_handles++;
     return c;
-}
-
-static void conn_free(struct http_conn *c)
-{
-    buf_fini(&c->inbuf);
-    buf_fini(&c->url);
-    buf_fini(&c->hname);
-    buf_fini(&c->hvalue);
-    free(c);
-}
-
-static void server_handle_closed(struct http_server *s);
-
-static void write_done(struct http_wreq *w, int status);
-
-static void conn_close_cb(uv_handle_t *h)
-{
-    struct http_conn *c = h->data;
-    struct http_server *s = c->srv;
-    /* libuv cancels a stream's queued writes before this; mirror it. */
-    while (c->mem_head) {
-        struct http_wreq *w = c->mem_head;
-        c->mem_head = w->next;
-        write_done(w, UV_ECANCELED);
-    }
-    c->mem_tail = NULL;
-    if (c->req) {
-        struct http_req *r = c->req;
-        c->req = NULL;
-        req_abort(r);
-    }
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->prev = c->next = NULL;
-    if (c->mem && c->mem_held)
-        c->mem_closed = true;
-    else
-        conn_free(c);
-    server_handle_closed(s);
-}
-
-/* Closing is asynchronous: the current request is aborted from the close
- * callback, so abort callbacks never run inside a handler's own call into
- * this module. */
-static void conn_close(struct http_conn *c)
-{
-    if (c->closing)
-        return;
-    c->closing = true;
-    c->reading = false;
-    uv_close(&c->h.handle, conn_close_cb);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
@@ -506,7 +340,7 @@ static void conn_update_reading(struct http_conn *c)
         int rc = uv_read_start(&c->h.stream, alloc_cb, read_cb);
         if (rc < 0) {
             log_warn("http: read start: %s", uv_strerror(rc));
-            conn_close(c);
+            http_conn_close(c);
             return;
         }
     } else {
@@ -530,87 +364,22 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
     if (nread > 0)
         conn_input(c, b->base, (size_t)nread);
     else if (nread < 0)
-        conn_close(c); /* EOF or error: the client is gone */
+        http_conn_close(c); /* EOF or error: the client is gone */
 }
 
-/* The response of the current request is fully written. */
+/* The response of the current request is fully written (the connection
+ * layer's response_written). */
 static void conn_response_done(struct http_conn *c)
 {
     if (c->closing)
         return;
     c->busy = false;
     if (c->close_after) {
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     conn_process(c);
     conn_update_reading(c);
-}
-
-static void write_done(struct http_wreq *w, int status)
-{
-    struct http_conn *c = w->conn;
-    int flags = w->flags;
-    free(w->data);
-    free(w);
-    if (status < 0) {
-        conn_close(c);
-        return;
-    }
-    if (flags & HTTP_SEND_LAST)
-        conn_response_done(c);
-}
-
-static void write_cb(uv_write_t *req, int status)
-{
-    write_done((struct http_wreq *)req, status);
-}
-
-static void mem_idle_cb(uv_idle_t *idle)
-{
-    struct http_conn *c = idle->data;
-    struct http_wreq *w = c->mem_head;
-    c->mem_head = c->mem_tail = NULL;
-    uv_idle_stop(idle);
-    while (w) {
-        struct http_wreq *next = w->next;
-        write_done(w, 0);
-        w = next;
-    }
-}
-
-void http_conn_send(struct http_conn *c, struct buf *out, int flags)
-{
-    if (flags & HTTP_SEND_LAST)
-        c->req = NULL;
-    if (flags & HTTP_SEND_CLOSE)
-        c->close_after = true;
-    if (c->closing) {
-        buf_fini(out);
-        return;
-    }
-    struct http_wreq *w = xcalloc(1, sizeof(*w));
-    w->conn = c;
-    w->len = out->len;
-    w->data = buf_steal(out);
-    w->flags = flags;
-    if (c->mem) {
-        buf_append(c->mem_out, w->data, w->len);
-        if (c->mem_tail)
-            c->mem_tail->next = w;
-        else
-            c->mem_head = w;
-        c->mem_tail = w;
-        uv_idle_start(&c->h.idle, mem_idle_cb);
-        return;
-    }
-    uv_buf_t b = uv_buf_init(w->data, (unsigned int)w->len);
-    int rc = uv_write(&w->w, &c->h.stream, &b, 1, write_cb);
-    if (rc < 0) {
-        free(w->data);
-        free(w);
-        conn_close(c);
-    }
 }
 
 /* Malformed input: answer and close. */
@@ -707,7 +476,7 @@ void http_conn_mem_feed(struct http_conn *c, const void *data, size_t len)
 
 void http_conn_mem_hangup(struct http_conn *c)
 {
-    conn_close(c);
+    http_conn_close(c);
 }
 
 bool http_conn_mem_is_open(const struct http_conn *c)
@@ -719,9 +488,9 @@ void http_conn_mem_free(struct http_conn *c)
 {
     c->mem_held = false;
     if (c->mem_closed)
-        conn_free(c);
+        http_conn_destroy(c);
     else
-        conn_close(c); /* the close callback frees it */
+        http_conn_close(c); /* the close callback frees it */
 }
 
 /* ---- Server ---- */
@@ -739,6 +508,7 @@ struct http_server *http_server_new(uv_loop_t *loop, void *data)
     uv_timer_init(loop, &s->timer);
     s->timer.data = s;
     s->n_handles = 1;
+    s->response_written = conn_response_done;
     return s;
 }
 
@@ -795,32 +565,9 @@ void http_server_add_routes(struct http_server *s,
     s->n_tables++;
 }
 
-static void server_free(struct http_server *s)
-{
-    for (size_t i = 0; i < s->n_ping_headers; i++) {
-        free(s->ping_headers[i].name);
-        free(s->ping_headers[i].value);
-    }
-    free(s->ping_headers);
-    free(s->tables);
-    free(s->server_name);
-    free(s->spool_dir);
-    free(s);
-}
-
-static void server_handle_closed(struct http_server *s)
-{
-    assert(s->n_handles > 0);
-    if (--s->n_handles > 0 || !s->closing)
-        return;
-    if (s->close_cb)
-        s->close_cb(s->close_arg);
-    server_free(s);
-}
-
 static void timer_close_cb(uv_handle_t *h)
 {
-    server_handle_closed(h->data);
+    http_server_handle_closed(h->data);
 }
 
 static void listener_close_cb(uv_handle_t *h)
@@ -829,7 +576,7 @@ static void listener_close_cb(uv_handle_t *h)
     struct http_server *s = l->srv;
     free(l->unix_path);
     free(l);
-    server_handle_closed(s);
+    http_server_handle_closed(s);
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -849,7 +596,7 @@ static void on_connection(uv_stream_t *server, int status)
     int rc = uv_accept(server, &c->h.stream);
     if (rc < 0) {
         log_warn("http: accept: %s", uv_strerror(rc));
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     if (!l->unix_path)
@@ -989,6 +736,6 @@ void http_server_close(struct http_server *s, void (*cb)(void *), void *arg)
         uv_close(&l->h.handle, listener_close_cb);
     }
     for (struct http_conn *c = s->conns; c; c = c->next)
-        conn_close(c);
+        http_conn_close(c);
     uv_close((uv_handle_t *)&s->timer, timer_close_cb);
 }
