@@ -701,8 +701,8 @@ int image_store_add(struct image_store *s, const void *config,
     struct image_blob *blobs = xcalloc(n_layers + 1, sizeof(*blobs));
     for (size_t i = 0; i < n_layers && layer_paths; i++)
         blobs[i].path = layer_paths[i];
-    int rc = image_store_add_blobs(s, config, config_len, blobs, n_layers,
-                                   refs, n_refs, id_out, err);
+    int rc = image_store_add_blobs(s, config, config_len, blobs, n_layers, refs,
+                                   n_refs, id_out, err);
     free(blobs);
     return rc;
 }
@@ -794,8 +794,7 @@ void image_push_info_free(struct image_push_info *p)
 }
 
 struct image_push_info *image_store_push_info(struct image_store *s,
-                                              const char *name,
-                                              struct err *err)
+                                              const char *name, struct err *err)
 {
     pthread_mutex_lock(&s->lock);
     struct image_rec *img = image_find_locked(s, name);
@@ -850,8 +849,8 @@ int image_store_add_digest(struct image_store *s, const char *id,
     vec_init(&digests);
     int rc = normalise_refs(&name_at_digest, 1, &tags, &digests, err);
     if (rc == 0 && digests.len != 1)
-        rc = err_set(err, ERR_INVALID, "\"%s\" names no digest",
-                     name_at_digest);
+        rc =
+            err_set(err, ERR_INVALID, "\"%s\" names no digest", name_at_digest);
     if (rc == 0) {
         pthread_mutex_lock(&s->lock);
         if (!hmap_get(&s->images, id))

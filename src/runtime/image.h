@@ -165,9 +165,8 @@ struct image_push_info {
 /* The push view of the image name resolves to: 404 if unknown; 400 if a
  * layer has no kept blob (a store written before blobs were kept: load
  * the image again). Blocking (reads small files). */
-struct image_push_info *image_store_push_info(struct image_store *s,
-                                              const char *name,
-                                              struct err *err);
+struct image_push_info *
+image_store_push_info(struct image_store *s, const char *name, struct err *err);
 void image_push_info_free(struct image_push_info *p);
 
 /* Points name_at_digest ("repo@sha256:<manifest digest>", a RepoDigest) at
