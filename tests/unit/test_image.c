@@ -525,6 +525,31 @@ static void test_load_oci(void)
     _cleanup_json_ json_t *ins = image_inspect(s, "ocitest:2", &err);
     CHECK_STR(jx_str(ins, "Id"), id);
 
+    /* each layer's blob is kept for push: gzip with its own digest, a plain
+     * tar with the diff id as digest; the RepoDigest from a push lands */
+    struct image_push_info *pi = image_store_push_info(s, "ocitest:2", &err);
+    CHECK(pi != NULL);
+    if (pi) {
+        CHECK_INT(pi->n_layers, 2);
+        char hex[65], want[72];
+        image_sha256_hex(l[0].blob, l[0].blob_len, hex);
+        snprintf(want, sizeof(want), "sha256:%s", hex);
+        CHECK_STR(pi->layers[0].digest, want);
+        CHECK_STR(pi->layers[0].media_type,
+                  "application/vnd.docker.image.rootfs.diff.tar.gzip");
+        CHECK_INT(pi->layers[0].size, (int64_t)l[0].blob_len);
+        CHECK_STR(pi->layers[1].digest, l[1].diff_id);
+        CHECK(access(pi->layers[1].path, R_OK) == 0);
+        CHECK_INT(image_store_add_digest(s, pi->id, "reg:5000/x:1", &err), -1);
+        _cleanup_free_ char *rd = xasprintf("reg:5000/x@%s", want);
+        CHECK_INT(image_store_add_digest(s, pi->id, rd, &err), 0);
+        _cleanup_json_ json_t *ins2 = image_inspect(s, rd, &err);
+        CHECK(ins2 != NULL);
+        image_push_info_free(pi);
+    }
+    CHECK(image_store_push_info(s, "nosuch:1", &err) == NULL);
+    CHECK_INT(err.code, 404);
+
     /* nested index: the linux/amd64 entry is taken; untagged -> LoadedIDs */
     struct layer l2[1];
     layer_make(&l2[0], fill_numbered, 4, ARC_PLAIN);
