@@ -20,6 +20,7 @@ static const struct cli_cmd *const root_subs[] = {
     &cli_cmd_info,
     &cli_cmd_version,
     &cli_cmd_events,
+    &cli_cmd_build,
     &cli_cmd_images,
     &cli_cmd_import,
     &cli_cmd_inspect,

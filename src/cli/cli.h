@@ -153,6 +153,9 @@ extern const struct cli_cmd cli_cmd_ps;
 extern const struct cli_cmd cli_cmd_kill;
 extern const struct cli_cmd cli_cmd_logs;
 extern const struct cli_cmd cli_cmd_inspect;
+/* `shoal image build` and its shortcut `shoal build` (cli_build.c). */
+extern const struct cli_cmd cli_cmd_image_build;
+extern const struct cli_cmd cli_cmd_build;
 
 /* The CLI's own version, printed by `shoal version` / `--version`. */
 #define CLI_VERSION "0.1.0"

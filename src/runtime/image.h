@@ -173,3 +173,17 @@ void image_push_info_free(struct image_push_info *p);
  * the image id. 400 on a bad name, 404 if the image is gone. */
 int image_store_add_digest(struct image_store *s, const char *id,
                            const char *name_at_digest, struct err *err);
+
+/* ---- For the builder (image_build.c) ---- */
+
+/* Takes another hold on the store (loop thread only), for work running
+ * outside the store's own thread-pool jobs; drop it with image_store_free
+ * (loop thread). */
+void image_store_hold(struct image_store *s);
+/* The whole config document (owned copy: architecture, os, config,
+ * rootfs, history) of the image name resolves to, and its id (owned,
+ * may be NULL). NULL + 404 if unknown. */
+json_t *image_config_doc(struct image_store *s, const char *name,
+                         char **id_out, struct err *err);
+/* Is there an image with exactly this id ("sha256:...")? */
+bool image_store_has_image(struct image_store *s, const char *id);
