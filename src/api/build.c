@@ -105,9 +105,8 @@ static void on_done(void *data, const char *image_id, const struct err *err)
     } else {
         write_msg(j, json_pack("{s:{s:s}}", "aux", "ID", image_id));
         if (!j->quiet) {
-            const char *hex = strncmp(image_id, "sha256:", 7) == 0
-                                  ? image_id + 7
-                                  : image_id;
+            const char *hex =
+                strncmp(image_id, "sha256:", 7) == 0 ? image_id + 7 : image_id;
             char *s = xasprintf("Successfully built %.12s\n", hex);
             write_msg(j, json_pack("{s:s}", "stream", s));
             free(s);
@@ -210,8 +209,8 @@ static void post_build(struct http_request *req, void *data)
         tags[j->n_tags] = req->query[i].value;
         j->tags[j->n_tags++] = norm;
     }
-    json_t *args = err_is_set(&err) ? NULL : query_object(req, "buildargs",
-                                                          &err);
+    json_t *args =
+        err_is_set(&err) ? NULL : query_object(req, "buildargs", &err);
     json_t *labels = args ? query_object(req, "labels", &err) : NULL;
     const char *ctx = labels ? body_path(req, h, j, &err) : NULL;
     if (!ctx) {

@@ -194,8 +194,8 @@ static int stage_store(struct bctx *c, struct bstage *st,
     if (extra_layer && n)
         paths[n - 1] = extra_layer;
     char *id = NULL;
-    int rc = image_store_add(c->images, st->bytes, strlen(st->bytes), paths,
-                             n, refs, n_refs, &id, err);
+    int rc = image_store_add(c->images, st->bytes, strlen(st->bytes), paths, n,
+                             refs, n_refs, &id, err);
     free(paths);
     if (rc < 0)
         return -1;
@@ -324,13 +324,12 @@ static bool cache_get(struct bctx *c, struct bstage *st, const char *key)
     return true;
 }
 
-static void cache_put(struct bctx *c, const struct bstage *st,
-                      const char *key)
+static void cache_put(struct bctx *c, const struct bstage *st, const char *key)
 {
     _cleanup_free_ char *path = cache_path(c, key);
     struct err err = {0};
-    if (fs_write_file_replace(path, st->bytes, strlen(st->bytes), 0600,
-                              &err) < 0)
+    if (fs_write_file_replace(path, st->bytes, strlen(st->bytes), 0600, &err) <
+        0)
         log_warn("build: cache write: %s", err.msg);
 }
 
@@ -340,8 +339,8 @@ static json_t *history_entry(const char *created_by, bool empty)
 {
     char now[TIME_STRLEN];
     time_fmt_rfc3339(time_now_ns(), now);
-    json_t *h = json_pack("{s:s, s:s}", "created", now, "created_by",
-                          created_by);
+    json_t *h =
+        json_pack("{s:s, s:s}", "created", now, "created_by", created_by);
     if (empty)
         json_object_set_new(h, "empty_layer", json_true());
     return h;
@@ -737,9 +736,9 @@ static int step_arg(struct bctx *c, struct bstage *st,
             json_object_set_new(c->used_args, name, json_true());
             json_object_set_new(scope, name, json_string(given));
         } else if (def) {
-            char *v = st ? expand(c, st, def, err)
-                         : shellword_expand(def, c->df.escape, meta_lookup, c,
-                                            err);
+            char *v =
+                st ? expand(c, st, def, err)
+                   : shellword_expand(def, c->df.escape, meta_lookup, c, err);
             if (!v)
                 return -1;
             json_object_set_new(scope, name, json_string(v));
@@ -942,9 +941,8 @@ static int step_copy(struct bctx *c, struct bstage *st,
     /* Where the sources come from. */
     struct bstage *src_stage = NULL, *tmp_stage = NULL;
     struct bmount src_mount = {0};
-    struct bsrc src = {.root = c->ctx_dir,
-                       .ignore = &c->ignore,
-                       .what = "build context"};
+    struct bsrc src = {
+        .root = c->ctx_dir, .ignore = &c->ignore, .what = "build context"};
     _cleanup_free_ char *what = NULL;
     if (rc == 0 && from) {
         _cleanup_free_ char *f = expand(c, st, from, err);
@@ -953,15 +951,15 @@ static int step_copy(struct bctx *c, struct bstage *st,
         } else if (!(src_stage = find_stage(c, f))) {
             /* Not a stage: an image. */
             tmp_stage = xcalloc(1, sizeof(*tmp_stage));
-            tmp_stage->doc = image_config_doc(c->images, f, &tmp_stage->id,
-                                              err);
+            tmp_stage->doc =
+                image_config_doc(c->images, f, &tmp_stage->id, err);
             if (!tmp_stage->doc)
                 rc = err_ctx(err, "%s --from=%s", kw, f);
             src_stage = tmp_stage;
         } else if (src_stage == st) {
-            rc = err_set(err, ERR_INVALID,
-                         "%s --from=%s: a stage cannot copy from itself", kw,
-                         f);
+            rc =
+                err_set(err, ERR_INVALID,
+                        "%s --from=%s: a stage cannot copy from itself", kw, f);
         }
         if (rc == 0) {
             rc = bmount_open(c, src_stage, &src_mount, err);
@@ -985,9 +983,10 @@ static int step_copy(struct bctx *c, struct bstage *st,
     bool dest_is_dir = false;
     if (rc == 0) {
         size_t dl = strlen(dest_raw);
-        dest_is_dir = dl && (dest_raw[dl - 1] == '/' ||
-                             (dl >= 2 && strcmp(dest_raw + dl - 2, "/.") == 0) ||
-                             strcmp(dest_raw, ".") == 0);
+        dest_is_dir =
+            dl && (dest_raw[dl - 1] == '/' ||
+                   (dl >= 2 && strcmp(dest_raw + dl - 2, "/.") == 0) ||
+                   strcmp(dest_raw, ".") == 0);
         dest = join_workdir(jx_str(cfg_of(st), "WorkingDir"), dest_raw);
         if (list.n > 1 && !dest_is_dir)
             rc = err_set(err, ERR_INVALID,
@@ -1041,13 +1040,13 @@ static int step_copy(struct bctx *c, struct bstage *st,
 static int step_from(struct bctx *c, const struct df_instr *in,
                      struct bstage **out, struct err *err)
 {
-    _cleanup_free_ char *ref = shellword_expand(in->args[0], c->df.escape,
-                                                meta_lookup, c, err);
+    _cleanup_free_ char *ref =
+        shellword_expand(in->args[0], c->df.escape, meta_lookup, c, err);
     if (!ref)
         return -1;
     if (!*ref)
-        return err_set(err, ERR_INVALID,
-                       "base name (%s) should not be blank", in->args[0]);
+        return err_set(err, ERR_INVALID, "base name (%s) should not be blank",
+                       in->args[0]);
     struct bstage *st = xcalloc(1, sizeof(*st));
     st->args = json_object();
     if (in->n_args == 3)
@@ -1095,7 +1094,8 @@ static int stage_finish(struct bctx *c, struct bstage *st, struct err *err)
         return 0;
     if (json_array_size(jx_path(st->doc, "rootfs.diff_ids")) == 0)
         return 0;
-    return stage_store(c, st, NULL, NULL, 0, false, err);
+    /* Recorded as added: kept if the build succeeds (is_kept). */
+    return stage_store(c, st, NULL, NULL, 0, true, err);
 }
 
 static bool is_kept(struct bctx *c, const char *id)
@@ -1108,11 +1108,12 @@ static bool is_kept(struct bctx *c, const char *id)
     return false;
 }
 
-static void remove_intermediates(struct bctx *c)
+/* After a failed build nothing stays: no half-built image. */
+static void remove_intermediates(struct bctx *c, bool failed)
 {
     for (size_t i = 0; i < c->added.len; i++) {
         const char *id = c->added.items[i];
-        if (is_kept(c, id))
+        if (!failed && is_kept(c, id))
             continue;
         struct err err = {0};
         json_t *out = NULL;
@@ -1228,8 +1229,8 @@ static int run_all(struct bctx *c, char **image_id, struct err *err)
         /* FROM scratch and nothing else: an image without layers. */
         stage_set(st, jx_copy(st->doc), doc_bytes(st->doc));
     }
-    if (stage_store(c, st, NULL, (const char *const *)c->tags, c->n_tags,
-                    false, err) < 0)
+    if (stage_store(c, st, NULL, (const char *const *)c->tags, c->n_tags, false,
+                    err) < 0)
         return err_ctx(err, "store the image");
     for (size_t i = 0; i + 1 < c->stages.len; i++)
         if (stage_finish(c, c->stages.items[i], err) < 0)
@@ -1247,8 +1248,9 @@ static int run_all(struct bctx *c, char **image_id, struct err *err)
             buf_printf(&unused, "%s%s", unused.len ? " " : "", k);
     }
     if (unused.len)
-        bctx_log(c, "[Warning] One or more build-args [%s] were not "
-                    "consumed\n",
+        bctx_log(c,
+                 "[Warning] One or more build-args [%s] were not "
+                 "consumed\n",
                  unused.data);
     buf_fini(&unused);
     *image_id = xstrdup(st->id);
@@ -1259,8 +1261,8 @@ static int run_all(struct bctx *c, char **image_id, struct err *err)
 
 static int read_dockerfile(struct bctx *c, char **text, struct err *err)
 {
-    const char *name = c->dockerfile && *c->dockerfile ? c->dockerfile
-                                                       : "Dockerfile";
+    const char *name =
+        c->dockerfile && *c->dockerfile ? c->dockerfile : "Dockerfile";
     _cleanup_free_ char *clean = path_clean_rel(name);
     _cleanup_close_ int root =
         open(c->ctx_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1397,7 +1399,7 @@ int build_run(const struct build_env *env, const struct build_options *opts,
         read_ignore(&c);
         rc = run_all(&c, image_id, err);
     }
-    remove_intermediates(&c);
+    remove_intermediates(&c, rc < 0);
     bctx_fini(&c);
     return rc;
 }

@@ -100,8 +100,7 @@ void bsrc_list_fini(struct bsrc_list *l)
 static void glob_walk(const struct bsrc *src, int rootfd, const char *rel,
                       char **comps, size_t k, size_t n, struct bsrc_list *out)
 {
-    _cleanup_close_ int fd =
-        rootfs_open(rootfd, rel, O_RDONLY | O_DIRECTORY);
+    _cleanup_close_ int fd = rootfs_open(rootfd, rel, O_RDONLY | O_DIRECTORY);
     if (fd < 0)
         return;
     struct vec names;
@@ -374,8 +373,8 @@ static int copy_file(const struct copy *cp, int sfd, const struct stat *st,
     if (clear_for_file(dirfd, name, shown, err) < 0)
         return -1;
     _cleanup_close_ int fd =
-        openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-               0600);
+        openat(dirfd, name,
+               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return err_sys(err, errno, "create '%s'", shown);
     char buf[65536];
@@ -506,8 +505,9 @@ static int copy_one(const struct copy *cp, int srcroot, int rootfd,
         return copy_dir(cp, sfd, dfd, path, o->dest, err);
     }
     if (!S_ISREG(st.st_mode))
-        return err_set(err, ERR_INVALID, "source '%s' is not a regular file "
-                                         "or a directory",
+        return err_set(err, ERR_INVALID,
+                       "source '%s' is not a regular file "
+                       "or a directory",
                        path);
     if (o->unpack) {
         char proc[64];
@@ -551,7 +551,7 @@ static int copy_one(const struct copy *cp, int srcroot, int rootfd,
 }
 
 int bfs_copy(const struct bsrc *src, const struct bsrc_list *l,
-          const char *rootfs, const struct bcopy_opts *o, struct err *err)
+             const char *rootfs, const struct bcopy_opts *o, struct err *err)
 {
     _cleanup_close_ int srcroot =
         open(src->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -110,20 +110,20 @@ int bsrc_resolve(const struct bsrc *src, char *const *patterns, size_t n,
 void bsrc_list_fini(struct bsrc_list *l);
 /* Hash of the listed sources (names, modes, sizes, bytes, link targets),
  * into out[CACHEKEY_LEN]. */
-int bsrc_hash(const struct bsrc *src, const struct bsrc_list *l,
-              char *out, struct err *err);
+int bsrc_hash(const struct bsrc *src, const struct bsrc_list *l, char *out,
+              struct err *err);
 
 struct bcopy_opts {
-    const char *dest;   /* absolute path in the rootfs, expanded */
-    bool dest_is_dir;   /* ended with '/' (or several sources) */
-    bool has_owner;     /* --chown given */
-    unsigned uid, gid;  /* --chown, resolved */
-    int chmod;          /* --chmod, -1 if absent */
-    bool unpack;        /* ADD: local tar archives are unpacked */
+    const char *dest;  /* absolute path in the rootfs, expanded */
+    bool dest_is_dir;  /* ended with '/' (or several sources) */
+    bool has_owner;    /* --chown given */
+    unsigned uid, gid; /* --chown, resolved */
+    int chmod;         /* --chmod, -1 if absent */
+    bool unpack;       /* ADD: local tar archives are unpacked */
 };
 /* Copies the sources into rootfs as COPY/ADD do. */
 int bfs_copy(const struct bsrc *src, const struct bsrc_list *l,
-          const char *rootfs, const struct bcopy_opts *o, struct err *err);
+             const char *rootfs, const struct bcopy_opts *o, struct err *err);
 /* mkdir -p of path inside rootfs (RESOLVE_IN_ROOT), owned uid:gid. */
 int bfs_mkdir_p(const char *rootfs, const char *path, unsigned uid,
                 unsigned gid, struct err *err);

@@ -51,8 +51,8 @@ static pid_t spawn(char *const *argv, int out_fd, struct err *err)
     sigfillset(&all);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(&attr,
+                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t pid = -1;
     int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -120,8 +120,7 @@ static void flush_lines(struct bctx *c, struct buf *pending, bool all)
 }
 
 int brun(struct bctx *c, const json_t *config, const char *rootfs,
-         const json_t *argv, const json_t *env, int *exit_code,
-         struct err *err)
+         const json_t *argv, const json_t *env, int *exit_code, struct err *err)
 {
     *exit_code = -1;
     char id[ID_HEX_LEN + 1];

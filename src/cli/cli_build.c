@@ -26,8 +26,7 @@ struct ctx_filter {
     const char *dockerfile; /* relative, cleaned; kept even if ignored */
 };
 
-static bool keep_entry(void *data, const char *rel, bool is_dir,
-                       bool *descend)
+static bool keep_entry(void *data, const char *rel, bool is_dir, bool *descend)
 {
     struct ctx_filter *f = data;
     if (strcmp(rel, ".dockerignore") == 0 ||
@@ -69,8 +68,8 @@ static char *make_context(const char *dir, const char *dockerfile_rel,
         rc = fs_mkdir_p(stage, 0700, err);
         _cleanup_free_ char *inner = xasprintf("%s/ctx.tar", stage);
         if (rc == 0)
-            rc = arc_write_tree(dir, inner, ARC_TREE_PLAIN, keep_entry, &f,
-                                err);
+            rc =
+                arc_write_tree(dir, inner, ARC_TREE_PLAIN, keep_entry, &f, err);
         _cleanup_free_ char *root = xasprintf("%s/root", stage);
         if (rc == 0)
             rc = fs_mkdir_p(root, 0700, err);
@@ -154,8 +153,8 @@ static int on_data(const char *data, size_t len, void *ud)
     struct build_out *o = ud;
     buf_append(&o->line, data, len);
     for (;;) {
-        char *nl = o->line.data ? memchr(o->line.data, '\n', o->line.len)
-                                : NULL;
+        char *nl =
+            o->line.data ? memchr(o->line.data, '\n', o->line.len) : NULL;
         if (!nl)
             return 0;
         size_t n = (size_t)(nl - o->line.data) + 1;
@@ -175,16 +174,14 @@ static int add_build_args(const struct cli_flags *fl, json_t *args,
         const char *kv = v->items[i];
         const char *eq = strchr(kv, '=');
         if (eq == kv)
-            return err_set(err, ERR_INVALID, "invalid --build-arg \"%s\"",
-                           kv);
+            return err_set(err, ERR_INVALID, "invalid --build-arg \"%s\"", kv);
         if (eq) {
             _cleanup_free_ char *k = xstrndup(kv, (size_t)(eq - kv));
             json_object_set_new(args, k, json_string(eq + 1));
         } else {
             /* "--build-arg NAME": the value from this environment. */
             const char *env = getenv(kv);
-            json_object_set_new(args, kv,
-                                env ? json_string(env) : json_null());
+            json_object_set_new(args, kv, env ? json_string(env) : json_null());
         }
     }
     return 0;
@@ -203,15 +200,13 @@ static int add_labels(const struct cli_flags *fl, json_t *labels)
     return 0;
 }
 
-static int run_build(struct cli_ctx *ctx, struct cli_flags *fl,
-                     struct err *err)
+static int run_build(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
 {
     const char *dir = fl->args[0];
     struct stat st;
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
         return err_set(err, ERR_INVALID,
-                       "unable to prepare context: path \"%s\" not found",
-                       dir);
+                       "unable to prepare context: path \"%s\" not found", dir);
     _cleanup_free_ char *real_dir = realpath(dir, NULL);
     if (!real_dir)
         return err_sys(err, errno, "resolve '%s'", dir);
@@ -323,25 +318,29 @@ static int run_build(struct cli_ctx *ctx, struct cli_flags *fl,
 }
 
 static const struct cli_flag build_flags[] = {
-    {"tag", 't', CLI_FLAG_LIST, "Name and optionally a tag in the "
-                                "\"name:tag\" format",
+    {"tag", 't', CLI_FLAG_LIST,
+     "Name and optionally a tag in the "
+     "\"name:tag\" format",
      NULL, "list", NULL, false},
-    {"file", 'f', CLI_FLAG_STRING, "Name of the Dockerfile (Default is "
-                                   "\"PATH/Dockerfile\")",
+    {"file", 'f', CLI_FLAG_STRING,
+     "Name of the Dockerfile (Default is "
+     "\"PATH/Dockerfile\")",
      NULL, "string", NULL, false},
     {"no-cache", 0, CLI_FLAG_BOOL, "Do not use cache when building the image",
      NULL, NULL, NULL, false},
-    {"target", 0, CLI_FLAG_STRING, "Set the target build stage to build",
-     NULL, "string", NULL, false},
+    {"target", 0, CLI_FLAG_STRING, "Set the target build stage to build", NULL,
+     "string", NULL, false},
     {"build-arg", 0, CLI_FLAG_LIST, "Set build-time variables", NULL, "list",
      NULL, false},
-    {"label", 0, CLI_FLAG_LIST, "Set metadata for an image", NULL, "list",
-     NULL, false},
-    {"quiet", 'q', CLI_FLAG_BOOL, "Suppress the build output and print image "
-                                  "ID on success",
+    {"label", 0, CLI_FLAG_LIST, "Set metadata for an image", NULL, "list", NULL,
+     false},
+    {"quiet", 'q', CLI_FLAG_BOOL,
+     "Suppress the build output and print image "
+     "ID on success",
      NULL, NULL, NULL, false},
-    {"rm", 0, CLI_FLAG_BOOL, "Remove intermediate containers after a "
-                             "successful build (always)",
+    {"rm", 0, CLI_FLAG_BOOL,
+     "Remove intermediate containers after a "
+     "successful build (always)",
      "true", NULL, NULL, true},
 };
 

@@ -589,8 +589,13 @@ static const struct cli_cmd cmd_import = {
 };
 
 static const struct cli_cmd *const image_subs[] = {
-    &cli_cmd_image_build, &cmd_import, &cmd_inspect, &cmd_load, &cmd_ls,
-    &cmd_rm, NULL,
+    &cli_cmd_image_build,
+    &cmd_import,
+    &cmd_inspect,
+    &cmd_load,
+    &cmd_ls,
+    &cmd_rm,
+    NULL,
 };
 
 const struct cli_cmd cli_cmd_image = {

@@ -546,9 +546,8 @@ static int unpack_all(struct unpack *u, struct err *err)
     return 0;
 }
 
-static int unpack(const char *src, const char *dest, bool plain,
-                  arc_tap_fn tap, void *tap_data, int64_t *size,
-                  struct err *err)
+static int unpack(const char *src, const char *dest, bool plain, arc_tap_fn tap,
+                  void *tap_data, int64_t *size, struct err *err)
 {
     if (size)
         *size = 0;
@@ -714,8 +713,8 @@ static int tree_entry(struct tree *t, int dirfd, const char *name,
         return err_sys(err, errno, "stat '%s'", rel);
     bool is_dir = S_ISDIR(st.st_mode);
     bool descend = true;
-    bool include = !t->filter || t->filter(t->filter_data, rel, is_dir,
-                                           &descend);
+    bool include =
+        !t->filter || t->filter(t->filter_data, rel, is_dir, &descend);
     if (S_ISSOCK(st.st_mode))
         return 0;
     if (t->mode == ARC_TREE_LAYER && S_ISCHR(st.st_mode) &&
@@ -797,8 +796,7 @@ static int tree_entry(struct tree *t, int dirfd, const char *name,
 
 /* Writes the entries below the directory dirfd (taking it over), sorted
  * by name so equal trees give equal archives. */
-static int tree_dir(struct tree *t, int dirfd, const char *rel,
-                    struct err *err)
+static int tree_dir(struct tree *t, int dirfd, const char *rel, struct err *err)
 {
     int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
     DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
@@ -833,8 +831,7 @@ int arc_write_tree(const char *root, const char *out_path,
                    enum arc_tree_mode mode, arc_tree_filter_fn filter,
                    void *filter_data, struct err *err)
 {
-    _cleanup_close_ int rootfd =
-        open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return err_sys(err, errno, "open '%s'", root);
     struct tree t = {.mode = mode,

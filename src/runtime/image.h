@@ -183,7 +183,7 @@ void image_store_hold(struct image_store *s);
 /* The whole config document (owned copy: architecture, os, config,
  * rootfs, history) of the image name resolves to, and its id (owned,
  * may be NULL). NULL + 404 if unknown. */
-json_t *image_config_doc(struct image_store *s, const char *name,
-                         char **id_out, struct err *err);
+json_t *image_config_doc(struct image_store *s, const char *name, char **id_out,
+                         struct err *err);
 /* Is there an image with exactly this id ("sha256:...")? */
 bool image_store_has_image(struct image_store *s, const char *id);

@@ -13,8 +13,8 @@ void image_store_hold(struct image_store *s)
     s->refs++;
 }
 
-json_t *image_config_doc(struct image_store *s, const char *name,
-                         char **id_out, struct err *err)
+json_t *image_config_doc(struct image_store *s, const char *name, char **id_out,
+                         struct err *err)
 {
     pthread_mutex_lock(&s->lock);
     struct image_rec *img = image_find_locked(s, name);
