@@ -25,9 +25,15 @@ static const struct cli_cmd *const root_subs[] = {
     &cli_cmd_inspect,
     &cli_cmd_kill,
     &cli_cmd_load,
+    &cli_cmd_login,
+    &cli_cmd_logout,
     &cli_cmd_logs,
     &cli_cmd_ps,
+    &cli_cmd_pull,
+    &cli_cmd_push,
     &cli_cmd_rmi,
+    &cli_cmd_save,
+    &cli_cmd_tag,
     NULL,
 };
 
