@@ -277,7 +277,7 @@ static int op_service_update(struct apply_ctx *c, const json_t *op,
     s->spec = new_spec;
     s->name = jx_str(s->spec, "Name");
     hmap_put(&c->s->services_by_name, s->name, s);
-    if (!jx_equal_loose(new_tt, s->task_spec)) {
+    if (!jx_equal_loose(new_tt, s->task_spec) || service_is_job(s)) {
         json_decref(s->task_spec);
         s->task_spec = json_incref(new_tt);
         s->spec_version++;

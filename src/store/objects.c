@@ -335,14 +335,26 @@ fail:
 int64_t service_replicas(const struct service *s)
 {
     json_t *mode = jx_path(s->spec, "Mode");
-    if (json_object_get(mode, "Global"))
+    if (json_object_get(mode, "Global") || json_object_get(mode, "GlobalJob"))
         return -1;
+    json_t *job = json_object_get(mode, "ReplicatedJob");
+    if (job) {
+        json_int_t conc = jx_int(job, "MaxConcurrent", 1);
+        return jx_int(job, "TotalCompletions", conc);
+    }
     return jx_path_int(s->spec, "Mode.Replicated.Replicas", 1);
 }
 
 bool service_is_global(const struct service *s)
 {
-    return jx_path(s->spec, "Mode.Global") != NULL;
+    return jx_path(s->spec, "Mode.Global") != NULL ||
+           jx_path(s->spec, "Mode.GlobalJob") != NULL;
+}
+
+bool service_is_job(const struct service *s)
+{
+    return jx_path(s->spec, "Mode.ReplicatedJob") != NULL ||
+           jx_path(s->spec, "Mode.GlobalJob") != NULL;
 }
 
 /* Docker's insertDefaults=true view: the defaults swarmkit would apply,
@@ -401,6 +413,15 @@ static json_t *service_json(const struct service *s, bool insert, bool internal)
     }
     if (s->update_status)
         json_object_set(j, "UpdateStatus", s->update_status);
+    if (!internal && service_is_job(s)) {
+        /* Every change to a job's spec is a new iteration (apply.c). */
+        char at[TIME_STRLEN];
+        time_fmt_rfc3339(s->meta.updated_at, at);
+        json_object_set_new(j, "JobStatus",
+                            json_pack("{s:{s:I}, s:s}", "JobIteration", "Index",
+                                      (json_int_t)s->spec_version,
+                                      "LastExecution", at));
+    }
     if (internal)
         json_object_set_new(j, "_SpecVersion",
                             json_integer((json_int_t)s->spec_version));

@@ -207,4 +207,8 @@ int meta_from_json(struct obj_meta *m, const json_t *j, struct err *err);
 
 /* Replicas of a replicated service, -1 for global. */
 int64_t service_replicas(const struct service *s);
+/* Global and global-job services: one task per eligible node. */
 bool service_is_global(const struct service *s);
+/* Replicated-job and global-job services: tasks run to completion once
+ * per iteration (each spec change). */
+bool service_is_job(const struct service *s);

@@ -181,6 +181,13 @@ json_t *store_task_to_json(const struct store *s, const struct task *t)
         if (n)
             json_object_set_new(a, "Network", network_to_json(n));
     }
+    /* A job's task names the iteration it belongs to (the docker CLI's
+     * progress follows only the current one). */
+    const struct service *svc = store_service(s, t->service_id);
+    if (svc && service_is_job(svc))
+        json_object_set_new(
+            j, "JobIteration",
+            json_pack("{s:I}", "Index", (json_int_t)t->spec_version));
     return j;
 }
 
