@@ -26,7 +26,10 @@ static int add_list(const struct store *s, const json_t *cs,
         const struct secret *x = store_secret(s, kind, id);
         if (!x)
             return err_set(err, ERR_NOTFOUND, "%s %s not found on this node",
-                           store_kind_name(kind), name ? name : id ? id : "");
+                           store_kind_name(kind),
+                           name ? name
+                           : id ? id
+                                : "");
         size_t len = 0;
         char *data = b64_decode(jx_str0(x->spec, "Data"), &len);
         if (!data)
@@ -40,10 +43,10 @@ static int add_list(const struct store *s, const json_t *cs,
         struct taskfile *f = &out->v[out->n++];
         memset(f, 0, sizeof(*f));
         snprintf(f->name, sizeof(f->name), "%c%zu", config ? 'c' : 's', i);
-        f->target = target[0] == '/'
-                        ? xstrdup(target)
-                        : xasprintf("%s/%s", config ? "" : "/run/secrets",
-                                    target);
+        f->target =
+            target[0] == '/'
+                ? xstrdup(target)
+                : xasprintf("%s/%s", config ? "" : "/run/secrets", target);
         f->data = data;
         f->len = len;
         f->uid = (uint32_t)strtoul(jx_str0(file, "UID"), NULL, 10);

@@ -93,8 +93,7 @@ static void list(struct http_request *req, struct api_host *h,
 {
     if (!api_require_manager(req, h))
         return;
-    static const char *const allowed[] = {"id", "name", "names", "label",
-                                          NULL};
+    static const char *const allowed[] = {"id", "name", "names", "label", NULL};
     json_t *f = api_filters(req, allowed);
     if (!f)
         return;
@@ -151,8 +150,8 @@ static void update(struct http_request *req, struct api_host *h,
     api_propose(api_pending_new(req, h), &txn, api_commit_empty);
 }
 
-static void delete(struct http_request *req, struct api_host *h,
-                   enum store_kind kind)
+static void delete (struct http_request *req, struct api_host *h,
+                    enum store_kind kind)
 {
     if (!api_require_manager(req, h))
         return;
@@ -171,23 +170,23 @@ static void delete(struct http_request *req, struct api_host *h,
 }
 
 #define KIND_HANDLERS(prefix, kind)                                            \
-    static void prefix##_create(struct http_request *req, void *data)         \
+    static void prefix##_create(struct http_request *req, void *data)          \
     {                                                                          \
         create(req, data, kind);                                               \
     }                                                                          \
-    static void prefix##_list(struct http_request *req, void *data)           \
+    static void prefix##_list(struct http_request *req, void *data)            \
     {                                                                          \
         list(req, data, kind);                                                 \
     }                                                                          \
-    static void prefix##_inspect(struct http_request *req, void *data)        \
+    static void prefix##_inspect(struct http_request *req, void *data)         \
     {                                                                          \
         inspect(req, data, kind);                                              \
     }                                                                          \
-    static void prefix##_update(struct http_request *req, void *data)         \
+    static void prefix##_update(struct http_request *req, void *data)          \
     {                                                                          \
         update(req, data, kind);                                               \
     }                                                                          \
-    static void prefix##_delete(struct http_request *req, void *data)         \
+    static void prefix##_delete(struct http_request *req, void *data)          \
     {                                                                          \
         delete (req, data, kind);                                              \
     }

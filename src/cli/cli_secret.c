@@ -61,8 +61,8 @@ static json_t *labels_from(const struct cli_flags *fl)
     for (size_t i = 0; l && i < l->len; i++) {
         const char *kv = l->items[i];
         const char *eq = strchr(kv, '=');
-        _cleanup_free_ char *k = eq ? xstrndup(kv, (size_t)(eq - kv))
-                                    : xstrdup(kv);
+        _cleanup_free_ char *k =
+            eq ? xstrndup(kv, (size_t)(eq - kv)) : xstrdup(kv);
         json_object_set_new(labels, k, json_string(eq ? eq + 1 : ""));
     }
     return labels;
@@ -337,8 +337,9 @@ static const struct cli_flag ls_flags[] = {
 static const struct cli_flag inspect_flags[] = {
     {"format", 'f', CLI_FLAG_STRING, "Format output using a custom template",
      NULL, NULL, NULL, false},
-    {"pretty", 0, CLI_FLAG_BOOL, "Print the information in a human friendly "
-                                 "format",
+    {"pretty", 0, CLI_FLAG_BOOL,
+     "Print the information in a human friendly "
+     "format",
      NULL, NULL, NULL, false},
 };
 

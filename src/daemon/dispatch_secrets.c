@@ -32,8 +32,7 @@ void secret_set_fini(struct secret_set *set)
     hmap_fini(&set->keys);
 }
 
-static void key_of(enum store_kind kind, const char *id, char *out,
-                   size_t size)
+static void key_of(enum store_kind kind, const char *id, char *out, size_t size)
 {
     snprintf(out, size, "%c%s", kind == KIND_CONFIG ? 'c' : 's', id);
 }
@@ -111,10 +110,10 @@ void secret_set_sync(struct secret_set *sent, const struct store *s,
             continue;
         enum store_kind kind = key[0] == 'c' ? KIND_CONFIG : KIND_SECRET;
         const struct secret *x = store_secret(s, kind, key + 1);
-        append_op(ops, json_pack("{s:s, s:s, s:o}", "op",
-                                 kind == KIND_CONFIG ? "config.put"
-                                                     : "secret.put",
-                                 "id", x->meta.id, "obj", secret_encode(x)));
+        append_op(ops,
+                  json_pack("{s:s, s:s, s:o}", "op",
+                            kind == KIND_CONFIG ? "config.put" : "secret.put",
+                            "id", x->meta.id, "obj", secret_encode(x)));
     }
     it = 0;
     while (hmap_next(&sent->keys, &it, &key, NULL)) {

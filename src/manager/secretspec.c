@@ -129,8 +129,7 @@ int secretspec_update(const struct secret *cur, const json_t *spec,
     const char *name = jx_str(spec, "Name");
     json_t *data = json_object_get(spec, "Data");
     bool data_changed =
-        is_set(data) &&
-        !json_equal(data, json_object_get(cur->spec, "Data"));
+        is_set(data) && !json_equal(data, json_object_get(cur->spec, "Data"));
     if (!name || strcmp(name, cur->name) != 0 || data_changed)
         return err_set(err, ERR_INVALID,
                        INVALID "only updates to Labels are allowed");
@@ -323,7 +322,8 @@ int secretspec_resolve_refs(const struct store *s, json_t *container_spec,
 bool secretspec_refers(const json_t *container_spec, enum store_kind kind,
                        const char *id)
 {
-    const struct ref_keys *k = kind == KIND_CONFIG ? &CONFIG_KEYS : &SECRET_KEYS;
+    const struct ref_keys *k =
+        kind == KIND_CONFIG ? &CONFIG_KEYS : &SECRET_KEYS;
     size_t i;
     json_t *ref;
     json_array_foreach(json_object_get(container_spec, k->list), i, ref)

@@ -50,8 +50,8 @@ static int write_file(const char *dir, const struct secretfs_file *f,
         strcmp(f->name, "..") == 0)
         return err_set(err, ERR_INTERNAL, "invalid file name '%s'", f->name);
     char *path = xasprintf("%s/%s", dir, f->name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  0600);
+    int fd =
+        open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     int rc = 0;
     if (fd < 0) {
         rc = err_set(err, ERR_INTERNAL, "create '%s': %s", path,

@@ -201,10 +201,10 @@ static void test_store_ops(void)
     CHECK(jx_path_str(x->spec, "Data") != NULL);
 
     /* A service that uses it: delete refused with swarmkit's words. */
-    json_t *spec = json_pack(
-        "{s:s, s:{s:{s:s, s:[{s:s, s:s, s:{s:s}}]}}}", "Name", "web",
-        "TaskTemplate", "ContainerSpec", "Image", "busybox", "Secrets",
-        "SecretID", id, "SecretName", "pw", "File", "Name", "pw");
+    json_t *spec = json_pack("{s:s, s:{s:{s:s, s:[{s:s, s:s, s:{s:s}}]}}}",
+                             "Name", "web", "TaskTemplate", "ContainerSpec",
+                             "Image", "busybox", "Secrets", "SecretID", id,
+                             "SecretName", "pw", "File", "Name", "pw");
     char sid[ID_LEN + 1];
     id_new(sid);
     txn_init(&t);
@@ -254,11 +254,11 @@ static void test_refs(void)
     _cleanup_free_ char *cid = create(s, KIND_CONFIG, "app", "k=v");
     struct err err = {0};
     /* By name: resolved to the ID, defaults filled in. */
-    _cleanup_json_ json_t *cs = json_pack(
-        "{s:[{s:s, s:{s:s}}], s:[{s:s, s:{s:s, s:s, s:s, s:i}}]}", "Secrets",
-        "SecretName", "pw", "File", "Name", "pw", "Configs", "ConfigName",
-        "app", "File", "Name", "/etc/app.conf", "UID", "1000", "GID", "1000",
-        "Mode", 0440);
+    _cleanup_json_ json_t *cs =
+        json_pack("{s:[{s:s, s:{s:s}}], s:[{s:s, s:{s:s, s:s, s:s, s:i}}]}",
+                  "Secrets", "SecretName", "pw", "File", "Name", "pw",
+                  "Configs", "ConfigName", "app", "File", "Name",
+                  "/etc/app.conf", "UID", "1000", "GID", "1000", "Mode", 0440);
     CHECK_INT(secretspec_resolve_refs(s, cs, &err), 0);
     json_t *r = json_array_get(json_object_get(cs, "Secrets"), 0);
     CHECK_STR(jx_str(r, "SecretID"), id);
@@ -271,10 +271,9 @@ static void test_refs(void)
     CHECK(!secretspec_refers(cs, KIND_SECRET, cid));
 
     /* Unknown names, all listed. */
-    _cleanup_json_ json_t *unknown =
-        json_pack("{s:[{s:s, s:{s:s}}, {s:s, s:{s:s}}]}", "Secrets",
-                  "SecretName", "nope", "File", "Name", "a", "SecretName",
-                  "nada", "File", "Name", "b");
+    _cleanup_json_ json_t *unknown = json_pack(
+        "{s:[{s:s, s:{s:s}}, {s:s, s:{s:s}}]}", "Secrets", "SecretName", "nope",
+        "File", "Name", "a", "SecretName", "nada", "File", "Name", "b");
     CHECK_INT(secretspec_resolve_refs(s, unknown, &err), -1);
     CHECK_STR(err.msg, "rpc error: code = InvalidArgument desc = secrets not "
                        "found: nope, nada");
@@ -287,10 +286,9 @@ static void test_refs(void)
               "rpc error: code = InvalidArgument desc = secret not found: "
               "other");
     /* Conflicting targets, missing target, traversal, bad uid. */
-    _cleanup_json_ json_t *conflict =
-        json_pack("{s:[{s:s, s:{s:s}}, {s:s, s:{s:s}}]}", "Secrets",
-                  "SecretName", "pw", "File", "Name", "x", "SecretName", "pw",
-                  "File", "Name", "x");
+    _cleanup_json_ json_t *conflict = json_pack(
+        "{s:[{s:s, s:{s:s}}, {s:s, s:{s:s}}]}", "Secrets", "SecretName", "pw",
+        "File", "Name", "x", "SecretName", "pw", "File", "Name", "x");
     CHECK_INT(secretspec_resolve_refs(s, conflict, &err), -1);
     CHECK(strstr(err.msg, "secret references 'pw' and 'pw' have a "
                           "conflicting target: 'x'") != NULL);
@@ -298,9 +296,9 @@ static void test_refs(void)
         json_pack("{s:[{s:s}]}", "Secrets", "SecretName", "pw");
     CHECK_INT(secretspec_resolve_refs(s, notarget, &err), -1);
     CHECK(strstr(err.msg, "no target provided") != NULL);
-    _cleanup_json_ json_t *dots = json_pack(
-        "{s:[{s:s, s:{s:s}}]}", "Secrets", "SecretName", "pw", "File", "Name",
-        "../../etc/passwd");
+    _cleanup_json_ json_t *dots =
+        json_pack("{s:[{s:s, s:{s:s}}]}", "Secrets", "SecretName", "pw", "File",
+                  "Name", "../../etc/passwd");
     CHECK_INT(secretspec_resolve_refs(s, dots, &err), -1);
     _cleanup_json_ json_t *uid =
         json_pack("{s:[{s:s, s:{s:s, s:s}}]}", "Secrets", "SecretName", "pw",
