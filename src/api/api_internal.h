@@ -82,4 +82,5 @@ void api_images_registry_routes(struct http_server *s);
 void api_image_pull(struct http_request *req, struct api_host *h);
 void api_containers_routes(struct http_server *s);
 void api_networks_routes(struct http_server *s);
+void api_secrets_routes(struct http_server *s);
 void api_events_routes(struct http_server *s);
