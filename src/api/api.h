@@ -18,6 +18,7 @@
 
 struct runtime;
 struct image_store;
+struct registry;
 struct events;
 struct allocator;
 
@@ -80,6 +81,7 @@ struct api_host {
     const char *hostname;
     struct runtime *runtime;
     struct image_store *images;
+    struct registry *registry; /* pull, push, login (registry/registry.h) */
     struct events *events;
 };
 
