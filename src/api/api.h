@@ -18,6 +18,7 @@
 
 struct runtime;
 struct image_store;
+struct volume_store;
 struct events;
 struct allocator;
 
@@ -81,6 +82,7 @@ struct api_host {
     struct runtime *runtime;
     struct image_store *images;
     struct events *events;
+    struct volume_store *volumes; /* the node's volumes (volume/volume.h) */
 };
 
 /* Registers every route on server s, whose handlers reach the node

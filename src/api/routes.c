@@ -22,4 +22,5 @@ void api_register(struct http_server *s, struct api_host *host,
     api_containers_routes(s);
     api_networks_routes(s);
     api_events_routes(s);
+    api_volumes_routes(s);
 }

@@ -57,6 +57,7 @@ struct daemon {
     int64_t started_at;
     struct image_store *images;
     struct runtime *runtime;
+    struct volume_store *volumes;
     struct http_server *api;
     struct api_host api_host; /* what the API handlers reach (api_host.c) */
     struct events *events;    /* GET /events (api/events.h) */
