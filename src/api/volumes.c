@@ -67,8 +67,7 @@ static void list_volumes(struct http_request *req, void *data)
             json_array_append_new(list, volume_json(vols[i], false));
     }
     json_decref(f);
-    api_reply(req, 200,
-              json_pack("{s:o, s:n}", "Volumes", list, "Warnings"));
+    api_reply(req, 200, json_pack("{s:o, s:n}", "Volumes", list, "Warnings"));
 }
 
 /* A string-valued object field of the request (absent / null: NULL). */

@@ -94,8 +94,8 @@ static int run_create(struct cli_ctx *ctx, struct cli_flags *fl,
 {
     struct buf body;
     buf_init(&body);
-    if (cli_volume_create_body(fl, fl->nargs ? fl->args[0] : NULL, &body,
-                               err) < 0) {
+    if (cli_volume_create_body(fl, fl->nargs ? fl->args[0] : NULL, &body, err) <
+        0) {
         buf_fini(&body);
         return -1;
     }
@@ -156,8 +156,7 @@ static char *volume_field(const char *field, void *rec)
         if (!strcmp(field, "Links"))
             return xasprintf("%lld", (long long)jx_int(u, "RefCount", 0));
         char size[32];
-        cli_fmt_human_size((double)jx_int(u, "Size", 0), 4, size,
-                           sizeof(size));
+        cli_fmt_human_size((double)jx_int(u, "Size", 0), 4, size, sizeof(size));
         return xstrdup(size);
     }
     /* Cluster volumes only: empty for local ones. */
@@ -360,9 +359,8 @@ static int run_prune(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
     } else if (!new_api) {
         warning = prune_warning_all;
     }
-    _cleanup_free_ char *path =
-        filters_path("/volumes/prune", fl, new_api && all ? "all" : NULL,
-                     "true", err);
+    _cleanup_free_ char *path = filters_path(
+        "/volumes/prune", fl, new_api && all ? "all" : NULL, "true", err);
     if (!path)
         return -1;
     /* A "no" cancels quietly with status 0, as `network prune` does. */
@@ -397,15 +395,15 @@ static const struct cli_flag create_flags[] = {
      NULL, NULL, false},
     {"label", 0, CLI_FLAG_LIST, "Set metadata for a volume", NULL, "list",
      cli_network_check_label, false},
-    {"name", 0, CLI_FLAG_STRING, "Specify volume name", NULL, NULL, NULL,
-     true},
+    {"name", 0, CLI_FLAG_STRING, "Specify volume name", NULL, NULL, NULL, true},
     {"opt", 'o', CLI_FLAG_LIST, "Set driver specific options", "map[]", "map",
      NULL, false},
 };
 
 static const struct cli_flag ls_flags[] = {
-    {"filter", 'f', CLI_FLAG_LIST, "Provide filter values (e.g. \"dangling=true\")",
-     NULL, "filter", NULL, false},
+    {"filter", 'f', CLI_FLAG_LIST,
+     "Provide filter values (e.g. \"dangling=true\")", NULL, "filter", NULL,
+     false},
     {"format", 0, CLI_FLAG_STRING,
      "Format output using a custom template:\n'table':            Print "
      "output in table format with column headers (default)\n'table "
@@ -415,8 +413,8 @@ static const struct cli_flag ls_flags[] = {
      "https://docs.docker.com/go/formatting/ for more information about "
      "formatting output with templates",
      NULL, "string", NULL, false},
-    {"quiet", 'q', CLI_FLAG_BOOL, "Only display volume names", NULL, NULL,
-     NULL, false},
+    {"quiet", 'q', CLI_FLAG_BOOL, "Only display volume names", NULL, NULL, NULL,
+     false},
 };
 
 static const struct cli_flag inspect_flags[] = {
@@ -437,8 +435,9 @@ static const struct cli_flag prune_flags[] = {
     {"all", 'a', CLI_FLAG_BOOL,
      "Remove all unused volumes, not just anonymous ones", NULL, NULL, NULL,
      false},
-    {"filter", 0, CLI_FLAG_LIST, "Provide filter values (e.g. \"label=<label>\")",
-     NULL, "filter", NULL, false},
+    {"filter", 0, CLI_FLAG_LIST,
+     "Provide filter values (e.g. \"label=<label>\")", NULL, "filter", NULL,
+     false},
     {"force", 'f', CLI_FLAG_BOOL, "Do not prompt for confirmation", NULL, NULL,
      NULL, false},
 };

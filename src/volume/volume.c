@@ -96,8 +96,7 @@ static void emit(struct volume_store *vs, const char *action,
 static bool is_mount_point(const char *path)
 {
     struct statx stx;
-    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) <
-        0)
+    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0)
         return false;
     return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
            (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
@@ -251,8 +250,8 @@ static int load(struct volume_store *vs, struct err *err)
     }
     closedir(d);
     for (size_t i = 0; i < trash.len; i++) {
-        _cleanup_free_ char *p = xasprintf("%s/%s", vs->root,
-                                           (char *)trash.items[i]);
+        _cleanup_free_ char *p =
+            xasprintf("%s/%s", vs->root, (char *)trash.items[i]);
         struct err e2 = {0};
         if (fs_remove_tree(p, &e2) < 0)
             log_warn("volumes: finish removal: %s", e2.msg);
@@ -312,8 +311,7 @@ struct volume *volume_get(const struct volume_store *vs, const char *name)
     return name ? hmap_get(&vs->vols, name) : NULL;
 }
 
-bool volume_next(const struct volume_store *vs, size_t *it,
-                 struct volume **out)
+bool volume_next(const struct volume_store *vs, size_t *it, struct volume **out)
 {
     const char *k;
     void *v;

@@ -94,8 +94,7 @@ void volume_unref(struct volume_store *vs, const char *name, const char *ref);
 int volume_mount(struct volume_store *vs, const char *name, const char *ref,
                  bool quiet, struct err *err);
 /* Container ref no longer uses the mount: the last one unmounts it. */
-void volume_unmount(struct volume_store *vs, const char *name,
-                    const char *ref);
+void volume_unmount(struct volume_store *vs, const char *name, const char *ref);
 
 /* Docker's copy-up: copies the directory src_dirfd (opened by the caller,
  * e.g. inside a container's rootfs) into dst if dst is empty, keeping

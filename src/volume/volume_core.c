@@ -266,8 +266,8 @@ static int filter_bool(const json_t *filters, const char *key, bool def,
 
 int volume_list_filters_check(const json_t *filters, struct err *err)
 {
-    static const char *const allowed[] = {"dangling", "name", "driver",
-                                          "label", NULL};
+    static const char *const allowed[] = {"dangling", "name", "driver", "label",
+                                          NULL};
     bool dangling;
     if (check_keys(filters, allowed, err) < 0 ||
         filter_bool(filters, "dangling", false, &dangling, err) < 0)
@@ -386,10 +386,10 @@ int volume_prune_filters_check(const json_t *filters, bool all_default,
     }
     if (json_array_size(vals) == 1) {
         /* strconv.ParseBool */
-        static const char *const yes[] = {"1", "t", "T", "TRUE", "true",
-                                          "True"};
-        static const char *const no[] = {"0", "f", "F", "FALSE", "false",
-                                         "False"};
+        static const char *const yes[] = {"1",    "t",    "T",
+                                          "TRUE", "true", "True"};
+        static const char *const no[] = {"0",     "f",     "F",
+                                         "FALSE", "false", "False"};
         const char *s = json_string_value(json_array_get(vals, 0));
         bool known = false;
         for (size_t i = 0; s && i < ARRAY_SIZE(yes); i++) {

@@ -38,8 +38,8 @@ bool volume_opts_need_mount(const json_t *opts);
 
 /* mount(2) arguments for a volume with options. Strings owned. */
 struct volume_mount_spec {
-    char *device; /* source; "" for none */
-    char *fstype; /* "tmpfs", "none" for a bind... */
+    char *device;              /* source; "" for none */
+    char *fstype;              /* "tmpfs", "none" for a bind... */
     unsigned long flags;       /* MS_* but propagation */
     unsigned long propagation; /* MS_SHARED / MS_PRIVATE ... (| MS_REC) */
     char *data;                /* what the filesystem parses, "" if none */
