@@ -78,5 +78,6 @@ void api_logs_routes(struct http_server *s);
 void api_images_routes(struct http_server *s);
 void api_containers_routes(struct http_server *s);
 void api_networks_routes(struct http_server *s);
+void api_secrets_routes(struct http_server *s);
 void api_events_routes(struct http_server *s);
 void api_volumes_routes(struct http_server *s);

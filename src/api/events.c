@@ -418,6 +418,9 @@ static const char *object_name(enum store_kind kind, const void *obj)
         return ((const struct service *)obj)->name;
     case KIND_NETWORK:
         return ((const struct network *)obj)->name;
+    case KIND_SECRET:
+    case KIND_CONFIG:
+        return ((const struct secret *)obj)->name;
     case KIND_NODE: {
         const struct node *n = obj;
         const char *name = jx_str(n->spec, "Name");
@@ -441,6 +444,12 @@ json_t *event_swarm_change(struct event_swarm *w, const struct store_event *e,
         break;
     case KIND_NETWORK:
         type = "network";
+        break;
+    case KIND_SECRET:
+        type = "secret";
+        break;
+    case KIND_CONFIG:
+        type = "config";
         break;
     default:
         return NULL; /* tasks and the cluster make no events */

@@ -128,11 +128,8 @@ static json_t *network_spec(const json_t *body, struct err *err)
     if (!name || !*name)
         return err_set(err, ERR_INVALID, "network name must not be empty"),
                NULL;
-    if (!controlapi_valid_network_name(name))
-        return err_set(err, ERR_INVALID,
-                       "rpc error: code = InvalidArgument desc = name must be "
-                       "valid as a DNS name component"),
-               NULL;
+    if (controlapi_check_name(name, err) < 0)
+        return NULL;
     if (driver && *driver && strcmp(driver, "overlay") != 0)
         return err_set(err, ERR_INVALID,
                        "rpc error: code = InvalidArgument desc = network "

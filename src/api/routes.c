@@ -21,6 +21,7 @@ void api_register(struct http_server *s, struct api_host *host,
     api_images_routes(s);
     api_containers_routes(s);
     api_networks_routes(s);
+    api_secrets_routes(s);
     api_events_routes(s);
     api_volumes_routes(s);
 }

@@ -409,27 +409,28 @@ static int invalid(struct err *err, const char *fmt, const char *arg)
                    msg);
 }
 
+/* swarmkit's isValidDNSName, ^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$: letters
+ * and digits joined by runs of '-' and '_', starting and ending with a
+ * letter or digit (so stack names such as "t1_web" pass). */
 bool controlapi_valid_name(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > 63 || !isalnum((unsigned char)s[0]) ||
+    if (n == 0 || !isalnum((unsigned char)s[0]) ||
         !isalnum((unsigned char)s[n - 1]))
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+        if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
             return false;
     return true;
 }
 
-bool controlapi_valid_network_name(const char *s)
+int controlapi_check_name(const char *name, struct err *err)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > 63 || !isalnum((unsigned char)s[0]))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
-            return false;
-    return true;
+    if (!controlapi_valid_name(name))
+        return invalid(err, "name must be valid as a DNS name component%s", "");
+    if (strlen(name) > 63)
+        return invalid(err, "name must be 63 characters or fewer%s", "");
+    return 0;
 }
 
 static bool one_of(const char *s, const char *const *allowed)
@@ -607,8 +608,8 @@ int controlapi_service_spec(json_t *spec, struct err *err)
         char gen[64];
         controlapi_random_name(gen, sizeof(gen));
         json_object_set_new(spec, "Name", json_string(gen));
-    } else if (!controlapi_valid_name(name)) {
-        return invalid(err, "name must be valid as a DNS name component%s", "");
+    } else if (controlapi_check_name(name, err) < 0) {
+        return -1;
     }
     if (!json_object_get(spec, "Labels"))
         json_object_set_new(spec, "Labels", json_object());
@@ -626,9 +627,19 @@ int controlapi_service_spec(json_t *spec, struct err *err)
             spec, "Mode", json_pack("{s:{s:i}}", "Replicated", "Replicas", 1));
     } else if (json_object_size(mode) > 1) {
         return invalid(err, "only one service mode may be specified%s", "");
-    } else if (json_object_get(mode, "ReplicatedJob") ||
-               json_object_get(mode, "GlobalJob")) {
-        return invalid(err, "job services are not supported%s", "");
+    } else if (json_object_get(mode, "ReplicatedJob")) {
+        /* swarmkit's defaults: one at a time, as many completions as may
+         * run at once. */
+        json_t *job = json_object_get(mode, "ReplicatedJob");
+        if (!json_is_object(job)) {
+            job = json_object();
+            json_object_set_new(mode, "ReplicatedJob", job);
+        }
+        json_int_t conc = jx_int(job, "MaxConcurrent", 1);
+        if (!json_object_get(job, "MaxConcurrent"))
+            json_object_set_new(job, "MaxConcurrent", json_integer(1));
+        if (!json_object_get(job, "TotalCompletions"))
+            json_object_set_new(job, "TotalCompletions", json_integer(conc));
     } else if (json_object_get(mode, "Replicated") &&
                !json_object_get(json_object_get(mode, "Replicated"),
                                 "Replicas")) {

@@ -19,7 +19,10 @@ int controlapi_node_spec(json_t *spec, struct err *err);
 /* A random "adjective_surname" name like Docker's, for unnamed services. */
 void controlapi_random_name(char *out, size_t size);
 
-/* True if s is a valid DNS label (service names must be). */
+/* True if s matches swarmkit's name rule for services and networks,
+ * ^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$ (any length). */
 bool controlapi_valid_name(const char *s);
-/* Docker's network names: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 63. */
-bool controlapi_valid_network_name(const char *s);
+/* swarmkit's validateAnnotations for a service or network name: 0, or -1
+ * with its 400 error ("name must be valid as a DNS name component", "name
+ * must be 63 characters or fewer"). */
+int controlapi_check_name(const char *name, struct err *err);

@@ -180,7 +180,8 @@ static void create_in_slot(struct orch_plan *p, const struct slot_view *v,
     a->restart_window_start = window_start;
 }
 
-/* The restart policy decides whether a dead task gets a successor. */
+/* The restart policy decides whether a dead task gets a successor. A job
+ * restarts failed tasks only (a finished one has done its work). */
 static void restart_dead(const struct orch_input *in,
                          const struct restart_policy *rp, struct orch_plan *p,
                          struct task *dead, struct slot_view *v)
@@ -189,6 +190,8 @@ static void restart_dead(const struct orch_input *in,
                   !task_state_is_terminal(dead->state);
     bool cond = rp->condition == RESTART_ANY ||
                 (rp->condition == RESTART_ON_FAILURE && failed);
+    if (service_is_job(in->service))
+        cond = rp->condition != RESTART_NONE && dead->state != TASK_COMPLETE;
     int count = dead->restart_count;
     int64_t window_start = dead->restart_window_start;
     if (rp->window > 0 && window_start && in->now - window_start > rp->window)
@@ -200,6 +203,42 @@ static void restart_dead(const struct orch_input *in,
     create_in_slot(p, v, rp->delay > 0 ? TASK_READY : TASK_RUNNING, count + 1,
                    window_start);
     v->created = true;
+}
+
+/* A waiting replacement (desired ready) starts once everything before it in
+ * the slot has stopped, and its restart delay has passed. */
+static void start_waiting(const struct orch_input *in,
+                          const struct restart_policy *rp, struct orch_plan *p,
+                          struct task **ts, size_t n, struct task *b)
+{
+    if (!b || b->desired != TASK_READY)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (ts[i] != b && !task_state_is_terminal(ts[i]->state) &&
+            ts[i]->state >= TASK_ASSIGNED && !is_down(in, ts[i]))
+            return;
+    int64_t start_at =
+        b->meta.created_at + (b->restart_count > 0 ? rp->delay : 0);
+    if (in->now >= start_at)
+        set_desired(p, b, TASK_RUNNING);
+    else
+        wake(p, start_at);
+}
+
+/* History: at most `limit` tasks in a slot, the oldest finished ones go
+ * first (ts is in creation order). */
+static void trim_history(const struct orch_input *in, struct orch_plan *p,
+                         struct task **ts, size_t n)
+{
+    size_t total = n, limit = in->history_limit > 0 ? in->history_limit : 5;
+    for (size_t i = 0; i < n && total > limit; i++) {
+        struct task *t = ts[i];
+        if (t->desired >= TASK_COMPLETE && task_state_is_terminal(t->state) &&
+            t->desired != TASK_REMOVE) {
+            delete_task(p, t);
+            total--;
+        }
+    }
 }
 
 static void reconcile_slot(const struct orch_input *in,
@@ -247,33 +286,8 @@ static void reconcile_slot(const struct orch_input *in,
         }
     }
 
-    /* A waiting replacement starts once everything before it in the slot
-     * has stopped, and its restart delay has passed. */
-    struct task *b = v->best;
-    if (b && b->desired == TASK_READY) {
-        bool others_stopped = true;
-        for (size_t i = 0; i < n; i++)
-            if (ts[i] != b && !task_state_is_terminal(ts[i]->state) &&
-                ts[i]->state >= TASK_ASSIGNED && !is_down(in, ts[i]))
-                others_stopped = false;
-        int64_t start_at =
-            b->meta.created_at + (b->restart_count > 0 ? rp->delay : 0);
-        if (others_stopped && in->now >= start_at)
-            set_desired(p, b, TASK_RUNNING);
-        else if (others_stopped)
-            wake(p, start_at);
-    }
-
-    /* History: keep at most history_limit tasks in the slot. */
-    size_t total = n, limit = in->history_limit > 0 ? in->history_limit : 5;
-    for (size_t i = 0; i < n && total > limit; i++) {
-        struct task *t = ts[i];
-        if (t->desired >= TASK_SHUTDOWN && task_state_is_terminal(t->state) &&
-            t->desired != TASK_REMOVE) {
-            delete_task(p, t);
-            total--;
-        }
-    }
+    start_waiting(in, rp, p, ts, n, v->best);
+    trim_history(in, p, ts, n);
 }
 
 /* Stop-first (or start-first) rolling replacement of tasks made from an
@@ -383,8 +397,137 @@ static void reconcile_global(const struct orch_input *in, struct orch_plan *out)
     free(ts);
 }
 
+/* A job's unit is a slot 0..TotalCompletions-1 (replicated job: swarmkit
+ * counts these from 0, and the docker CLI's job progress relies on it) or
+ * an eligible node (global job); -1 for a task that belongs to neither. */
+static int job_unit(const struct orch_input *in, const struct task *t,
+                    size_t n_units)
+{
+    if (service_is_global(in->service))
+        return t->node_id[0] ? find_node(in, t->node_id) : -1;
+    return t->slot >= 0 && (size_t)t->slot < n_units ? t->slot : -1;
+}
+
+/* The tasks of one unit of a job, in creation order. */
+struct job_unit {
+    struct task **ts;
+    size_t n;
+};
+
+/* One unit in the current iteration: a finished task is kept (desired
+ * complete), a failed one retires and is retried by the restart policy.
+ * Returns whether the unit is busy (a task meant to run), and sets
+ * *pending if the iteration has not touched it yet. */
+static bool reconcile_job_unit(const struct orch_input *in,
+                               const struct restart_policy *rp,
+                               struct orch_plan *p, const struct job_unit *u,
+                               struct slot_view *v, bool *pending)
+{
+    uint64_t iter = in->service->spec_version;
+    struct task *live = NULL, *newest_dead = NULL;
+    bool done = false, any = false;
+    for (size_t i = 0; i < u->n; i++) {
+        struct task *t = u->ts[i];
+        if (t->spec_version != iter) {
+            if (is_live(in, t)) /* an earlier iteration still running */
+                set_desired(p, t, TASK_SHUTDOWN);
+            continue;
+        }
+        any = true;
+        if (t->state == TASK_COMPLETE) {
+            done = true;
+            set_desired(p, t, TASK_COMPLETE);
+        } else if (is_dead(in, t)) {
+            newest_dead = t;
+            set_desired(p, t, TASK_SHUTDOWN);
+        } else if (is_live(in, t)) {
+            if (live || done) /* a surplus (a node came back) */
+                set_desired(p, t, TASK_SHUTDOWN);
+            else
+                live = t;
+        }
+    }
+    *pending = !any;
+    v->best = done ? NULL : live;
+    v->created = false;
+    if (!done && !live && newest_dead)
+        restart_dead(in, rp, p, newest_dead, v);
+    start_waiting(in, rp, p, u->ts, u->n, v->best);
+    trim_history(in, p, u->ts, u->n);
+    return v->best || v->created;
+}
+
+/* Jobs: every unit runs to completion once per iteration (spec version),
+ * at most MaxConcurrent at a time for a replicated job; failed tasks are
+ * retried as the restart policy allows; nothing is restarted once it has
+ * completed. */
+static void reconcile_job(const struct orch_input *in, struct orch_plan *out)
+{
+    const struct service *s = in->service;
+    bool global = service_is_global(s);
+    size_t n_units =
+        global ? in->n_nodes
+               : (size_t)(service_replicas(s) > 0 ? service_replicas(s) : 0);
+    int64_t max_conc =
+        global ? 0
+               : jx_path_int(s->spec, "Mode.ReplicatedJob.MaxConcurrent", 1);
+    struct restart_policy rp;
+    restart_policy_from_spec(s->task_spec, &rp);
+
+    struct task **ts = xcalloc(in->n_tasks + 1, sizeof(*ts));
+    if (in->n_tasks)
+        memcpy(ts, in->tasks, in->n_tasks * sizeof(*ts));
+    qsort(ts, in->n_tasks, sizeof(*ts), cmp_tasks);
+    struct job_unit *units = xcalloc(n_units + 1, sizeof(*units));
+    struct task **grouped = xcalloc(in->n_tasks + 1, sizeof(*grouped));
+    size_t *fill = xcalloc(n_units + 1, sizeof(*fill));
+    for (size_t i = 0; i < in->n_tasks; i++) {
+        int k = job_unit(in, ts[i], n_units);
+        if (k >= 0)
+            units[k].n++;
+        else
+            reconcile_extra_slot(out, &ts[i], 1);
+    }
+    size_t off = 0;
+    for (size_t k = 0; k < n_units; k++) {
+        units[k].ts = grouped + off;
+        off += units[k].n;
+    }
+    for (size_t i = 0; i < in->n_tasks; i++) {
+        int k = job_unit(in, ts[i], n_units);
+        if (k >= 0)
+            units[k].ts[fill[k]++] = ts[i];
+    }
+
+    struct slot_view *views = xcalloc(n_units + 1, sizeof(*views));
+    bool *pending = xcalloc(n_units + 1, sizeof(*pending));
+    int64_t busy = 0;
+    for (size_t k = 0; k < n_units; k++) {
+        views[k].slot = global ? 0 : (int)k;
+        views[k].node = global ? in->nodes[k] : NULL;
+        busy +=
+            reconcile_job_unit(in, &rp, out, &units[k], &views[k], &pending[k]);
+    }
+    for (size_t k = 0; k < n_units; k++) {
+        if (!pending[k] || (max_conc > 0 && busy >= max_conc))
+            continue;
+        create_in_slot(out, &views[k], TASK_RUNNING, 0, 0);
+        busy++;
+    }
+    free(pending);
+    free(views);
+    free(fill);
+    free(grouped);
+    free(units);
+    free(ts);
+}
+
 void orch_reconcile(const struct orch_input *in, struct orch_plan *out)
 {
+    if (in->service && service_is_job(in->service)) {
+        reconcile_job(in, out);
+        return;
+    }
     if (!in->service) {
         reconcile_removed(in, out);
         return;

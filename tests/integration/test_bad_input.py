@@ -117,6 +117,30 @@ def test_duplicate_name(api_node):
     assert_error(r, 409)
 
 
+def test_names(api_node):
+    """swarmkit's name rule for services and networks: letters and digits
+    joined by '-' or '_' (stack names such as t1_web), at most 63."""
+    for bad in ("bad.name", "_web", "web_", "-web", "a b"):
+        assert_error(api_node.api("POST", f"{V}/services/create", spec(bad)),
+                     400, "name must be valid as a DNS name component")
+        assert_error(api_node.api("POST", f"{V}/networks/create",
+                                  {"Name": bad, "Driver": "overlay"}),
+                     400, "name must be valid as a DNS name component")
+    assert_error(api_node.api("POST", f"{V}/services/create", spec("a" * 64)),
+                 400, "name must be 63 characters or fewer")
+    r = api_node.api("POST", f"{V}/networks/create",
+                     {"Name": "t1_default", "Driver": "overlay"})
+    assert r.status == 201, r
+    r = api_node.api("POST", f"{V}/services/create",
+                     dict(spec("t1_web", 0), TaskTemplate={
+                         "ContainerSpec": {"Image": "simple_server"},
+                         "Networks": [{"Target": "t1_default",
+                                       "Aliases": ["web"]}]}))
+    assert r.status == 201, r
+    assert api_node.api("DELETE", f"{V}/services/t1_web").status == 200
+    assert api_node.api("DELETE", f"{V}/networks/t1_default").status == 204
+
+
 def test_bad_filters(api_node):
     r = api_node.api("GET", f"{V}/services?filters={quote('{bad')}")
     assert_error(r, 400)

@@ -55,7 +55,8 @@ def test_names_inside_tasks(dns_node):
                       "myhost"]),
         ("own-dns", 1, ["--network", "service_network", "--dns",
                         "192.0.2.53", "--dns-search", "example.org"]),
-        ("client", 1, ["--network", "service_network"])])
+        ("client", 1, ["--network", "service_network"]),
+        ("t1_api", 1, ["--network", "name=service_network,alias=api"])])
     app_vip = vip(node, "app", nid)
     app_tasks = task_addrs(node, "app", nid)
     db_tasks = task_addrs(node, "db", nid)
@@ -72,6 +73,13 @@ def test_names_inside_tasks(dns_node):
     step("the alias from --network name=...,alias=web -> the same VIP")
     rc, addrs, out = nslookup(node, pid, "web")
     assert rc == 0 and addrs == [app_vip], out
+    step("a stack's service: t1_api and its short name api -> its VIP")
+    api_vip = vip(node, "t1_api", nid)
+    for name in ("t1_api", "api", "tasks.t1_api"):
+        rc, addrs, out = nslookup(node, pid, name)
+        assert rc == 0 and addrs == (
+            sorted(task_addrs(node, "t1_api", nid))
+            if name.startswith("tasks.") else [api_vip]), (name, out)
     step("nslookup tasks.app -> exactly the 3 running tasks")
     rc, addrs, out = nslookup(node, pid, "tasks.app")
     assert rc == 0 and sorted(addrs) == sorted(app_tasks), out
@@ -192,7 +200,8 @@ def test_removed_service_leaves_dns(dns_node):
     node = dns_node
     network_create(node, "service_network")
     start_services(node, [("gone-app", 2, ["--network", "service_network"]),
-                          ("client", 1, ["--network", "service_network"])])
+                          ("client", 1, ["--network", "service_network"]),
+        ("t1_api", 1, ["--network", "name=service_network,alias=api"])])
     pid = task_pids(node, "client")[0]
     rc, addrs, out = nslookup(node, pid, "gone-app")
     assert rc == 0 and len(addrs) == 1, out

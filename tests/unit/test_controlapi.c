@@ -77,8 +77,9 @@ static void test_semantic_errors(void)
     struct err err = {0};
     CHECK_INT(validate("{\"Name\":\"a\"}", NULL, &err), -1);
     CHECK(strstr(err.msg, "image reference must be provided") != NULL);
-    CHECK_INT(validate("{\"Name\":\"bad_name\"," BASE "}", NULL, &err), -1);
+    CHECK_INT(validate("{\"Name\":\"bad.name\"," BASE "}", NULL, &err), -1);
     CHECK(strstr(err.msg, "valid as a DNS name") != NULL);
+    CHECK_INT(validate("{\"Name\":\"t1_web\"," BASE "}", NULL, &err), 0);
     CHECK_INT(validate("{\"Name\":\"a\",\"TaskTemplate\":{\"ContainerSpec\":"
                        "{\"Image\":\"bb\"},\"RestartPolicy\":{\"Condition\":"
                        "\"sometimes\"}}}",
@@ -119,6 +120,43 @@ static void test_semantic_errors(void)
     CHECK(strstr(err.msg, "Minimum memory limit") != NULL);
 }
 
+/* swarmkit's ^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$ and its 63-character
+ * limit, for services and networks alike. */
+static void test_names(void)
+{
+    static const char *const good[] = {
+        "a",     "web", "t1_web", "t1-web",          "a__b",
+        "a-_-b", "A9",  "9a",     "stack_service-1", "swarm_test_web-server",
+        NULL};
+    static const char *const bad[] = {"",    "_a",  "a_", "-a",  "a-",   "a.b",
+                                      "a b", "a/b", "é",  "a:b", "a\tb", NULL};
+    for (size_t i = 0; good[i]; i++) {
+        struct err err = {0};
+        CHECK(controlapi_valid_name(good[i]));
+        CHECK_INT(controlapi_check_name(good[i], &err), 0);
+    }
+    for (size_t i = 0; bad[i]; i++) {
+        struct err err = {0};
+        CHECK(!controlapi_valid_name(bad[i]));
+        CHECK_INT(controlapi_check_name(bad[i], &err), -1);
+        CHECK_INT(err.code, ERR_INVALID);
+        CHECK_STR(err.msg, "rpc error: code = InvalidArgument desc = name "
+                           "must be valid as a DNS name component");
+    }
+    char name[80];
+    memset(name, 'a', 63);
+    name[63] = '\0';
+    struct err err = {0};
+    CHECK_INT(controlapi_check_name(name, &err), 0);
+    name[31] = '_';
+    CHECK_INT(controlapi_check_name(name, &err), 0);
+    memset(name, 'b', 64);
+    name[64] = '\0';
+    CHECK_INT(controlapi_check_name(name, &err), -1);
+    CHECK_STR(err.msg, "rpc error: code = InvalidArgument desc = name must "
+                       "be 63 characters or fewer");
+}
+
 static void test_node_spec(void)
 {
     struct err err = {0};
@@ -138,6 +176,7 @@ int main(void)
     RUN(test_valid_and_defaults);
     RUN(test_type_errors);
     RUN(test_semantic_errors);
+    RUN(test_names);
     RUN(test_node_spec);
     HARNESS_END();
 }

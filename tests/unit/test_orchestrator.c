@@ -2,8 +2,8 @@
 // Orchestrator tests: a real store, the pure reconcile function, a fake
 // clock and a fake agent that runs whatever it is given. Covers the seed's
 // two-step reconciliation example, scale up/down, restart policies, rolling
-// replacement, history and removal, and global services following their
-// nodes.
+// replacement, history and removal, global services following their
+// nodes, and replicated and global jobs.
 #include "harness.h"
 
 #include "base/jsonx.h"
@@ -486,6 +486,122 @@ static void test_global(void)
     store_free(w.s);
 }
 
+static void set_mode(struct world *w, const char *sid, json_t *mode)
+{
+    struct service *s = store_service(w->s, sid);
+    json_t *spec = jx_copy(s->spec);
+    json_object_set_new(spec, "Mode", mode);
+    struct txn t;
+    txn_init(&t);
+    txn_service_update(&t, sid, 0, spec, false, NULL);
+    json_decref(spec);
+    commit(w, &t);
+}
+
+/* Tasks of the service's current iteration in the given state. */
+static int in_state(struct world *w, const char *sid, enum task_state st)
+{
+    struct service *s = store_service(w->s, sid);
+    const struct vec *v = store_service_tasks(w->s, sid);
+    int n = 0;
+    for (size_t i = 0; v && i < v->len; i++) {
+        struct task *t = v->items[i];
+        n += t->state == st && t->spec_version == s->spec_version;
+    }
+    return n;
+}
+
+/* Finishes every running task (the first one ever fails once). */
+static void finish_running(struct world *w, const char *sid, bool *failed_one)
+{
+    const struct vec *v = store_service_tasks(w->s, sid);
+    struct task *run[16];
+    size_t n = 0;
+    for (size_t i = 0; v && i < v->len && n < 16; i++) {
+        struct task *t = v->items[i];
+        if (t->state == TASK_RUNNING)
+            run[n++] = t;
+    }
+    for (size_t i = 0; i < n; i++) {
+        exit_task(w, run[i], *failed_one ? 0 : 1);
+        *failed_one = true;
+    }
+}
+
+/* A replicated job: 5 completions, at most 2 at a time, a failed task
+ * retried, nothing restarted once complete; an update is a new run. */
+static void test_replicated_job(void)
+{
+    struct world w;
+    world_init(&w);
+    _cleanup_free_ char *sid =
+        service_new_named(&w, "job", 1, "on-failure", 0, 0);
+    set_mode(&w, sid,
+             json_pack("{s:{s:i, s:i}}", "ReplicatedJob", "MaxConcurrent", 2,
+                       "TotalCompletions", 5));
+    const char *sids[] = {sid};
+    bool failed_one = false;
+    for (int round = 0; round < 10 && in_state(&w, sid, TASK_COMPLETE) < 5;
+         round++) {
+        settle(&w, sids, 1);
+        CHECK(running(&w, sid) <= 2);
+        CHECK(running(&w, sid) >= 1);
+        finish_running(&w, sid, &failed_one);
+    }
+    settle(&w, sids, 1);
+    CHECK_INT(in_state(&w, sid, TASK_COMPLETE), 5);
+    CHECK_INT(in_state(&w, sid, TASK_FAILED), 1);
+    CHECK_INT(running(&w, sid), 0);
+    size_t total = task_count(&w, sid);
+    CHECK_INT(reconcile(&w, sid, NULL), 0); /* done: quiet */
+    CHECK_INT(task_count(&w, sid), total);
+
+    /* A spec change (even without a new task template) runs it again. */
+    set_mode(&w, sid,
+             json_pack("{s:{s:i, s:i}}", "ReplicatedJob", "MaxConcurrent", 3,
+                       "TotalCompletions", 3));
+    settle(&w, sids, 1);
+    CHECK_INT(running(&w, sid), 3);
+    finish_running(&w, sid, &failed_one);
+    settle(&w, sids, 1);
+    CHECK_INT(in_state(&w, sid, TASK_COMPLETE), 3);
+    CHECK_INT(running(&w, sid), 0);
+    store_free(w.s);
+}
+
+/* A global job: one completion per eligible node, a new node runs it
+ * too; with restart condition none a failure is final. */
+static void test_global_job(void)
+{
+    struct world w;
+    world_init(&w);
+    const char *nodes[] = {"nodeaaaaaaaaaaaaaaaaaaaaa",
+                           "nodebbbbbbbbbbbbbbbbbbbbb",
+                           "nodeccccccccccccccccccccc"};
+    w.nodes = nodes;
+    w.n_nodes = 2;
+    _cleanup_free_ char *sid = service_new_named(&w, "gj", 1, "none", 0, 0);
+    set_mode(&w, sid, json_pack("{s:{}}", "GlobalJob"));
+    const char *sids[] = {sid};
+    settle(&w, sids, 1);
+    CHECK_INT(running(&w, sid), 2);
+    bool failed_one = false;
+    finish_running(&w, sid, &failed_one); /* one fails, one completes */
+    settle(&w, sids, 1);
+    CHECK_INT(running(&w, sid), 0);
+    CHECK_INT(in_state(&w, sid, TASK_COMPLETE), 1);
+    CHECK_INT(in_state(&w, sid, TASK_FAILED), 1);
+    w.n_nodes = 3;
+    settle(&w, sids, 1);
+    CHECK_INT(running(&w, sid), 1);
+    CHECK_INT(running_on(&w, sid, nodes[2]), 1);
+    finish_running(&w, sid, &failed_one);
+    settle(&w, sids, 1);
+    CHECK_INT(in_state(&w, sid, TASK_COMPLETE), 2);
+    CHECK_INT(running(&w, sid), 0);
+    store_free(w.s);
+}
+
 int main(void)
 {
     RUN(test_seed_two_steps);
@@ -495,5 +611,7 @@ int main(void)
     RUN(test_rolling_update_and_history);
     RUN(test_start_first);
     RUN(test_global);
+    RUN(test_replicated_job);
+    RUN(test_global_job);
     HARNESS_END();
 }
