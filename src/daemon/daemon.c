@@ -17,6 +17,7 @@
 
 #include "api/api.h"
 #include "api/events.h"
+#include "registry/registry.h"
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -101,6 +102,8 @@ static void api_closed(void *data)
     d->runtime = NULL;
     volume_store_free(d->volumes);
     d->volumes = NULL;
+    registry_free(d->registry);
+    d->registry = NULL;
     image_store_free(d->images);
     d->images = NULL;
     uv_close((uv_handle_t *)&d->sig_term, NULL);
@@ -176,6 +179,7 @@ static int start(struct daemon *d, struct err *err)
     d->images = image_store_new(images, err);
     if (!d->images)
         return err_ctx(err, "open image store");
+    d->registry = registry_new(d->loop, d->images, d->cfg.insecure_registries);
 
     daemon_api_host_init(d);
     d->events = events_new(&d->api_host);
