@@ -8,6 +8,7 @@
 #include "base/mem.h"
 #include "manager/allocator.h"
 #include "manager/controlapi.h"
+#include "manager/secretspec.h"
 
 /* Network references by name or id prefix become ids, like dockerd does;
  * the deprecated ServiceSpec.Networks moves into the task template. */
@@ -59,6 +60,14 @@ static int resolve_networks(struct api_host *h, json_t *spec, struct err *err)
     return 0;
 }
 
+/* Secret and config references by name become IDs; unknown ones are
+ * refused (nothing is proposed). */
+static int resolve_secrets(struct api_host *h, json_t *spec, struct err *err)
+{
+    return secretspec_resolve_refs(
+        api_store(h), jx_path(spec, "TaskTemplate.ContainerSpec"), err);
+}
+
 /* Allocates the endpoint (published ports, VIPs) for a create or update;
  * kept in p->user to undo if the change does not commit. */
 static json_t *endpoint_for(struct api_host *h, struct api_pending *p,
@@ -106,7 +115,8 @@ static void create_service(struct http_request *req, void *data)
     json_t *spec = NULL;
     if (http_body_json(req, &spec, &err) < 0 ||
         controlapi_service_spec(spec, &err) < 0 ||
-        resolve_networks(h, spec, &err) < 0) {
+        resolve_networks(h, spec, &err) < 0 ||
+        resolve_secrets(h, spec, &err) < 0) {
         json_decref(spec);
         http_reply_err(req, &err);
         return;
@@ -270,7 +280,8 @@ static void update_service(struct http_request *req, void *data)
         spec = jx_copy(s->previous_spec);
     }
     if (controlapi_service_spec(spec, &err) < 0 ||
-        resolve_networks(h, spec, &err) < 0) {
+        resolve_networks(h, spec, &err) < 0 ||
+        resolve_secrets(h, spec, &err) < 0) {
         json_decref(spec);
         http_reply_err(req, &err);
         return;

@@ -84,7 +84,7 @@ static void build_free(struct build *b)
 static void on_close(uv_handle_t *h)
 {
     struct build *b = h->data;
-    image_store_free(b->env.images);
+    image_store_release(b->env.images);
     build_free(b);
 }
 

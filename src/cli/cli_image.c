@@ -594,7 +594,11 @@ static const struct cli_cmd *const image_subs[] = {
     &cmd_inspect,
     &cmd_load,
     &cmd_ls,
+    &cli_cmd_image_pull,
+    &cli_cmd_image_push,
     &cmd_rm,
+    &cli_cmd_image_save,
+    &cli_cmd_image_tag,
     NULL,
 };
 

@@ -1,17 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the Dockerfile builder asks of the image store besides adding
-// images: a hold for its build thread, the whole config document of a base
-// image (to derive the next step's config from), and id lookups.
+// images: the whole config document of a base image (to derive the next
+// step's config from), and id lookups.
 #include <string.h>
 
 #include "base/jsonx.h"
 #include "base/mem.h"
 #include "runtime/image_internal.h"
-
-void image_store_hold(struct image_store *s)
-{
-    s->refs++;
-}
 
 json_t *image_config_doc(struct image_store *s, const char *name, char **id_out,
                          struct err *err)

@@ -18,6 +18,10 @@ struct store *store_new(void)
     hmap_init(&s->tasks);
     hmap_init(&s->networks);
     hmap_init(&s->networks_by_name);
+    for (int i = 0; i < 2; i++) {
+        hmap_init(&s->secrets[i]);
+        hmap_init(&s->secrets_by_name[i]);
+    }
     hmap_init(&s->task_groups_by_service);
     hmap_init(&s->task_groups_by_node);
     return s;
@@ -52,6 +56,13 @@ void store_clear(struct store *s)
         network_free(v);
     hmap_fini(&s->networks);
     hmap_fini(&s->networks_by_name);
+    for (int i = 0; i < 2; i++) {
+        it = 0;
+        while (hmap_next(&s->secrets[i], &it, NULL, &v))
+            secret_free(v);
+        hmap_fini(&s->secrets[i]);
+        hmap_fini(&s->secrets_by_name[i]);
+    }
     hmap_fini(&s->tasks);
     hmap_fini(&s->services);
     hmap_fini(&s->services_by_name);
@@ -115,6 +126,19 @@ struct network *store_network(const struct store *s, const char *id)
 struct network *store_network_by_name(const struct store *s, const char *name)
 {
     return name ? hmap_get(&s->networks_by_name, name) : NULL;
+}
+
+struct secret *store_secret(const struct store *s, enum store_kind kind,
+                            const char *id)
+{
+    return id ? hmap_get(&s->secrets[store_secret_slot(kind)], id) : NULL;
+}
+
+struct secret *store_secret_by_name(const struct store *s, enum store_kind kind,
+                                    const char *name)
+{
+    return name ? hmap_get(&s->secrets_by_name[store_secret_slot(kind)], name)
+                : NULL;
 }
 
 json_t *store_spec_networks(const struct store *s, const json_t *spec)
@@ -200,6 +224,9 @@ static const struct hmap *kind_map(const struct store *s, enum store_kind k)
         return &s->tasks;
     case KIND_NETWORK:
         return &s->networks;
+    case KIND_SECRET:
+    case KIND_CONFIG:
+        return &s->secrets[store_secret_slot(k)];
     default:
         return NULL;
     }
