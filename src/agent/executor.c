@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent/agent_internal.h"
+#include "agent/taskfiles.h"
 #include "agent/tasktmpl.h"
 #include "base/jsonx.h"
 #include "base/log.h"
@@ -16,6 +17,7 @@
 #include "base/timeutil.h"
 #include "net/netns.h"
 #include "runtime/oci.h"
+#include "runtime/secretfs.h"
 
 static void release_netns(struct atask *at)
 {
@@ -27,6 +29,73 @@ static void release_netns(struct atask *at)
     if (netns_delete(at->netns, &err) < 0)
         log_warn("agent: task %s: %s", at->id, err.msg);
     at->netns[0] = '\0';
+}
+
+/* The task's secret and config files: a tmpfs at
+ * <data_root>/secrets/<task id>, gone when the task ends. */
+static char *files_dir(const struct atask *at)
+{
+    return xasprintf("%s/secrets/%s", at->agent->cfg.data_root, at->id);
+}
+
+static void release_files(struct atask *at)
+{
+    /* Not remembered: after a restart of shoald the tmpfs may be there. */
+    _cleanup_free_ char *dir = files_dir(at);
+    struct err err = {0};
+    if (secretfs_remove(dir, &err) < 0)
+        log_warn("agent: task %s: %s", at->id, err.msg);
+}
+
+/* Everything the task holds on this node but its container. */
+static void release_local(struct atask *at)
+{
+    release_netns(at);
+    release_files(at);
+}
+
+/* Materialises the task's secrets and configs and binds each file at its
+ * target (read-only) through the container's Mounts. */
+static int prepare_files(struct agent *a, struct atask *at,
+                         const struct task *t, json_t *cspec, struct err *err)
+{
+    struct taskfiles tf;
+    int rc = taskfiles_build(
+        a->cfg.store, json_object_get(t->spec, "ContainerSpec"), &tf, err);
+    if (rc < 0 || tf.n == 0) {
+        taskfiles_fini(&tf);
+        return rc;
+    }
+    _cleanup_free_ char *root = xasprintf("%s/secrets", a->cfg.data_root);
+    _cleanup_free_ char *dir = files_dir(at);
+    struct secretfs_file *files = xcalloc(tf.n, sizeof(*files));
+    for (size_t i = 0; i < tf.n; i++)
+        files[i] = (struct secretfs_file){.name = tf.v[i].name,
+                                          .data = tf.v[i].data,
+                                          .len = tf.v[i].len,
+                                          .uid = tf.v[i].uid,
+                                          .gid = tf.v[i].gid,
+                                          .mode = tf.v[i].mode};
+    rc = fs_mkdir_p(root, 0700, err);
+    if (rc == 0)
+        rc = secretfs_create(dir, files, tf.n, err);
+    free(files);
+    if (rc == 0) {
+        json_t *mounts = json_object_get(cspec, "Mounts");
+        if (!json_is_array(mounts)) {
+            mounts = json_array();
+            json_object_set_new(cspec, "Mounts", mounts);
+        }
+        for (size_t i = 0; i < tf.n; i++) {
+            _cleanup_free_ char *src = xasprintf("%s/%s", dir, tf.v[i].name);
+            json_array_append_new(mounts,
+                                  json_pack("{s:s, s:s, s:s, s:b}", "Type",
+                                            "bind", "Source", src, "Target",
+                                            tf.v[i].target, "ReadOnly", 1));
+        }
+    }
+    taskfiles_fini(&tf);
+    return rc < 0 ? err_ctx(err, "secrets and configs") : 0;
 }
 
 /* ---- removal ---- */
@@ -41,7 +110,7 @@ static void removed(void *data, const struct err *err)
         agent_action(a, at->ctr, "destroy", NULL, NULL);
     agent_set_container(a, at, NULL);
     at->phase = PH_EXITED;
-    release_netns(at);
+    release_local(at);
     if (at->gone)
         agent_forget(a, at);
     else
@@ -105,7 +174,7 @@ static void retire(struct agent *a, struct atask *at, const struct task *t)
         }
         /* fall through */
     case PH_IDLE:
-        release_netns(at);
+        release_local(at);
         agent_forget(a, at);
         return;
     }
@@ -143,7 +212,7 @@ static void reject(struct agent *a, struct atask *at, const char *why)
 {
     snprintf(at->error, sizeof(at->error), "%s", why);
     at->phase = PH_EXITED;
-    release_netns(at);
+    release_local(at);
     agent_report(a, at, TASK_REJECTED, "preparing", why, -1);
 }
 
@@ -182,7 +251,7 @@ static void create_container(struct agent *a, struct atask *at)
         .node_id = a->cfg.node_id,
     };
     _cleanup_json_ json_t *cspec = tasktmpl_container_spec(&tc, &err);
-    if (!cspec) {
+    if (!cspec || prepare_files(a, at, t, cspec, &err) < 0) {
         image_ref_free(img);
         reject(a, at, err.msg);
         return;
@@ -265,7 +334,7 @@ static void start(struct agent *a, struct atask *at)
         char why[400];
         snprintf(why, sizeof(why), "starting container failed: %s", err.msg);
         at->phase = PH_EXITED;
-        release_netns(at);
+        release_local(at);
         agent_report(a, at, TASK_FAILED, "starting", why, -1);
     }
 }
@@ -355,12 +424,12 @@ void exec_reconcile(struct agent *a, struct atask *at)
             remove_container(a, at);
             return;
         case PH_IDLE:
-            release_netns(at);
+            release_local(at);
             if (t->state >= TASK_ASSIGNED)
                 agent_report(a, at, TASK_SHUTDOWN, "shutdown", NULL, -1);
             return;
         case PH_EXITED:
-            release_netns(at);
+            release_local(at);
             agent_report(a, at, TASK_SHUTDOWN, "shutdown", NULL, at->exit_code);
             return;
         }
@@ -414,7 +483,7 @@ void exec_container_event(struct agent *a, struct atask *at,
     at->phase = PH_EXITED;
     at->exit_code = st->exit_code;
     at->pid = 0;
-    release_netns(at);
+    release_local(at);
     char why[400];
     if (st->error[0]) {
         snprintf(why, sizeof(why), "starting container failed: %s", st->error);

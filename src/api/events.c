@@ -418,6 +418,9 @@ static const char *object_name(enum store_kind kind, const void *obj)
         return ((const struct service *)obj)->name;
     case KIND_NETWORK:
         return ((const struct network *)obj)->name;
+    case KIND_SECRET:
+    case KIND_CONFIG:
+        return ((const struct secret *)obj)->name;
     case KIND_NODE: {
         const struct node *n = obj;
         const char *name = jx_str(n->spec, "Name");
@@ -441,6 +444,12 @@ json_t *event_swarm_change(struct event_swarm *w, const struct store_event *e,
         break;
     case KIND_NETWORK:
         type = "network";
+        break;
+    case KIND_SECRET:
+        type = "secret";
+        break;
+    case KIND_CONFIG:
+        type = "config";
         break;
     default:
         return NULL; /* tasks and the cluster make no events */
@@ -772,6 +781,27 @@ void events_container(struct events *ev, const char *id, const char *action,
     ctr_record(ev, c, action, attr_key, attr_value, NULL, NULL);
     if (strcmp(action, "destroy") == 0)
         ctr_seen_free(hmap_del(&ev->ctrs, c->id));
+}
+
+/* ---- volume events ---- */
+
+void events_volume(struct events *ev, const char *action, const char *name,
+                   const char *driver, const char *container)
+{
+    if (!ev || ev->closing || !action)
+        return;
+    json_t *attrs = json_object();
+    if (strcmp(action, "prune") == 0) {
+        json_object_set_new(attrs, "reclaimed",
+                            json_string(driver ? driver : "0"));
+    } else {
+        json_object_set_new(attrs, "driver",
+                            json_string(driver ? driver : "local"));
+        if (container)
+            json_object_set_new(attrs, "container", json_string(container));
+    }
+    record(ev, event_msg_new("volume", action, name ? name : "", attrs, "local",
+                             time_now_ns()));
 }
 
 /* ---- lifecycle ---- */

@@ -8,6 +8,7 @@
 #include "base/mem.h"
 #include "manager/allocator.h"
 #include "manager/controlapi.h"
+#include "manager/secretspec.h"
 
 /* Network references by name or id prefix become ids, like dockerd does;
  * the deprecated ServiceSpec.Networks moves into the task template. */
@@ -59,6 +60,14 @@ static int resolve_networks(struct api_host *h, json_t *spec, struct err *err)
     return 0;
 }
 
+/* Secret and config references by name become IDs; unknown ones are
+ * refused (nothing is proposed). */
+static int resolve_secrets(struct api_host *h, json_t *spec, struct err *err)
+{
+    return secretspec_resolve_refs(
+        api_store(h), jx_path(spec, "TaskTemplate.ContainerSpec"), err);
+}
+
 /* Allocates the endpoint (published ports, VIPs) for a create or update;
  * kept in p->user to undo if the change does not commit. */
 static json_t *endpoint_for(struct api_host *h, struct api_pending *p,
@@ -106,7 +115,8 @@ static void create_service(struct http_request *req, void *data)
     json_t *spec = NULL;
     if (http_body_json(req, &spec, &err) < 0 ||
         controlapi_service_spec(spec, &err) < 0 ||
-        resolve_networks(h, spec, &err) < 0) {
+        resolve_networks(h, spec, &err) < 0 ||
+        resolve_secrets(h, spec, &err) < 0) {
         json_decref(spec);
         http_reply_err(req, &err);
         return;
@@ -139,12 +149,13 @@ static void create_service(struct http_request *req, void *data)
     api_propose(p, &txn, created);
 }
 
-/* Docker's ServiceStatus: running tasks (on nodes that are not down) and
- * the desired count. */
+/* Docker's ServiceStatus: running tasks (on nodes that are not down), the
+ * desired count and, for a job, the tasks of its current iteration that
+ * completed (desired: those still to run, at most MaxConcurrent). */
 static json_t *service_status(struct api_host *h, const struct service *s)
 {
     const struct vec *tasks = store_service_tasks(api_store(h), s->meta.id);
-    json_int_t running = 0, desired_global = 0;
+    json_int_t running = 0, desired_global = 0, completed = 0;
     for (size_t i = 0; tasks && i < tasks->len; i++) {
         const struct task *t = tasks->items[i];
         struct node *n = store_node(api_store(h), t->node_id);
@@ -153,11 +164,30 @@ static json_t *service_status(struct api_host *h, const struct service *s)
             running++;
         if (t->desired == TASK_RUNNING && node_up)
             desired_global++;
+        if (t->state == TASK_COMPLETE && t->spec_version == s->spec_version)
+            completed++;
     }
     int64_t replicas = service_replicas(s);
+    json_int_t desired = replicas < 0 ? desired_global : (json_int_t)replicas;
+    if (service_is_job(s) && replicas >= 0) {
+        json_int_t conc =
+            jx_path_int(s->spec, "Mode.ReplicatedJob.MaxConcurrent", 1);
+        desired = replicas - completed;
+        if (desired > conc)
+            desired = conc;
+        if (desired < 0)
+            desired = 0;
+    }
     return json_pack("{s:I, s:I, s:I}", "RunningTasks", running, "DesiredTasks",
-                     replicas < 0 ? desired_global : (json_int_t)replicas,
-                     "CompletedTasks", (json_int_t)0);
+                     desired, "CompletedTasks", completed);
+}
+
+/* The mode's name in the `mode` filter. */
+static const char *service_mode_name(const struct service *s)
+{
+    if (service_is_job(s))
+        return service_is_global(s) ? "global-job" : "replicated-job";
+    return service_is_global(s) ? "global" : "replicated";
 }
 
 static void list_services(struct http_request *req, void *data)
@@ -175,7 +205,7 @@ static void list_services(struct http_request *req, void *data)
     void *o;
     while (store_next(api_store(h), KIND_SERVICE, &it, &o)) {
         struct service *s = o;
-        const char *mode = service_is_global(s) ? "global" : "replicated";
+        const char *mode = service_mode_name(s);
         if (!api_filter_match(f, "id", s->meta.id, true) ||
             !api_filter_match(f, "name", s->name, true) ||
             !api_filter_match(f, "mode", mode, false) ||
@@ -250,7 +280,8 @@ static void update_service(struct http_request *req, void *data)
         spec = jx_copy(s->previous_spec);
     }
     if (controlapi_service_spec(spec, &err) < 0 ||
-        resolve_networks(h, spec, &err) < 0) {
+        resolve_networks(h, spec, &err) < 0 ||
+        resolve_secrets(h, spec, &err) < 0) {
         json_decref(spec);
         http_reply_err(req, &err);
         return;

@@ -13,6 +13,7 @@
 #include "base/jsonx.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "daemon/dispatch_secrets.h"
 #include "daemon/swarm_net.h"
 
 #define SESSION_TIMEOUT_MS 10000
@@ -25,7 +26,9 @@
  * the cluster as committed (the entry's own operations), and of tasks only
  * its own, plus those attached to networks (service discovery and load
  * balancing need them everywhere), as whole objects ("task.put") or their
- * removal. So 1,000 workers of a 100,000-task service each get ~100. */
+ * removal. So 1,000 workers of a 100,000-task service each get ~100.
+ * Secrets and configs are never forwarded as committed: each worker gets
+ * the objects its own active tasks use (dispatch_secrets.c). */
 
 struct touched {
     char id[ID_LEN + 1];
@@ -39,7 +42,9 @@ struct dispatch_session {
     struct daemon *d;
     struct rpc_conn *conn;
     char node_id[ID_LEN + 1];
-    struct buf ops; /* this entry's task operations for this node */
+    struct buf ops;            /* this entry's task operations for this node */
+    struct secret_set secrets; /* the secrets and configs it holds */
+    bool resync;               /* this entry may change what it needs */
 };
 
 struct dispatcher {
@@ -78,9 +83,19 @@ static void on_store(void *data, const struct store_event *ev)
             rpc_conn_close(s->conn);
         return;
     }
-    if (ev->kind != KIND_TASK || !dp->sessions)
+    if (!dp->sessions)
+        return;
+    if (ev->kind == KIND_SECRET || ev->kind == KIND_CONFIG) {
+        for (struct dispatch_session *s = dp->sessions; s; s = s->next)
+            s->resync = true;
+        return;
+    }
+    if (ev->kind != KIND_TASK)
         return;
     const struct task *t = ev->obj;
+    struct dispatch_session *owner = hmap_get(&dp->by_node, t->node_id);
+    if (owner)
+        owner->resync = true;
     if (dp->n_touched == dp->cap_touched) {
         dp->cap_touched = dp->cap_touched ? 2 * dp->cap_touched : 64;
         dp->touched =
@@ -124,12 +139,18 @@ static void session_gone(void *data)
     log_debug("dispatcher: session of node %s ended", s->node_id);
     session_unlink(s);
     buf_fini(&s->ops);
+    secret_set_fini(&s->secrets);
     free(s);
+}
+
+static bool keep_secret(void *data, const struct secret *x)
+{
+    return secret_set_has(&((struct dispatch_session *)data)->secrets, x);
 }
 
 static bool keep_for_node(void *data, const struct task *t)
 {
-    const char *node_id = data;
+    const char *node_id = ((struct dispatch_session *)data)->node_id;
     return strcmp(t->node_id, node_id) == 0 || task_networked(t);
 }
 
@@ -152,12 +173,18 @@ void dispatch_serve(struct daemon *d, struct rpc_call *call,
     s->conn = rpc_call_conn(call);
     snprintf(s->node_id, sizeof(s->node_id), "%s", peer->node_id);
     buf_init(&s->ops);
+    secret_set_init(&s->secrets);
+    secret_set_needed(&s->secrets, d->store, s->node_id);
     struct buf b;
     buf_init(&b);
-    store_snapshot_filtered(d->store, keep_for_node, s->node_id, &b);
+    struct store_filter filter = {
+        .keep_task = keep_for_node, .keep_secret = keep_secret, .data = s};
+    store_snapshot_filtered(d->store, &filter, &b);
     json_t *r =
         json_pack("{s:I, s:s%}", "Index", (json_int_t)store_index(d->store),
                   "Snapshot", b.data ? (const char *)b.data : "", b.len);
+    if (b.data)
+        memset(b.data, 0, b.len); /* may hold secrets */
     buf_fini(&b);
     s->next = dp->sessions;
     if (s->next)
@@ -242,7 +269,9 @@ void dispatch_applied(struct daemon *d, uint64_t index, const void *entry,
     json_array_foreach(json_object_get(txn, "ops"), i, op)
     {
         const char *name = jx_str(op, "op");
-        if (name && strncmp(name, "task.", 5) == 0)
+        if (name && (strncmp(name, "task.", 5) == 0 ||
+                     strncmp(name, "secret.", 7) == 0 ||
+                     strncmp(name, "config.", 7) == 0))
             continue;
         _cleanup_json_ json_t *copy = NULL;
         if (name && strcmp(name, "cluster.put") == 0) {
@@ -276,8 +305,16 @@ void dispatch_applied(struct daemon *d, uint64_t index, const void *entry,
     hmap_fini(&seen);
     dp->n_touched = 0;
     json_int_t ts = txn ? jx_int(txn, "ts", 0) : entry_ts(entry, len);
+    struct buf pre; /* a session's secrets and configs, ahead of the rest */
+    buf_init(&pre);
     for (struct dispatch_session *s = dp->sessions; s; s = s->next) {
-        if (!common.len && !s->ops.len)
+        if (pre.len)
+            memset(pre.data, 0, pre.len); /* it held secrets */
+        buf_reset(&pre);
+        if (s->resync)
+            secret_set_sync(&s->secrets, d->store, s->node_id, &pre);
+        s->resync = false;
+        if (!common.len && !s->ops.len && !pre.len)
             continue;
         struct buf msg;
         buf_init(&msg);
@@ -287,17 +324,26 @@ void dispatch_applied(struct daemon *d, uint64_t index, const void *entry,
                  "{\"ts\":%lld,\"ops\":[",
                  (unsigned long long)index, (long long)ts);
         buf_puts(&msg, head);
-        if (common.len)
-            buf_append(&msg, common.data, common.len);
-        if (common.len && s->ops.len)
-            buf_append(&msg, ",", 1);
-        if (s->ops.len)
-            buf_append(&msg, s->ops.data, s->ops.len);
+        const struct buf *parts[] = {&pre, &common, &s->ops};
+        bool first = true;
+        for (size_t k = 0; k < ARRAY_SIZE(parts); k++) {
+            if (!parts[k]->len)
+                continue;
+            if (!first)
+                buf_append(&msg, ",", 1);
+            buf_append(&msg, parts[k]->data, parts[k]->len);
+            first = false;
+        }
         buf_puts(&msg, "]}}}");
         rpc_conn_push_raw(s->conn, msg.data, msg.len);
+        if (pre.len)
+            memset(msg.data, 0, msg.len); /* it held secrets */
         buf_fini(&msg);
         buf_reset(&s->ops);
     }
+    if (pre.data)
+        memset(pre.data, 0, pre.len);
+    buf_fini(&pre);
     buf_fini(&common);
 }
 
@@ -313,6 +359,7 @@ void dispatch_drop_all(struct daemon *d)
         rpc_conn_watch(s->conn, NULL, NULL);
         rpc_conn_close(s->conn);
         buf_fini(&s->ops);
+        secret_set_fini(&s->secrets);
         free(s);
     }
     if (d->store)

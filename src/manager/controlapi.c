@@ -627,9 +627,19 @@ int controlapi_service_spec(json_t *spec, struct err *err)
             spec, "Mode", json_pack("{s:{s:i}}", "Replicated", "Replicas", 1));
     } else if (json_object_size(mode) > 1) {
         return invalid(err, "only one service mode may be specified%s", "");
-    } else if (json_object_get(mode, "ReplicatedJob") ||
-               json_object_get(mode, "GlobalJob")) {
-        return invalid(err, "job services are not supported%s", "");
+    } else if (json_object_get(mode, "ReplicatedJob")) {
+        /* swarmkit's defaults: one at a time, as many completions as may
+         * run at once. */
+        json_t *job = json_object_get(mode, "ReplicatedJob");
+        if (!json_is_object(job)) {
+            job = json_object();
+            json_object_set_new(mode, "ReplicatedJob", job);
+        }
+        json_int_t conc = jx_int(job, "MaxConcurrent", 1);
+        if (!json_object_get(job, "MaxConcurrent"))
+            json_object_set_new(job, "MaxConcurrent", json_integer(1));
+        if (!json_object_get(job, "TotalCompletions"))
+            json_object_set_new(job, "TotalCompletions", json_integer(conc));
     } else if (json_object_get(mode, "Replicated") &&
                !json_object_get(json_object_get(mode, "Replicated"),
                                 "Replicas")) {

@@ -180,7 +180,8 @@ static void create_in_slot(struct orch_plan *p, const struct slot_view *v,
     a->restart_window_start = window_start;
 }
 
-/* The restart policy decides whether a dead task gets a successor. */
+/* The restart policy decides whether a dead task gets a successor. A job
+ * restarts failed tasks only (a finished one has done its work). */
 static void restart_dead(const struct orch_input *in,
                          const struct restart_policy *rp, struct orch_plan *p,
                          struct task *dead, struct slot_view *v)
@@ -189,6 +190,8 @@ static void restart_dead(const struct orch_input *in,
                   !task_state_is_terminal(dead->state);
     bool cond = rp->condition == RESTART_ANY ||
                 (rp->condition == RESTART_ON_FAILURE && failed);
+    if (service_is_job(in->service))
+        cond = rp->condition != RESTART_NONE && dead->state != TASK_COMPLETE;
     int count = dead->restart_count;
     int64_t window_start = dead->restart_window_start;
     if (rp->window > 0 && window_start && in->now - window_start > rp->window)
@@ -200,6 +203,51 @@ static void restart_dead(const struct orch_input *in,
     create_in_slot(p, v, rp->delay > 0 ? TASK_READY : TASK_RUNNING, count + 1,
                    window_start);
     v->created = true;
+}
+
+/* A waiting replacement (desired ready) starts once everything before it in
+ * the slot has stopped, and its restart delay has passed. */
+static void start_waiting(const struct orch_input *in,
+                          const struct restart_policy *rp, struct orch_plan *p,
+                          struct task **ts, size_t n, struct task *b)
+{
+    if (!b || b->desired != TASK_READY)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (ts[i] != b && !task_state_is_terminal(ts[i]->state) &&
+            ts[i]->state >= TASK_ASSIGNED && !is_down(in, ts[i]))
+            return;
+    int64_t start_at =
+        b->meta.created_at + (b->restart_count > 0 ? rp->delay : 0);
+    if (in->now >= start_at)
+        set_desired(p, b, TASK_RUNNING);
+    else
+        wake(p, start_at);
+}
+
+/* History: at most `limit` tasks in a slot, the oldest finished ones go
+ * first (ts is in creation order). */
+static void trim_history(const struct orch_input *in, struct orch_plan *p,
+                         struct task **ts, size_t n)
+{
+    size_t total = n, limit = in->history_limit > 0 ? in->history_limit : 5;
+    for (size_t i = 0; i < n && total > limit; i++) {
+        struct task *t = ts[i];
+        if (t->desired >= TASK_COMPLETE && task_state_is_terminal(t->state) &&
+            t->desired != TASK_REMOVE) {
+            delete_task(p, t);
+            total--;
+        }
+    }
+}
+
+/* Ready to take traffic: running, and healthy if it has a health check.
+ * A rolling update waits for this before it moves on or stops the task
+ * it replaces (start-first). */
+static bool task_ready(const struct task *t)
+{
+    return t->state == TASK_RUNNING && t->health != TASK_HEALTH_STARTING &&
+           t->health != TASK_HEALTH_UNHEALTHY;
 }
 
 static void reconcile_slot(const struct orch_input *in,
@@ -227,7 +275,7 @@ static void reconcile_slot(const struct orch_input *in,
      * the replacement runs. */
     for (size_t i = 0; i < n; i++)
         if (is_live(in, ts[i]) && ts[i] != v->best &&
-            !(ts[i]->state == TASK_RUNNING && v->best->state < TASK_RUNNING))
+            !(ts[i]->state == TASK_RUNNING && !task_ready(v->best)))
             set_desired(p, ts[i], TASK_SHUTDOWN);
 
     /* Terminal tasks of an earlier scale-down are dropped. */
@@ -247,56 +295,107 @@ static void reconcile_slot(const struct orch_input *in,
         }
     }
 
-    /* A waiting replacement starts once everything before it in the slot
-     * has stopped, and its restart delay has passed. */
-    struct task *b = v->best;
-    if (b && b->desired == TASK_READY) {
-        bool others_stopped = true;
-        for (size_t i = 0; i < n; i++)
-            if (ts[i] != b && !task_state_is_terminal(ts[i]->state) &&
-                ts[i]->state >= TASK_ASSIGNED && !is_down(in, ts[i]))
-                others_stopped = false;
-        int64_t start_at =
-            b->meta.created_at + (b->restart_count > 0 ? rp->delay : 0);
-        if (others_stopped && in->now >= start_at)
-            set_desired(p, b, TASK_RUNNING);
-        else if (others_stopped)
-            wake(p, start_at);
-    }
+    start_waiting(in, rp, p, ts, n, v->best);
+    trim_history(in, p, ts, n);
+}
 
-    /* History: keep at most history_limit tasks in the slot. */
-    size_t total = n, limit = in->history_limit > 0 ? in->history_limit : 5;
-    for (size_t i = 0; i < n && total > limit; i++) {
-        struct task *t = ts[i];
-        if (t->desired >= TASK_SHUTDOWN && task_state_is_terminal(t->state) &&
-            t->desired != TASK_REMOVE) {
-            delete_task(p, t);
-            total--;
-        }
+static bool state_is(const struct service *s, const char *state)
+{
+    const char *cur = jx_str(s->update_status, "State");
+    return cur && strcmp(cur, state) == 0;
+}
+
+/* What a task failing during an update leads to (UpdateConfig's
+ * FailureAction, RollbackConfig's during a rollback). */
+static void update_failed(const struct service *s, struct orch_plan *p,
+                          const struct task *failed, bool rolling_back,
+                          const char *action)
+{
+    const char *id = failed->meta.id;
+    if (rolling_back) {
+        p->update = ORCH_UPDATE_ROLLBACK_PAUSED;
+        snprintf(p->update_message, sizeof(p->update_message),
+                 "rollback paused due to failure or early termination of "
+                 "task %s",
+                 id);
+    } else if (action && strcmp(action, "rollback") == 0 && s->previous_spec) {
+        p->update = ORCH_UPDATE_ROLLBACK_STARTED;
+        snprintf(p->update_message, sizeof(p->update_message),
+                 "update rolled back due to failure or early termination of "
+                 "task %s",
+                 id);
+    } else {
+        p->update = ORCH_UPDATE_PAUSED;
+        snprintf(p->update_message, sizeof(p->update_message),
+                 "update paused due to failure or early termination of task "
+                 "%s",
+                 id);
     }
 }
 
-/* Stop-first (or start-first) rolling replacement of tasks made from an
- * older spec, `Parallelism` slots at a time. */
+/* Rolling replacement of tasks made from an older spec (UpdateConfig, or
+ * RollbackConfig while rolling back): `Parallelism` slots at a time
+ * (0: all), `Delay` after each replacement becomes ready before the next
+ * one starts, stop-first or start-first. A task of the new spec that
+ * fails before the update completes counts against `MaxFailureRatio`;
+ * past it, `FailureAction` pauses, continues or rolls back. The update
+ * completes once every slot is up to date and `Monitor` has passed since
+ * the last one became ready. */
 static void rolling_update(const struct orch_input *in, struct orch_plan *p,
                            struct slot_view *views, int replicas)
 {
     const struct service *s = in->service;
-    json_t *uc = jx_path(s->spec, "UpdateConfig");
+    bool rolling_back = state_is(s, "rollback_started");
+    if (state_is(s, "paused") || state_is(s, "rollback_paused"))
+        return; /* until the next update of the service */
+    json_t *uc =
+        jx_path(s->spec, rolling_back ? "RollbackConfig" : "UpdateConfig");
     int64_t parallelism = jx_int(uc, "Parallelism", 1);
+    int64_t delay = jx_int(uc, "Delay", 0);
+    int64_t monitor = jx_int(uc, "Monitor", 5 * NS_PER_SEC);
     const char *order = jx_str(uc, "Order");
     bool start_first = order && strcmp(order, "start-first") == 0;
-    int64_t in_progress = 0, dirty = 0, dirty_before;
+    json_t *ratio_j = json_object_get(uc, "MaxFailureRatio");
+    double ratio = json_is_number(ratio_j) ? json_number_value(ratio_j) : 0;
+
+    int64_t in_progress = 0, dirty = 0, dirty_before, failures = 0;
+    int64_t last_ready = 0;
+    const struct task *last_failed = NULL;
     for (int i = 0; i < replicas; i++) {
         struct task *b = views[i].best;
-        if (views[i].created || (b && b->spec_version == s->spec_version &&
-                                 b->state < TASK_RUNNING))
+        if (views[i].created ||
+            (b && b->spec_version == s->spec_version && !task_ready(b)))
             in_progress++;
         if (b && b->spec_version != s->spec_version)
             dirty++;
+        if (b && b->spec_version == s->spec_version && task_ready(b) &&
+            b->status_ts > last_ready)
+            last_ready = b->status_ts;
     }
+    bool updating = state_is(s, "updating") || rolling_back;
+    for (size_t i = 0; updating && i < in->n_tasks; i++) {
+        const struct task *t = in->tasks[i];
+        if (t->spec_version == s->spec_version &&
+            (t->state == TASK_FAILED || t->state == TASK_REJECTED)) {
+            failures++;
+            if (!last_failed || t->status_ts > last_failed->status_ts)
+                last_failed = t;
+        }
+    }
+    if (failures > 0 && replicas > 0 &&
+        (double)failures > ratio * (double)replicas) {
+        const char *action = jx_str(uc, "FailureAction");
+        if (!(action && strcmp(action, "continue") == 0) || rolling_back) {
+            update_failed(s, p, last_failed, rolling_back, action);
+            return;
+        }
+    }
+
     dirty_before = dirty;
-    for (int i = 0; i < replicas && dirty > 0; i++) {
+    bool waiting = delay > 0 && last_ready && in->now < last_ready + delay;
+    if (waiting && dirty > 0)
+        wake(p, last_ready + delay);
+    for (int i = 0; i < replicas && dirty > 0 && !waiting; i++) {
         struct task *b = views[i].best;
         if (!b || b->spec_version == s->spec_version)
             continue;
@@ -304,7 +403,7 @@ static void rolling_update(const struct orch_input *in, struct orch_plan *p,
             break;
         /* stop-first: the old task stops now and its replacement waits
          * (desired ready); start-first: the replacement runs first and
-         * reconcile_slot stops the old one once it does. */
+         * reconcile_slot stops the old one once it is ready. */
         if (!start_first)
             set_desired(p, b, TASK_SHUTDOWN);
         create_in_slot(p, &views[i], start_first ? TASK_RUNNING : TASK_READY, 0,
@@ -313,13 +412,16 @@ static void rolling_update(const struct orch_input *in, struct orch_plan *p,
         in_progress++;
         dirty--;
     }
-    const char *cur = jx_str(s->update_status, "State");
-    bool updating = cur && strcmp(cur, "updating") == 0;
     if (dirty_before > 0 || in_progress > 0) {
         if (!updating && s->spec_version > 1 && dirty_before > 0)
             p->update = ORCH_UPDATE_UPDATING;
     } else if (updating) {
-        p->update = ORCH_UPDATE_COMPLETED;
+        if (last_ready && in->now < last_ready + monitor) {
+            wake(p, last_ready + monitor);
+            return;
+        }
+        p->update = rolling_back ? ORCH_UPDATE_ROLLBACK_COMPLETED
+                                 : ORCH_UPDATE_COMPLETED;
     }
 }
 
@@ -383,8 +485,137 @@ static void reconcile_global(const struct orch_input *in, struct orch_plan *out)
     free(ts);
 }
 
+/* A job's unit is a slot 0..TotalCompletions-1 (replicated job: swarmkit
+ * counts these from 0, and the docker CLI's job progress relies on it) or
+ * an eligible node (global job); -1 for a task that belongs to neither. */
+static int job_unit(const struct orch_input *in, const struct task *t,
+                    size_t n_units)
+{
+    if (service_is_global(in->service))
+        return t->node_id[0] ? find_node(in, t->node_id) : -1;
+    return t->slot >= 0 && (size_t)t->slot < n_units ? t->slot : -1;
+}
+
+/* The tasks of one unit of a job, in creation order. */
+struct job_unit {
+    struct task **ts;
+    size_t n;
+};
+
+/* One unit in the current iteration: a finished task is kept (desired
+ * complete), a failed one retires and is retried by the restart policy.
+ * Returns whether the unit is busy (a task meant to run), and sets
+ * *pending if the iteration has not touched it yet. */
+static bool reconcile_job_unit(const struct orch_input *in,
+                               const struct restart_policy *rp,
+                               struct orch_plan *p, const struct job_unit *u,
+                               struct slot_view *v, bool *pending)
+{
+    uint64_t iter = in->service->spec_version;
+    struct task *live = NULL, *newest_dead = NULL;
+    bool done = false, any = false;
+    for (size_t i = 0; i < u->n; i++) {
+        struct task *t = u->ts[i];
+        if (t->spec_version != iter) {
+            if (is_live(in, t)) /* an earlier iteration still running */
+                set_desired(p, t, TASK_SHUTDOWN);
+            continue;
+        }
+        any = true;
+        if (t->state == TASK_COMPLETE) {
+            done = true;
+            set_desired(p, t, TASK_COMPLETE);
+        } else if (is_dead(in, t)) {
+            newest_dead = t;
+            set_desired(p, t, TASK_SHUTDOWN);
+        } else if (is_live(in, t)) {
+            if (live || done) /* a surplus (a node came back) */
+                set_desired(p, t, TASK_SHUTDOWN);
+            else
+                live = t;
+        }
+    }
+    *pending = !any;
+    v->best = done ? NULL : live;
+    v->created = false;
+    if (!done && !live && newest_dead)
+        restart_dead(in, rp, p, newest_dead, v);
+    start_waiting(in, rp, p, u->ts, u->n, v->best);
+    trim_history(in, p, u->ts, u->n);
+    return v->best || v->created;
+}
+
+/* Jobs: every unit runs to completion once per iteration (spec version),
+ * at most MaxConcurrent at a time for a replicated job; failed tasks are
+ * retried as the restart policy allows; nothing is restarted once it has
+ * completed. */
+static void reconcile_job(const struct orch_input *in, struct orch_plan *out)
+{
+    const struct service *s = in->service;
+    bool global = service_is_global(s);
+    size_t n_units =
+        global ? in->n_nodes
+               : (size_t)(service_replicas(s) > 0 ? service_replicas(s) : 0);
+    int64_t max_conc =
+        global ? 0
+               : jx_path_int(s->spec, "Mode.ReplicatedJob.MaxConcurrent", 1);
+    struct restart_policy rp;
+    restart_policy_from_spec(s->task_spec, &rp);
+
+    struct task **ts = xcalloc(in->n_tasks + 1, sizeof(*ts));
+    if (in->n_tasks)
+        memcpy(ts, in->tasks, in->n_tasks * sizeof(*ts));
+    qsort(ts, in->n_tasks, sizeof(*ts), cmp_tasks);
+    struct job_unit *units = xcalloc(n_units + 1, sizeof(*units));
+    struct task **grouped = xcalloc(in->n_tasks + 1, sizeof(*grouped));
+    size_t *fill = xcalloc(n_units + 1, sizeof(*fill));
+    for (size_t i = 0; i < in->n_tasks; i++) {
+        int k = job_unit(in, ts[i], n_units);
+        if (k >= 0)
+            units[k].n++;
+        else
+            reconcile_extra_slot(out, &ts[i], 1);
+    }
+    size_t off = 0;
+    for (size_t k = 0; k < n_units; k++) {
+        units[k].ts = grouped + off;
+        off += units[k].n;
+    }
+    for (size_t i = 0; i < in->n_tasks; i++) {
+        int k = job_unit(in, ts[i], n_units);
+        if (k >= 0)
+            units[k].ts[fill[k]++] = ts[i];
+    }
+
+    struct slot_view *views = xcalloc(n_units + 1, sizeof(*views));
+    bool *pending = xcalloc(n_units + 1, sizeof(*pending));
+    int64_t busy = 0;
+    for (size_t k = 0; k < n_units; k++) {
+        views[k].slot = global ? 0 : (int)k;
+        views[k].node = global ? in->nodes[k] : NULL;
+        busy +=
+            reconcile_job_unit(in, &rp, out, &units[k], &views[k], &pending[k]);
+    }
+    for (size_t k = 0; k < n_units; k++) {
+        if (!pending[k] || (max_conc > 0 && busy >= max_conc))
+            continue;
+        create_in_slot(out, &views[k], TASK_RUNNING, 0, 0);
+        busy++;
+    }
+    free(pending);
+    free(views);
+    free(fill);
+    free(grouped);
+    free(units);
+    free(ts);
+}
+
 void orch_reconcile(const struct orch_input *in, struct orch_plan *out)
 {
+    if (in->service && service_is_job(in->service)) {
+        reconcile_job(in, out);
+        return;
+    }
     if (!in->service) {
         reconcile_removed(in, out);
         return;
@@ -424,6 +655,46 @@ void orch_reconcile(const struct orch_input *in, struct orch_plan *out)
     rolling_update(in, out, views, replicas);
     free(views);
     free(ts);
+}
+
+/* The plan's UpdateStatus change (and the rollback it may start: the
+ * previous spec becomes the spec again, as `service rollback` does). */
+static void update_status_to_txn(const struct orch_plan *p,
+                                 const struct service *s, struct txn *txn)
+{
+    static const char *const names[] = {
+        [ORCH_UPDATE_UPDATING] = "updating",
+        [ORCH_UPDATE_COMPLETED] = "completed",
+        [ORCH_UPDATE_PAUSED] = "paused",
+        [ORCH_UPDATE_ROLLBACK_STARTED] = "rollback_started",
+        [ORCH_UPDATE_ROLLBACK_COMPLETED] = "rollback_completed",
+        [ORCH_UPDATE_ROLLBACK_PAUSED] = "rollback_paused",
+    };
+    static const char *const messages[] = {
+        [ORCH_UPDATE_UPDATING] = "update in progress",
+        [ORCH_UPDATE_COMPLETED] = "update completed",
+        [ORCH_UPDATE_ROLLBACK_COMPLETED] = "rollback completed",
+    };
+    char now[TIME_STRLEN];
+    time_fmt_rfc3339(txn->ts, now);
+    const char *started = jx_str(s->update_status, "StartedAt");
+    bool restart_clock = p->update == ORCH_UPDATE_UPDATING ||
+                         p->update == ORCH_UPDATE_ROLLBACK_STARTED;
+    if (p->update == ORCH_UPDATE_ROLLBACK_STARTED)
+        txn_service_update(txn, s->meta.id, 0, s->previous_spec, true, NULL);
+    json_t *us = json_object();
+    json_object_set_new(us, "State", json_string(names[p->update]));
+    json_object_set_new(us, "StartedAt",
+                        json_string(restart_clock || !started ? now : started));
+    bool done = p->update == ORCH_UPDATE_COMPLETED ||
+                p->update == ORCH_UPDATE_ROLLBACK_COMPLETED;
+    if (done)
+        json_object_set_new(us, "CompletedAt", json_string(now));
+    const char *msg =
+        p->update_message[0] ? p->update_message : messages[p->update];
+    json_object_set_new(us, "Message", json_string(msg ? msg : ""));
+    txn_service_update_status(txn, s->meta.id, us);
+    json_decref(us);
 }
 
 void orch_plan_to_txn(const struct orch_plan *p, const struct service *s,
@@ -470,24 +741,6 @@ void orch_plan_to_txn(const struct orch_plan *p, const struct service *s,
             break;
         }
     }
-    if (s && p->update != ORCH_UPDATE_NONE) {
-        char now[TIME_STRLEN];
-        time_fmt_rfc3339(txn->ts, now);
-        json_t *us = json_object();
-        if (p->update == ORCH_UPDATE_UPDATING) {
-            json_object_set_new(us, "State", json_string("updating"));
-            json_object_set_new(us, "StartedAt", json_string(now));
-            json_object_set_new(us, "Message",
-                                json_string("update in progress"));
-        } else {
-            const char *started = jx_str(s->update_status, "StartedAt");
-            json_object_set_new(us, "State", json_string("completed"));
-            json_object_set_new(us, "StartedAt",
-                                json_string(started ? started : now));
-            json_object_set_new(us, "CompletedAt", json_string(now));
-            json_object_set_new(us, "Message", json_string("update completed"));
-        }
-        txn_service_update_status(txn, s->meta.id, us);
-        json_decref(us);
-    }
+    if (s && p->update != ORCH_UPDATE_NONE)
+        update_status_to_txn(p, s, txn);
 }

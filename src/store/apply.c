@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/jsonx.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/timeutil.h"
 #include "store/store.h"
 #include "store/store_internal.h"
 
@@ -276,10 +278,21 @@ static int op_service_update(struct apply_ctx *c, const json_t *op,
     s->spec = new_spec;
     s->name = jx_str(s->spec, "Name");
     hmap_put(&c->s->services_by_name, s->name, s);
-    if (!jx_equal_loose(new_tt, s->task_spec)) {
+    if (!jx_equal_loose(new_tt, s->task_spec) || service_is_job(s)) {
         json_decref(s->task_spec);
         s->task_spec = json_incref(new_tt);
         s->spec_version++;
+        /* A new rollout: the orchestrator reports it from here (a paused
+         * or finished one is over); a rollback says so at once. */
+        json_decref(s->update_status);
+        s->update_status = NULL;
+        if (json_is_true(json_object_get(op, "rollback"))) {
+            char now[TIME_STRLEN];
+            time_fmt_rfc3339(c->ts, now);
+            s->update_status = json_pack(
+                "{s:s, s:s, s:s}", "State", "rollback_started", "StartedAt",
+                now, "Message", "manually requested rollback");
+        }
     } else {
         /* Keep sharing the old (equal) object with existing tasks. */
         json_object_set(s->spec, "TaskTemplate", s->task_spec);
@@ -572,10 +585,189 @@ static int op_network_delete(struct apply_ctx *c, const json_t *op,
     return 0;
 }
 
+/* ---- secrets and configs ---- */
+
+/* "secret.x" / "config.x" operations share their code: the kind comes
+ * from the operation's name. */
+static enum store_kind op_kind(const json_t *op)
+{
+    const char *name = jx_str(op, "op");
+    return name && strncmp(name, "config.", 7) == 0 ? KIND_CONFIG : KIND_SECRET;
+}
+
+static void secret_index(struct store *s, struct secret *x)
+{
+    int k = store_secret_slot(x->kind);
+    hmap_put(&s->secrets[k], x->meta.id, x);
+    hmap_put(&s->secrets_by_name[k], x->name, x);
+}
+
+static void secret_unindex(struct store *s, struct secret *x)
+{
+    int k = store_secret_slot(x->kind);
+    hmap_del(&s->secrets[k], x->meta.id);
+    hmap_del(&s->secrets_by_name[k], x->name);
+}
+
+static int op_secret_create(struct apply_ctx *c, const json_t *op,
+                            struct err *err)
+{
+    enum store_kind kind = op_kind(op);
+    struct secret *x = secret_decode(kind, json_object_get(op, "obj"), err);
+    if (!x)
+        return -1;
+    int rc = 0;
+    if (store_secret_by_name(c->s, kind, x->name))
+        rc = err_set(err, ERR_CONFLICT,
+                     "rpc error: code = AlreadyExists desc = %s %s already "
+                     "exists",
+                     store_kind_name(kind), x->name);
+    else if (store_secret(c->s, kind, x->meta.id))
+        rc = err_set(err, ERR_CONFLICT, "%s %s already exists",
+                     store_kind_name(kind), x->meta.id);
+    if (rc < 0) {
+        secret_free(x);
+        return -1;
+    }
+    x->meta.created_at = c->ts;
+    touch(&x->meta, c);
+    secret_index(c->s, x);
+    emit(c, kind, STORE_CREATE, x);
+    return 0;
+}
+
+static struct secret *find_secret(struct apply_ctx *c, const json_t *op,
+                                  struct err *err)
+{
+    enum store_kind kind = op_kind(op);
+    const char *id = jx_str(op, "id");
+    struct secret *x = store_secret(c->s, kind, id);
+    if (!x)
+        err_set(err, ERR_NOTFOUND, "%s %s not found", store_kind_name(kind),
+                id ? id : "");
+    return x;
+}
+
+/* Only the labels of a secret or config ever change (as in swarmkit). */
+static int op_secret_labels(struct apply_ctx *c, const json_t *op,
+                            struct err *err)
+{
+    struct secret *x = find_secret(c, op, err);
+    if (!x || check_version(&x->meta, op, err) < 0)
+        return -1;
+    json_t *labels = json_object_get(op, "labels");
+    json_object_set_new(x->spec, "Labels",
+                        json_is_object(labels) ? jx_copy(labels)
+                                               : json_object());
+    touch(&x->meta, c);
+    emit(c, x->kind, STORE_UPDATE, x);
+    return 0;
+}
+
+/* Does the service's task template refer to secret / config id? */
+static bool service_refers(const struct service *svc, enum store_kind kind,
+                           const char *id)
+{
+    const char *list = kind == KIND_CONFIG ? "Configs" : "Secrets";
+    const char *key = kind == KIND_CONFIG ? "ConfigID" : "SecretID";
+    json_t *refs =
+        json_object_get(jx_path(svc->spec, "TaskTemplate.ContainerSpec"), list);
+    size_t i;
+    json_t *r;
+    json_array_foreach(refs, i, r)
+    {
+        if (strcmp(jx_str0(r, key), id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Refused while a service uses it, with swarmkit's message. */
+static int op_secret_delete(struct apply_ctx *c, const json_t *op,
+                            struct err *err)
+{
+    struct secret *x = find_secret(c, op, err);
+    if (!x)
+        return -1;
+    struct buf users;
+    buf_init(&users);
+    size_t it = 0, n = 0;
+    void *o;
+    while (store_next(c->s, KIND_SERVICE, &it, &o)) {
+        const struct service *svc = o;
+        if (!service_refers(svc, x->kind, x->meta.id))
+            continue;
+        if (n++)
+            buf_puts(&users, ", ");
+        buf_puts(&users, svc->name);
+    }
+    if (n) {
+        buf_append(&users, "", 1);
+        err_set(err, ERR_INVALID,
+                "rpc error: code = InvalidArgument desc = %s '%s' is in use "
+                "by the following service%s: %s",
+                store_kind_name(x->kind), x->name, n > 1 ? "s" : "",
+                (const char *)users.data);
+        buf_fini(&users);
+        return -1;
+    }
+    buf_fini(&users);
+    secret_unindex(c->s, x);
+    emit(c, x->kind, STORE_DELETE, x);
+    secret_free(x);
+    return 0;
+}
+
+/* A whole secret as the leader has it (a worker's copy of the secrets its
+ * own tasks use): created or replaced, its metadata kept as sent. */
+static int op_secret_put(struct apply_ctx *c, const json_t *op, struct err *err)
+{
+    enum store_kind kind = op_kind(op);
+    struct secret *x = secret_decode(kind, json_object_get(op, "obj"), err);
+    if (!x)
+        return -1;
+    struct secret *old = store_secret(c->s, kind, x->meta.id);
+    struct secret *named = store_secret_by_name(c->s, kind, x->name);
+    if (named && named != old) {
+        secret_unindex(c->s, named);
+        secret_free(named);
+    }
+    if (old) {
+        secret_unindex(c->s, old);
+        secret_free(old);
+    }
+    secret_index(c->s, x);
+    emit(c, kind, old ? STORE_UPDATE : STORE_CREATE, x);
+    return 0;
+}
+
+/* The worker's copy of a secret it no longer needs (never refused). */
+static int op_secret_drop(struct apply_ctx *c, const json_t *op,
+                          struct err *err)
+{
+    struct secret *x = find_secret(c, op, err);
+    if (!x)
+        return -1;
+    secret_unindex(c->s, x);
+    emit(c, x->kind, STORE_DELETE, x);
+    secret_free(x);
+    return 0;
+}
+
 static const struct {
     const char *name;
     op_fn fn;
 } ops[] = {
+    {"secret.create", op_secret_create},
+    {"secret.labels", op_secret_labels},
+    {"secret.delete", op_secret_delete},
+    {"secret.put", op_secret_put},
+    {"secret.drop", op_secret_drop},
+    {"config.create", op_secret_create},
+    {"config.labels", op_secret_labels},
+    {"config.delete", op_secret_delete},
+    {"config.put", op_secret_put},
+    {"config.drop", op_secret_drop},
     {"network.create", op_network_create},
     {"network.delete", op_network_delete},
     {"task.allocate", op_task_allocate},

@@ -13,7 +13,8 @@
 static const char *const kind_names[KIND__COUNT] = {
     [KIND_CLUSTER] = "cluster", [KIND_NODE] = "node",
     [KIND_SERVICE] = "service", [KIND_TASK] = "task",
-    [KIND_NETWORK] = "network",
+    [KIND_NETWORK] = "network", [KIND_SECRET] = "secret",
+    [KIND_CONFIG] = "config",
 };
 
 const char *store_kind_name(enum store_kind k)
@@ -334,14 +335,26 @@ fail:
 int64_t service_replicas(const struct service *s)
 {
     json_t *mode = jx_path(s->spec, "Mode");
-    if (json_object_get(mode, "Global"))
+    if (json_object_get(mode, "Global") || json_object_get(mode, "GlobalJob"))
         return -1;
+    json_t *job = json_object_get(mode, "ReplicatedJob");
+    if (job) {
+        json_int_t conc = jx_int(job, "MaxConcurrent", 1);
+        return jx_int(job, "TotalCompletions", conc);
+    }
     return jx_path_int(s->spec, "Mode.Replicated.Replicas", 1);
 }
 
 bool service_is_global(const struct service *s)
 {
-    return jx_path(s->spec, "Mode.Global") != NULL;
+    return jx_path(s->spec, "Mode.Global") != NULL ||
+           jx_path(s->spec, "Mode.GlobalJob") != NULL;
+}
+
+bool service_is_job(const struct service *s)
+{
+    return jx_path(s->spec, "Mode.ReplicatedJob") != NULL ||
+           jx_path(s->spec, "Mode.GlobalJob") != NULL;
 }
 
 /* Docker's insertDefaults=true view: the defaults swarmkit would apply,
@@ -400,6 +413,15 @@ static json_t *service_json(const struct service *s, bool insert, bool internal)
     }
     if (s->update_status)
         json_object_set(j, "UpdateStatus", s->update_status);
+    if (!internal && service_is_job(s)) {
+        /* Every change to a job's spec is a new iteration (apply.c). */
+        char at[TIME_STRLEN];
+        time_fmt_rfc3339(s->meta.updated_at, at);
+        json_object_set_new(j, "JobStatus",
+                            json_pack("{s:{s:I}, s:s}", "JobIteration", "Index",
+                                      (json_int_t)s->spec_version,
+                                      "LastExecution", at));
+    }
     if (internal)
         json_object_set_new(j, "_SpecVersion",
                             json_integer((json_int_t)s->spec_version));
@@ -655,6 +677,63 @@ struct network *network_decode(const json_t *j, struct err *err)
     return n;
 fail:
     network_free(n);
+    return NULL;
+}
+
+/* ---- secrets and configs ---- */
+
+struct secret *secret_new(enum store_kind kind)
+{
+    struct secret *x = xcalloc(1, sizeof(*x));
+    x->kind = kind;
+    return x;
+}
+
+void secret_free(struct secret *x)
+{
+    if (!x)
+        return;
+    json_decref(x->spec);
+    free(x);
+}
+
+json_t *secret_to_json(const struct secret *x, bool with_data)
+{
+    json_t *j = json_object();
+    meta_to_json(&x->meta, j);
+    json_t *spec = jx_copy(x->spec);
+    if (!json_object_get(spec, "Labels"))
+        json_object_set_new(spec, "Labels", json_object());
+    if (!with_data || x->kind == KIND_SECRET)
+        json_object_del(spec, "Data");
+    json_object_set_new(j, "Spec", spec);
+    return j;
+}
+
+json_t *secret_encode(const struct secret *x)
+{
+    json_t *j = json_object();
+    meta_to_json(&x->meta, j);
+    json_object_set(j, "Spec", x->spec);
+    return j;
+}
+
+struct secret *secret_decode(enum store_kind kind, const json_t *j,
+                             struct err *err)
+{
+    struct secret *x = secret_new(kind);
+    if (meta_from_json(&x->meta, j, err) < 0)
+        goto fail;
+    json_t *spec = json_object_get(j, "Spec");
+    if (!json_is_object(spec) || !jx_str(spec, "Name")) {
+        err_set(err, ERR_INVALID, "%s has no name", store_kind_name(kind));
+        goto fail;
+    }
+    x->spec = jx_copy(spec);
+    x->name = jx_str(x->spec, "Name");
+    return x;
+fail:
+    secret_free(x);
     return NULL;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The cluster's objects (cluster, node, service, task) and their Docker API
+// The cluster's objects (cluster, node, service, task, network, secret,
+// config) and their Docker API
 // JSON forms. Specs are kept as the API's own JSON (no translation layer);
 // what controllers read often (states, slots, ids) is also kept as C fields.
 // Tasks share their spec with the service version they were made from, so
@@ -20,6 +21,8 @@ enum store_kind {
     KIND_SERVICE,
     KIND_TASK,
     KIND_NETWORK,
+    KIND_SECRET,
+    KIND_CONFIG,
     KIND__COUNT,
 };
 
@@ -142,6 +145,17 @@ struct network {
     bool ingress;
 };
 
+/* A swarm secret or config (kind KIND_SECRET / KIND_CONFIG): Spec is the
+ * API's SecretSpec / ConfigSpec (Name, Labels, Data as base64, Driver,
+ * Templating). Data lives only in memory and in the sealed raft log and
+ * snapshots (raft/encio.c); the API never shows a secret's Data. */
+struct secret {
+    struct obj_meta meta;
+    enum store_kind kind;
+    json_t *spec;
+    const char *name; /* borrowed from spec */
+};
+
 /* Constructors / destructors. */
 struct cluster *cluster_new(void);
 void cluster_free(struct cluster *c);
@@ -153,6 +167,8 @@ struct task *task_new(void);
 void task_free(struct task *t);
 struct network *network_new(void);
 void network_free(struct network *n);
+struct secret *secret_new(enum store_kind kind);
+void secret_free(struct secret *x);
 
 /* Docker API JSON (owned results). */
 json_t *cluster_to_json(const struct cluster *c);
@@ -162,6 +178,9 @@ json_t *service_to_json(const struct service *s, bool insert_defaults);
 json_t *task_to_json(const struct task *t);
 /* The swarm Network object (as embedded in task attachments). */
 json_t *network_to_json(const struct network *n);
+/* A secret or config as the API shows it; with_data false drops
+ * Spec.Data (secrets are always shown without it). */
+json_t *secret_to_json(const struct secret *x, bool with_data);
 
 /* Snapshot / log forms: the API form plus internal fields (named with a
  * leading "_"), so decode(encode(x)) == x. */
@@ -178,6 +197,9 @@ json_t *task_encode(const struct task *t, bool with_spec);
 struct task *task_decode(const json_t *j, struct err *err);
 json_t *network_encode(const struct network *n);
 struct network *network_decode(const json_t *j, struct err *err);
+json_t *secret_encode(const struct secret *x);
+struct secret *secret_decode(enum store_kind kind, const json_t *j,
+                             struct err *err);
 
 /* Meta helpers. */
 void meta_to_json(const struct obj_meta *m, json_t *out);
@@ -185,4 +207,8 @@ int meta_from_json(struct obj_meta *m, const json_t *j, struct err *err);
 
 /* Replicas of a replicated service, -1 for global. */
 int64_t service_replicas(const struct service *s);
+/* Global and global-job services: one task per eligible node. */
 bool service_is_global(const struct service *s);
+/* Replicated-job and global-job services: tasks run to completion once
+ * per iteration (each spec change). */
+bool service_is_job(const struct service *s);

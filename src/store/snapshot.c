@@ -37,14 +37,44 @@ static size_t spec_ref(struct spec_table *st, json_t *spec)
 
 void store_snapshot(const struct store *s, struct buf *out)
 {
-    store_snapshot_filtered(s, NULL, NULL, out);
+    store_snapshot_filtered(s, NULL, out);
+}
+
+static json_t *encode_secrets(const struct store *s, enum store_kind kind,
+                              const struct store_filter *f)
+{
+    json_t *list = json_array();
+    size_t it = 0;
+    void *v;
+    while (hmap_next(&s->secrets[store_secret_slot(kind)], &it, NULL, &v))
+        if (!f || !f->keep_secret || f->keep_secret(f->data, v))
+            json_array_append_new(list, secret_encode(v));
+    return list;
+}
+
+static int decode_secrets(struct store *tmp, enum store_kind kind,
+                          const json_t *list, struct err *err)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        struct secret *x = secret_decode(kind, item, err);
+        if (!x)
+            return -1;
+        int k = store_secret_slot(kind);
+        hmap_put(&tmp->secrets[k], x->meta.id, x);
+        hmap_put(&tmp->secrets_by_name[k], x->name, x);
+    }
+    return 0;
 }
 
 void store_snapshot_filtered(const struct store *s,
-                             bool (*keep_task)(void *data,
-                                               const struct task *t),
-                             void *data, struct buf *out)
+                             const struct store_filter *filter, struct buf *out)
 {
+    bool (*keep_task)(void *, const struct task *) =
+        filter ? filter->keep_task : NULL;
+    void *data = filter ? filter->data : NULL;
     _cleanup_json_ json_t *j = json_object();
     json_object_set_new(j, "Format", json_integer(SNAPSHOT_FORMAT));
     json_object_set_new(j, "Index", json_integer((json_int_t)s->index));
@@ -80,6 +110,8 @@ void store_snapshot_filtered(const struct store *s,
     json_object_set_new(j, "Nodes", nodes);
     json_object_set_new(j, "Services", services);
     json_object_set_new(j, "Networks", networks);
+    json_object_set_new(j, "Secrets", encode_secrets(s, KIND_SECRET, filter));
+    json_object_set_new(j, "Configs", encode_secrets(s, KIND_CONFIG, filter));
     json_object_set_new(j, "TaskSpecs", st.list);
     json_object_set_new(j, "Tasks", tasks);
     char *text = jx_dumps(j);
@@ -133,6 +165,11 @@ int store_restore(struct store *s, const void *data, size_t len,
         hmap_put(&tmp->networks, n->meta.id, n);
         hmap_put(&tmp->networks_by_name, n->name, n);
     }
+    if (decode_secrets(tmp, KIND_SECRET, json_object_get(j, "Secrets"), err) <
+            0 ||
+        decode_secrets(tmp, KIND_CONFIG, json_object_get(j, "Configs"), err) <
+            0)
+        goto fail;
     json_t *specs = json_object_get(j, "TaskSpecs");
     json_array_foreach(json_object_get(j, "Tasks"), i, item)
     {

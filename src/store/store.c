@@ -18,6 +18,10 @@ struct store *store_new(void)
     hmap_init(&s->tasks);
     hmap_init(&s->networks);
     hmap_init(&s->networks_by_name);
+    for (int i = 0; i < 2; i++) {
+        hmap_init(&s->secrets[i]);
+        hmap_init(&s->secrets_by_name[i]);
+    }
     hmap_init(&s->task_groups_by_service);
     hmap_init(&s->task_groups_by_node);
     return s;
@@ -52,6 +56,13 @@ void store_clear(struct store *s)
         network_free(v);
     hmap_fini(&s->networks);
     hmap_fini(&s->networks_by_name);
+    for (int i = 0; i < 2; i++) {
+        it = 0;
+        while (hmap_next(&s->secrets[i], &it, NULL, &v))
+            secret_free(v);
+        hmap_fini(&s->secrets[i]);
+        hmap_fini(&s->secrets_by_name[i]);
+    }
     hmap_fini(&s->tasks);
     hmap_fini(&s->services);
     hmap_fini(&s->services_by_name);
@@ -117,6 +128,19 @@ struct network *store_network_by_name(const struct store *s, const char *name)
     return name ? hmap_get(&s->networks_by_name, name) : NULL;
 }
 
+struct secret *store_secret(const struct store *s, enum store_kind kind,
+                            const char *id)
+{
+    return id ? hmap_get(&s->secrets[store_secret_slot(kind)], id) : NULL;
+}
+
+struct secret *store_secret_by_name(const struct store *s, enum store_kind kind,
+                                    const char *name)
+{
+    return name ? hmap_get(&s->secrets_by_name[store_secret_slot(kind)], name)
+                : NULL;
+}
+
 json_t *store_spec_networks(const struct store *s, const json_t *spec)
 {
     json_t *ids = json_array();
@@ -157,6 +181,13 @@ json_t *store_task_to_json(const struct store *s, const struct task *t)
         if (n)
             json_object_set_new(a, "Network", network_to_json(n));
     }
+    /* A job's task names the iteration it belongs to (the docker CLI's
+     * progress follows only the current one). */
+    const struct service *svc = store_service(s, t->service_id);
+    if (svc && service_is_job(svc))
+        json_object_set_new(
+            j, "JobIteration",
+            json_pack("{s:I}", "Index", (json_int_t)t->spec_version));
     return j;
 }
 
@@ -193,6 +224,9 @@ static const struct hmap *kind_map(const struct store *s, enum store_kind k)
         return &s->tasks;
     case KIND_NETWORK:
         return &s->networks;
+    case KIND_SECRET:
+    case KIND_CONFIG:
+        return &s->secrets[store_secret_slot(k)];
     default:
         return NULL;
     }

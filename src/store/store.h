@@ -49,6 +49,11 @@ struct service *store_service_by_name(const struct store *s, const char *name);
 struct task *store_task(const struct store *s, const char *id);
 struct network *store_network(const struct store *s, const char *id);
 struct network *store_network_by_name(const struct store *s, const char *name);
+/* Secrets (kind KIND_SECRET) and configs (KIND_CONFIG) by id / name. */
+struct secret *store_secret(const struct store *s, enum store_kind kind,
+                            const char *id);
+struct secret *store_secret_by_name(const struct store *s, enum store_kind kind,
+                                    const char *name);
 /* The networks a service's tasks attach to, as an owned array of network
  * ids: ingress first when the service publishes ports, then the task
  * template's networks that exist. */
@@ -86,11 +91,16 @@ int store_apply(struct store *s, uint64_t index, const void *data, size_t len,
 
 /* Encodes the whole state (appending to out). */
 void store_snapshot(const struct store *s, struct buf *out);
-/* The same with only the tasks keep_task accepts (a worker's share). */
+/* The same with only the tasks keep_task accepts and the secrets and
+ * configs keep_secret accepts (a worker's share; NULL keeps all). */
+struct store_filter {
+    bool (*keep_task)(void *data, const struct task *t);
+    bool (*keep_secret)(void *data, const struct secret *x);
+    void *data;
+};
 void store_snapshot_filtered(const struct store *s,
-                             bool (*keep_task)(void *data,
-                                               const struct task *t),
-                             void *data, struct buf *out);
+                             const struct store_filter *filter,
+                             struct buf *out);
 /* Replaces the whole state with a snapshot; on error the store is left
  * unchanged. Watchers see no per-object events; they get one STORE_UPDATE
  * event of kind KIND__COUNT meaning "everything changed". */

@@ -30,12 +30,20 @@ struct store {
     struct hmap tasks;                  /* id -> struct task */
     struct hmap networks;               /* id -> struct network */
     struct hmap networks_by_name;       /* name -> struct network */
+    struct hmap secrets[2];             /* [0] secrets, [1] configs: id -> */
+    struct hmap secrets_by_name[2];     /* name -> struct secret */
     struct hmap task_groups_by_service; /* service id -> task_group */
     struct hmap task_groups_by_node;    /* node id -> task_group */
     size_t tasks_in_state[TASK_ORPHANED + 1];
     struct store_watch *watches;
     int notifying; /* depth of watcher calls (unwatch is deferred) */
 };
+
+/* The index of a kind's secret maps (KIND_SECRET 0, KIND_CONFIG 1). */
+static inline int store_secret_slot(enum store_kind kind)
+{
+    return kind == KIND_CONFIG ? 1 : 0;
+}
 
 void store_emit(struct store *s, const struct store_event *ev);
 

@@ -181,3 +181,35 @@ void txn_network_delete(struct txn *t, const char *id)
 {
     op_new(t, "network.delete", id);
 }
+
+static const char *secret_op(enum store_kind kind, const char *verb, char *buf,
+                             size_t size)
+{
+    snprintf(buf, size, "%s.%s", kind == KIND_CONFIG ? "config" : "secret",
+             verb);
+    return buf;
+}
+
+void txn_secret_create(struct txn *t, const struct secret *x)
+{
+    char name[32];
+    json_t *op =
+        op_new(t, secret_op(x->kind, "create", name, sizeof(name)), x->meta.id);
+    json_object_set_new(op, "obj", secret_encode(x));
+}
+
+void txn_secret_labels(struct txn *t, enum store_kind kind, const char *id,
+                       uint64_t if_version, json_t *labels)
+{
+    char name[32];
+    json_t *op = op_new(t, secret_op(kind, "labels", name, sizeof(name)), id);
+    json_object_set(op, "labels", labels ? labels : json_null());
+    if (if_version)
+        json_object_set_new(op, "ver", json_integer((json_int_t)if_version));
+}
+
+void txn_secret_delete(struct txn *t, enum store_kind kind, const char *id)
+{
+    char name[32];
+    op_new(t, secret_op(kind, "delete", name, sizeof(name)), id);
+}

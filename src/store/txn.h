@@ -69,3 +69,11 @@ void txn_task_allocate(struct txn *t, const char *id, json_t *networks);
 
 void txn_network_create(struct txn *t, const struct network *n);
 void txn_network_delete(struct txn *t, const char *id);
+
+/* Secrets and configs (x->kind says which): create (name conflicts are
+ * refused at apply), a labels-only update (if_version as for services),
+ * delete (refused while a service refers to it). */
+void txn_secret_create(struct txn *t, const struct secret *x);
+void txn_secret_labels(struct txn *t, enum store_kind kind, const char *id,
+                       uint64_t if_version, json_t *labels);
+void txn_secret_delete(struct txn *t, enum store_kind kind, const char *id);
