@@ -28,6 +28,10 @@ static void usage(FILE *out)
             "(default: detected)\n"
             "      --cgroup-parent NAME cgroup parent of containers "
             "(default shoal-<hostname>)\n"
+            "      --insecure-registry HOST[:PORT]\n"
+            "                           a registry reached over plain http "
+            "(loopback\n"
+            "                           ones always are; repeatable)\n"
             "  -l, --log-level LEVEL    debug, info, warn or error "
             "(default info)\n"
             "  -v, --version            print the version and exit\n"
@@ -48,6 +52,7 @@ int main(int argc, char **argv)
         {"runtime", required_argument, NULL, 'r'},
         {"cgroup-parent", required_argument, NULL, 'c'},
         {"log-level", required_argument, NULL, 'l'},
+        {"insecure-registry", required_argument, NULL, 'i'},
         {"version", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -88,6 +93,14 @@ int main(int argc, char **argv)
             break;
         case 'c':
             cfg.cgroup_parent = optarg;
+            break;
+        case 'i':
+            if (cfg.n_insecure + 1 >=
+                (int)ARRAY_SIZE(cfg.insecure_registries)) {
+                fprintf(stderr, "shoald: too many --insecure-registry\n");
+                return 2;
+            }
+            cfg.insecure_registries[cfg.n_insecure++] = optarg;
             break;
         case 'l':
             cfg.log_level = log_level_parse(optarg);

@@ -18,6 +18,8 @@
 
 struct runtime;
 struct image_store;
+struct volume_store;
+struct registry;
 struct events;
 struct allocator;
 
@@ -80,7 +82,9 @@ struct api_host {
     const char *hostname;
     struct runtime *runtime;
     struct image_store *images;
+    struct registry *registry; /* pull, push, login (registry/registry.h) */
     struct events *events;
+    struct volume_store *volumes; /* the node's volumes (volume/volume.h) */
 };
 
 /* Registers every route on server s, whose handlers reach the node

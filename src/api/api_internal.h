@@ -76,7 +76,12 @@ void api_services_routes(struct http_server *s);
 void api_tasks_routes(struct http_server *s);
 void api_logs_routes(struct http_server *s);
 void api_images_routes(struct http_server *s);
+void api_images_registry_routes(struct http_server *s);
+/* POST /images/create?fromImage=...: a registry pull
+ * (images_registry.c). */
+void api_image_pull(struct http_request *req, struct api_host *h);
 void api_containers_routes(struct http_server *s);
 void api_networks_routes(struct http_server *s);
 void api_secrets_routes(struct http_server *s);
 void api_events_routes(struct http_server *s);
+void api_volumes_routes(struct http_server *s);

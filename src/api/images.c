@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// /images: load (docker-save and OCI archives), create (rootfs import),
-// list, inspect, delete.
+// /images: load (docker-save and OCI archives), create (rootfs import;
+// pulls are in images_registry.c), list, inspect, delete.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -147,13 +147,14 @@ static void create_image(struct http_request *req, void *data)
     struct api_host *h = data;
     const char *src = http_query(req, "fromSrc");
     const char *from_image = http_query(req, "fromImage");
+    if (!src && from_image && *from_image) {
+        api_image_pull(req, h);
+        return;
+    }
     if (!src) {
-        char msg[512];
-        snprintf(msg, sizeof(msg),
-                 "pull access denied for %s: this node has no registry "
-                 "configured; load or import the image instead",
-                 from_image ? from_image : "(none)");
-        http_reply_error(req, 404, msg);
+        http_reply_error(req, 400,
+                         "fromImage or fromSrc is required to create an "
+                         "image");
         return;
     }
     if (strcmp(src, "-") != 0) {

@@ -19,8 +19,10 @@ void api_register(struct http_server *s, struct api_host *host,
     api_tasks_routes(s);
     api_logs_routes(s);
     api_images_routes(s);
+    api_images_registry_routes(s);
     api_containers_routes(s);
     api_networks_routes(s);
     api_secrets_routes(s);
     api_events_routes(s);
+    api_volumes_routes(s);
 }

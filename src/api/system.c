@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// GET /version, GET /info and GET /distribution/{name}/json.
+// GET /version and GET /info (GET /distribution/{name}/json is in
+// images_registry.c).
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
@@ -169,25 +170,9 @@ static void get_info(struct http_request *req, void *data)
     api_reply(req, 200, info);
 }
 
-/* shoal has no registry access yet: like dockerd for an image no registry
- * knows, the answer is an error, which the CLI turns into its "could not
- * be accessed on a registry" warning. */
-static void get_distribution(struct http_request *req, void *data)
-{
-    struct api_host *h = data;
-    (void)h;
-    char msg[512];
-    snprintf(msg, sizeof(msg),
-             "image %s: no registry is configured on this node; the image "
-             "can only come from the node's local image store",
-             req->params[0]);
-    http_reply_error(req, 500, msg);
-}
-
 static const struct http_route routes[] = {
     {"GET", "/version", get_version},
     {"GET", "/info", get_info},
-    {"GET", "/distribution/{name*}/json", get_distribution},
 };
 
 void api_system_routes(struct http_server *s)

@@ -144,6 +144,7 @@ extern const struct cli_cmd cli_cmd_version;
 extern const struct cli_cmd cli_cmd_info;
 extern const struct cli_cmd cli_cmd_events;
 extern const struct cli_cmd cli_cmd_network;
+extern const struct cli_cmd cli_cmd_volume;
 extern const struct cli_cmd cli_cmd_secret;
 extern const struct cli_cmd cli_cmd_config;
 /* Top-level shortcuts docker keeps (images, load, import, rmi, ps, ...). */
@@ -155,6 +156,18 @@ extern const struct cli_cmd cli_cmd_ps;
 extern const struct cli_cmd cli_cmd_kill;
 extern const struct cli_cmd cli_cmd_logs;
 extern const struct cli_cmd cli_cmd_inspect;
+/* Registry commands (cli_registry.c): image pull/push/tag/save and their
+ * top-level forms, login, logout. */
+extern const struct cli_cmd cli_cmd_image_pull;
+extern const struct cli_cmd cli_cmd_image_push;
+extern const struct cli_cmd cli_cmd_image_tag;
+extern const struct cli_cmd cli_cmd_image_save;
+extern const struct cli_cmd cli_cmd_pull;
+extern const struct cli_cmd cli_cmd_push;
+extern const struct cli_cmd cli_cmd_tag;
+extern const struct cli_cmd cli_cmd_save;
+extern const struct cli_cmd cli_cmd_login;
+extern const struct cli_cmd cli_cmd_logout;
 
 /* The CLI's own version, printed by `shoal version` / `--version`. */
 #define CLI_VERSION "0.1.0"

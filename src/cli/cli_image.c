@@ -589,7 +589,10 @@ static const struct cli_cmd cmd_import = {
 };
 
 static const struct cli_cmd *const image_subs[] = {
-    &cmd_import, &cmd_inspect, &cmd_load, &cmd_ls, &cmd_rm, NULL,
+    &cmd_import, &cmd_inspect,        &cmd_load,
+    &cmd_ls,     &cli_cmd_image_pull, &cli_cmd_image_push,
+    &cmd_rm,     &cli_cmd_image_save, &cli_cmd_image_tag,
+    NULL,
 };
 
 const struct cli_cmd cli_cmd_image = {

@@ -114,5 +114,6 @@ void daemon_api_host_init(struct daemon *d)
         .data_root = d->cfg.data_root,
         .hostname = d->hostname,
         .images = d->images,
+        .registry = d->registry,
     };
 }

@@ -17,10 +17,12 @@
 
 #include "api/api.h"
 #include "api/events.h"
+#include "registry/registry.h"
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
+#include "volume/volume.h"
 
 #define REAPER_PERIOD_MS 10000
 
@@ -85,12 +87,23 @@ static void container_event(void *data, const char *id,
         agent_on_container_event(d->agent, id, st);
 }
 
+static void volume_event(void *data, const char *action, const char *name,
+                         const char *driver, const char *container)
+{
+    struct daemon *d = data;
+    events_volume(d->events, action, name, driver, container);
+}
+
 static void api_closed(void *data)
 {
     struct daemon *d = data;
     d->api = NULL;
     runtime_free(d->runtime);
     d->runtime = NULL;
+    volume_store_free(d->volumes);
+    d->volumes = NULL;
+    registry_free(d->registry);
+    d->registry = NULL;
     image_store_free(d->images);
     d->images = NULL;
     uv_close((uv_handle_t *)&d->sig_term, NULL);
@@ -166,6 +179,7 @@ static int start(struct daemon *d, struct err *err)
     d->images = image_store_new(images, err);
     if (!d->images)
         return err_ctx(err, "open image store");
+    d->registry = registry_new(d->loop, d->images, d->cfg.insecure_registries);
 
     daemon_api_host_init(d);
     d->events = events_new(&d->api_host);
@@ -174,11 +188,16 @@ static int start(struct daemon *d, struct err *err)
     _cleanup_free_ char *ctrs = xasprintf("%s/containers", d->cfg.data_root);
     _cleanup_free_ char *state = xasprintf("%s/runtime", d->cfg.data_root);
     _cleanup_free_ char *vols = xasprintf("%s/volumes", d->cfg.data_root);
+    d->volumes = volume_store_new(vols, err);
+    if (!d->volumes)
+        return err_ctx(err, "open volume store");
+    volume_store_set_events(d->volumes, volume_event, d);
+    d->api_host.volumes = d->volumes;
     struct runtime_config rc = {
         .loop = d->loop,
         .root = ctrs,
         .state_root = state,
-        .volumes_root = vols,
+        .volumes = d->volumes,
         .runtime = d->cfg.runtime,
         .cgroup_parent = d->cgroup_parent,
         .self_exe = d->self_exe,

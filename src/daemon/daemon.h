@@ -37,6 +37,10 @@ struct daemon_config {
     const char *runtime;       /* NULL = detect */
     const char *cgroup_parent; /* NULL = "shoal-<hostname>" */
     int log_level;
+    /* Registries reached over plain http besides loopback ones
+     * (--insecure-registry), NULL-terminated. */
+    const char *insecure_registries[17];
+    int n_insecure;
 };
 
 enum swarm_state {
@@ -56,7 +60,9 @@ struct daemon {
     int lock_fd;
     int64_t started_at;
     struct image_store *images;
+    struct registry *registry; /* the registry client (registry/) */
     struct runtime *runtime;
+    struct volume_store *volumes;
     struct http_server *api;
     struct api_host api_host; /* what the API handlers reach (api_host.c) */
     struct events *events;    /* GET /events (api/events.h) */

@@ -714,6 +714,71 @@ char *arc_writer_finish(struct arc_writer *w, size_t *len, struct err *err)
     return data;
 }
 
+struct arc_writer *arc_writer_new_file(const char *path, struct err *err)
+{
+    struct arc_writer *w = xcalloc(1, sizeof(*w));
+    buf_init(&w->out);
+    w->a = archive_write_new();
+    if (!w->a)
+        abort();
+    int rc = archive_write_set_format_pax_restricted(w->a);
+    if (rc == ARCHIVE_OK)
+        rc = archive_write_set_bytes_in_last_block(w->a, 1);
+    if (rc == ARCHIVE_OK)
+        rc = archive_write_open_filename(w->a, path);
+    if (rc != ARCHIVE_OK) {
+        la_error(w->a, err, ERR_INTERNAL, "create archive");
+        arc_writer_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+int arc_writer_add_path(struct arc_writer *w, const char *name, const char *src,
+                        struct err *err)
+{
+    _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return err_sys(err, errno, "open '%s'", src);
+    struct archive_entry *e = archive_entry_new();
+    if (!e)
+        abort();
+    archive_entry_set_pathname(e, name);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_mtime(e, FIXED_MTIME, 0);
+    archive_entry_set_size(e, (la_int64_t)st.st_size);
+    int rc = archive_write_header(w->a, e);
+    archive_entry_free(e);
+    if (rc != ARCHIVE_OK)
+        return la_error(w->a, err, ERR_INTERNAL, "write archive");
+    char buf[65536];
+    int64_t left = st.st_size;
+    while (left > 0) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return err_sys(err, n < 0 ? errno : EIO, "read '%s'", src);
+        if (n > left)
+            n = (ssize_t)left;
+        if (archive_write_data(w->a, buf, (size_t)n) != (la_ssize_t)n)
+            return la_error(w->a, err, ERR_INTERNAL, "write archive");
+        left -= n;
+    }
+    return 0;
+}
+
+int arc_writer_close(struct arc_writer *w, struct err *err)
+{
+    int rc = 0;
+    if (archive_write_close(w->a) != ARCHIVE_OK)
+        rc = la_error(w->a, err, ERR_INTERNAL, "finish archive");
+    arc_writer_free(w);
+    return rc;
+}
+
 void arc_writer_free(struct arc_writer *w)
 {
     if (!w)

@@ -85,3 +85,12 @@ int arc_writer_add_hardlink(struct arc_writer *w, const char *path,
 char *arc_writer_finish(struct arc_writer *w, size_t *len, struct err *err);
 /* Frees an unfinished writer (NULL ok). */
 void arc_writer_free(struct arc_writer *w);
+
+/* A writer into a new file at path (plain tar, docker save), for large
+ * archives: entries stream from files with arc_writer_add_path, and
+ * arc_writer_close ends it (and frees w). */
+struct arc_writer *arc_writer_new_file(const char *path, struct err *err);
+/* Adds the regular file src as name (mode 0644). */
+int arc_writer_add_path(struct arc_writer *w, const char *name, const char *src,
+                        struct err *err);
+int arc_writer_close(struct arc_writer *w, struct err *err);

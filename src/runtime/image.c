@@ -573,6 +573,16 @@ void image_store_release(struct image_store *s)
     free(s);
 }
 
+void image_store_hold(struct image_store *s)
+{
+    s->refs++;
+}
+
+char *image_store_tmp_path(struct image_store *s, const char *what)
+{
+    return image_tmp_path(s, what);
+}
+
 void image_store_free(struct image_store *s)
 {
     if (s)

@@ -20,6 +20,15 @@ struct image_store *image_store_new(const char *root, struct err *err);
 /* Drops the caller's hold: asynchronous operations still queued keep the
  * store alive until their callbacks have run. */
 void image_store_free(struct image_store *s);
+/* Another hold on the store, for work that uses it off the loop (the
+ * registry client's threads); dropped with image_store_release. Both on
+ * the loop thread only. */
+void image_store_hold(struct image_store *s);
+void image_store_release(struct image_store *s);
+/* A fresh unique path under the store's tmp/ (owned; nothing created),
+ * for downloads that image_store_add_blobs then takes in: the same file
+ * system, so the store keeps them by hard link. tmp/ is emptied at open. */
+char *image_store_tmp_path(struct image_store *s, const char *what);
 
 /* Completion of an asynchronous operation, called on the loop thread. On
  * success err is NULL and result is a borrowed JSON value described at each
@@ -168,6 +177,17 @@ struct image_push_info {
 struct image_push_info *
 image_store_push_info(struct image_store *s, const char *name, struct err *err);
 void image_push_info_free(struct image_push_info *p);
+
+/* docker save: writes the images names resolve to (repo[:tag] or ids) as
+ * one archive at out_path, in the layout Docker 25+ writes: OCI
+ * (oci-layout, index.json, blobs/sha256/...) plus manifest.json, with the
+ * layer blobs as the store kept them. 404 if a name is unknown. Blocking. */
+int image_save_file(struct image_store *s, const char *const *names, size_t n,
+                    const char *out_path, struct err *err);
+/* image_save_file in the thread pool; result {} on success. */
+int image_save_async(struct image_store *s, uv_loop_t *loop,
+                     const char *const *names, size_t n, const char *out_path,
+                     image_done_cb cb, void *data, struct err *err);
 
 /* Points name_at_digest ("repo@sha256:<manifest digest>", a RepoDigest) at
  * the image id. 400 on a bad name, 404 if the image is gone. */

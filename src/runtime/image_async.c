@@ -14,6 +14,8 @@ struct image_work {
     uv_work_t req;
     struct image_store *s;
     bool import;
+    char **names; /* save */
+    size_t n_names;
     char *path, *repo, *tag;
     json_t *changes;
     image_done_cb cb;
@@ -25,7 +27,11 @@ struct image_work {
 static void work_run(uv_work_t *req)
 {
     struct image_work *w = req->data;
-    if (w->import)
+    if (w->names) {
+        if (image_save_file(w->s, (const char *const *)w->names, w->n_names,
+                            w->path, &w->err) == 0)
+            w->result = json_object();
+    } else if (w->import)
         w->result = image_import_file(w->s, w->path, w->repo, w->tag,
                                       w->changes, &w->err);
     else
@@ -44,6 +50,9 @@ static void work_done(uv_work_t *req, int status)
         w->cb(w->data, NULL, &w->err);
     json_decref(w->result);
     json_decref(w->changes);
+    for (size_t i = 0; i < w->n_names; i++)
+        free(w->names[i]);
+    free(w->names);
     free(w->path);
     free(w->repo);
     free(w->tag);
@@ -62,6 +71,9 @@ static int queue(struct image_work *w, uv_loop_t *loop, struct err *err)
         free(w->path);
         free(w->repo);
         free(w->tag);
+        for (size_t i = 0; i < w->n_names; i++)
+            free(w->names[i]);
+        free(w->names);
         free(w);
         return err_set(err, ERR_INTERNAL, "queue image work: %s",
                        uv_strerror(rc));
@@ -106,6 +118,24 @@ int image_import_async(struct image_store *s, uv_loop_t *loop,
     w->repo = xstrdup(repo);
     w->tag = xstrdup(tag);
     w->changes = changes ? jx_copy(changes) : NULL;
+    w->cb = cb;
+    w->data = data;
+    return queue(w, loop, err);
+}
+
+int image_save_async(struct image_store *s, uv_loop_t *loop,
+                     const char *const *names, size_t n, const char *out_path,
+                     image_done_cb cb, void *data, struct err *err)
+{
+    if (n == 0)
+        return err_set(err, ERR_INVALID, "no image names given");
+    struct image_work *w = xcalloc(1, sizeof(*w));
+    w->s = s;
+    w->names = xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        w->names[i] = xstrdup(names[i]);
+    w->n_names = n;
+    w->path = xstrdup(out_path);
     w->cb = cb;
     w->data = data;
     return queue(w, loop, err);

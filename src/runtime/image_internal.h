@@ -62,9 +62,6 @@ struct image_store {
     struct hmap digests;     /* "repo@sha256:..." -> struct image_name */
 };
 
-/* Drops one hold on the store (image_store_free and finished jobs); the
- * last frees it. Loop thread only, like the holds themselves (refs). */
-void image_store_release(struct image_store *s);
 /* Sets err to 404 "No such image: NAME"; returns -1. */
 int image_no_such(struct err *err, const char *name);
 /* Lookup of name as image_inspect documents it; with the lock held. */

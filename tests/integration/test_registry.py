@@ -1,0 +1,220 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The registry client against a real registry (Debian's docker-registry in
+the node's namespace): push and pull round trips with digests checked on
+both sides, a corrupted blob, authentication (htpasswd) with the right and
+a wrong password, save/load, tag and /distribution."""
+
+import hashlib
+import io
+import json
+import tarfile
+
+import pytest
+
+from registryfix import Registry
+from shoalnode import wait_for
+
+
+@pytest.fixture
+def registry(loaded_node):
+    r = Registry(loaded_node).start()
+    yield r
+    r.stop()
+
+
+def stream_lines(resp):
+    return [json.loads(x) for x in resp.body.decode().splitlines()
+            if x.strip()]
+
+
+def image_id(node, ref):
+    r = node.api("GET", f"/images/{ref}/json")
+    return r.json()["Id"] if r.status == 200 else None
+
+
+def test_push_pull_round_trip(loaded_node, registry):
+    n = loaded_node
+    name = f"{registry.host}/shoal/simple"
+    n.shoal_ok("image", "tag", "simple_server:latest", f"{name}:v1")
+    local_id = image_id(n, f"{name}:v1")
+    assert local_id == image_id(n, "simple_server:latest")
+
+    out = n.shoal_ok("image", "push", f"{name}:v1")
+    assert f"The push refers to repository [{name}]" in out
+    assert "Pushed" in out
+    digest = out.split("digest: ")[1].split()[0]
+    assert digest.startswith("sha256:")
+
+    # The registry has the manifest under that digest, and its bytes hash
+    # to it.
+    man = registry.curl(
+        "-H", "Accept: application/vnd.docker.distribution.manifest.v2+json,"
+        "application/vnd.oci.image.manifest.v1+json",
+        f"http://{registry.host}/v2/shoal/simple/manifests/v1")
+    assert "sha256:" + hashlib.sha256(man.encode()).hexdigest() == digest
+    m = json.loads(man)
+    assert m["config"]["digest"] == local_id
+    info = n.api("GET", f"/images/{name}:v1/json").json()
+    assert f"{name}@{digest}" in info["RepoDigests"]
+
+    # A second push skips every blob.
+    again = n.shoal_ok("image", "push", f"{name}:v1")
+    assert "Layer already exists" in again and "Pushed" not in again
+
+    # Pull into an empty store: remove (by id: every name and layer goes),
+    # pull, same id and digest.
+    n.shoal_ok("image", "rm", "-f", local_id)
+    assert image_id(n, f"{name}:v1") is None
+    r = n.api("POST", f"/images/create?fromImage={name}&tag=v1")
+    assert r.status == 200, r
+    msgs = stream_lines(r)
+    statuses = [m.get("status", "") for m in msgs]
+    assert any(s == "Pulling fs layer" for s in statuses), msgs
+    assert any(s == "Pull complete" for s in statuses), msgs
+    assert any(s.startswith("Downloading") or s == "Download complete"
+               for s in statuses), msgs
+    assert f"Digest: {digest}" in statuses
+    assert f"Status: Downloaded newer image for {name}:v1" in statuses
+    assert not any("error" in m for m in msgs), msgs
+    assert image_id(n, f"{name}:v1") == local_id
+    info = n.api("GET", f"/images/{name}:v1/json").json()
+    assert f"{name}@{digest}" in info["RepoDigests"]
+
+    # Pulled again: up to date; by digest: the same image.
+    out = n.shoal_ok("image", "pull", f"{name}:v1")
+    assert f"Status: Image is up to date for {name}:v1" in out
+    n.shoal_ok("image", "pull", f"{name}@{digest}")
+    assert image_id(n, f"{name}@{digest}") == local_id
+
+    # The pulled image runs.
+    n.shoal_ok("service", "create", "--name", "pulled", f"{name}:v1",
+               "httpd", "-f", "-p", "8000", "-h", "/www")
+    wait_for(lambda: "Running" in n.shoal_ok("service", "ps", "pulled"),
+             timeout=60, what="the pulled image to run")
+
+    # /distribution: the registry's digest and our platform.
+    d = n.api("GET", f"/distribution/{name}:v1/json")
+    assert d.status == 200, d
+    dj = d.json()
+    assert dj["Descriptor"]["digest"] == digest
+    assert dj["Platforms"][0]["os"] == "linux"
+
+
+def test_pull_unknown_and_bad_names(loaded_node, registry):
+    n = loaded_node
+    r = n.api("POST", f"/images/create?fromImage={registry.host}/nope&tag=x")
+    assert r.status == 404, r
+    assert "not found" in r.message and "manifest unknown" in r.message
+    r = n.api("POST", "/images/create?fromImage=Bad/Name&tag=x")
+    assert r.status == 400, r
+    rc, out, err = n.shoal("image", "pull", f"{registry.host}/nope:x")
+    assert rc != 0 and "manifest unknown" in err
+
+
+def test_corrupt_blob_stores_nothing(loaded_node, registry):
+    n = loaded_node
+    name = f"{registry.host}/corrupt/img"
+    n.shoal_ok("image", "tag", "simple_server:latest", f"{name}:1")
+    n.shoal_ok("image", "push", f"{name}:1")
+    man = json.loads(registry.curl(
+        "-H", "Accept: application/vnd.docker.distribution.manifest.v2+json,"
+        "application/vnd.oci.image.manifest.v1+json",
+        f"http://{registry.host}/v2/corrupt/img/manifests/1"))
+    layer = man["layers"][-1]["digest"]
+    path = registry.blob_path(layer)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, other bytes
+    path.write_bytes(bytes(data))
+    n.shoal_ok("image", "rm", "-f", image_id(n, f"{name}:1"))
+    before = n.api("GET", "/images/json").json()
+    r = n.api("POST", f"/images/create?fromImage={name}&tag=1")
+    msgs = stream_lines(r) if r.status == 200 else []
+    errors = [m["error"] for m in msgs if "error" in m]
+    text = " ".join(errors) if errors else r.message
+    assert "verification failed" in text and layer in text, (r, msgs)
+    assert image_id(n, f"{name}:1") is None
+    assert n.api("GET", "/images/json").json() == before
+    # Nothing left in the store's work space either.
+    tmp = n.exec("sh", "-c", f"ls -A {n.data_root}/images/tmp")
+    assert tmp.out.strip() == "", tmp
+
+
+def test_save_and_load(loaded_node):
+    n = loaded_node
+    r = n.api("GET", "/images/simple_server:latest/get")
+    assert r.status == 200, r
+    tf = tarfile.open(fileobj=io.BytesIO(r.body))
+    names = tf.getnames()
+    assert "manifest.json" in names and "index.json" in names
+    man = json.loads(tf.extractfile("manifest.json").read())
+    assert man[0]["RepoTags"] == ["simple_server:latest"]
+    old = image_id(n, "simple_server:latest")
+    n.shoal_ok("image", "rm", "simple_server:latest")
+    lr = n.api("POST", "/images/load", body=r.body,
+               headers={"Content-Type": "application/x-tar"})
+    assert lr.status == 200, lr
+    assert image_id(n, "simple_server:latest") == old
+    r = n.api("GET", "/images/get?names=simple_server:latest&names=" + old)
+    assert r.status == 200
+    r = n.api("GET", "/images/nosuch:1/get")
+    assert r.status == 404
+
+
+def test_tag_errors(loaded_node):
+    n = loaded_node
+    r = n.api("POST", "/images/nosuch/tag?repo=x&tag=1")
+    assert r.status == 404
+    r = n.api("POST", "/images/simple_server/tag?repo=Bad&tag=1")
+    assert r.status == 400
+    r = n.api("POST", "/images/simple_server/tag?repo=x&tag=2")
+    assert r.status == 201
+    assert image_id(n, "x:2") == image_id(n, "simple_server")
+
+
+@pytest.fixture
+def auth_registry(loaded_node):
+    r = Registry(loaded_node, users={"alice": "s3cret"}).start()
+    yield r
+    r.stop()
+
+
+def test_auth(loaded_node, auth_registry):
+    n = loaded_node
+    reg = auth_registry
+    name = f"{reg.host}/priv/img:1"
+    n.shoal_ok("image", "tag", "simple_server:latest", name)
+    # No credentials: a clear error.
+    rc, out, err = n.shoal("image", "push", name)
+    assert rc != 0
+    assert "no basic auth credentials" in err or "unauthorized" in err, err
+    # Wrong password: login fails, nothing stored.
+    home = n.dir / "home"
+    home.mkdir(exist_ok=True)
+    env = {"HOME": str(home)}
+    rc, out, err = n.shoal("login", "-u", "alice", "-p", "wrong", reg.host,
+                           env=env)
+    assert rc != 0 and "unauthorized" in err, err
+    assert not (home / ".shoal" / "config.json").exists() or \
+        reg.host not in (home / ".shoal" / "config.json").read_text()
+    # Right password: stored 0600, then push and pull work.
+    out = n.shoal_ok("login", "-u", "alice", "--password-stdin", reg.host,
+                     input="s3cret\n", env=env)
+    assert "Login Succeeded" in out
+    cfg = home / ".shoal" / "config.json"
+    assert oct(cfg.stat().st_mode & 0o777) == "0o600"
+    assert reg.host in json.loads(cfg.read_text())["auths"]
+    n.shoal_ok("image", "push", name, env=env)
+    n.shoal_ok("image", "rm", name)
+    n.shoal_ok("image", "pull", name, env=env)
+    assert image_id(n, name) == image_id(n, "simple_server:latest")
+    # A wrong password in X-Registry-Auth: the registry's refusal.
+    import base64
+    bad = base64.urlsafe_b64encode(json.dumps(
+        {"username": "alice", "password": "nope"}).encode()).decode()
+    r = n.api("POST", f"/images/create?fromImage={reg.host}/priv/img&tag=1",
+              headers={"X-Registry-Auth": bad})
+    assert r.status != 200 or any("error" in m for m in stream_lines(r))
+    text = r.message if r.status != 200 else json.dumps(stream_lines(r))
+    assert "unauthorized" in text, text
+    out = n.shoal_ok("logout", reg.host, env=env)
+    assert reg.host not in json.loads(cfg.read_text()).get("auths", {})
