@@ -10,15 +10,13 @@
 #include "cli/cli.h"
 
 static const struct cli_cmd *const root_subs[] = {
-    &cli_cmd_container, &cli_cmd_image,   &cli_cmd_network,
-    &cli_cmd_secret,    &cli_cmd_config,  &cli_cmd_node,
-    &cli_cmd_service,   &cli_cmd_swarm,   &cli_cmd_system,
-    &cli_cmd_info,      &cli_cmd_version, &cli_cmd_events,
-    &cli_cmd_images,    &cli_cmd_import,  &cli_cmd_inspect,
-    &cli_cmd_kill,      &cli_cmd_load,    &cli_cmd_login,
-    &cli_cmd_logout,    &cli_cmd_logs,    &cli_cmd_ps,
-    &cli_cmd_pull,      &cli_cmd_push,    &cli_cmd_rmi,
-    &cli_cmd_save,      &cli_cmd_tag,     NULL,
+    &cli_cmd_container, &cli_cmd_image,  &cli_cmd_network, &cli_cmd_secret,
+    &cli_cmd_config,    &cli_cmd_node,   &cli_cmd_service, &cli_cmd_swarm,
+    &cli_cmd_system,    &cli_cmd_volume, &cli_cmd_info,    &cli_cmd_version,
+    &cli_cmd_events,    &cli_cmd_images, &cli_cmd_import,  &cli_cmd_inspect,
+    &cli_cmd_kill,      &cli_cmd_load,   &cli_cmd_login,   &cli_cmd_logout,
+    &cli_cmd_logs,      &cli_cmd_ps,     &cli_cmd_pull,    &cli_cmd_push,
+    &cli_cmd_rmi,       &cli_cmd_save,   &cli_cmd_tag,     NULL,
 };
 
 static const struct cli_flag global_flags[] = {

@@ -18,6 +18,7 @@
 
 struct runtime;
 struct image_store;
+struct volume_store;
 struct registry;
 struct events;
 struct allocator;
@@ -83,6 +84,7 @@ struct api_host {
     struct image_store *images;
     struct registry *registry; /* pull, push, login (registry/registry.h) */
     struct events *events;
+    struct volume_store *volumes; /* the node's volumes (volume/volume.h) */
 };
 
 /* Registers every route on server s, whose handlers reach the node

@@ -84,3 +84,4 @@ void api_containers_routes(struct http_server *s);
 void api_networks_routes(struct http_server *s);
 void api_secrets_routes(struct http_server *s);
 void api_events_routes(struct http_server *s);
+void api_volumes_routes(struct http_server *s);

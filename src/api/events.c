@@ -783,6 +783,27 @@ void events_container(struct events *ev, const char *id, const char *action,
         ctr_seen_free(hmap_del(&ev->ctrs, c->id));
 }
 
+/* ---- volume events ---- */
+
+void events_volume(struct events *ev, const char *action, const char *name,
+                   const char *driver, const char *container)
+{
+    if (!ev || ev->closing || !action)
+        return;
+    json_t *attrs = json_object();
+    if (strcmp(action, "prune") == 0) {
+        json_object_set_new(attrs, "reclaimed",
+                            json_string(driver ? driver : "0"));
+    } else {
+        json_object_set_new(attrs, "driver",
+                            json_string(driver ? driver : "local"));
+        if (container)
+            json_object_set_new(attrs, "container", json_string(container));
+    }
+    record(ev, event_msg_new("volume", action, name ? name : "", attrs, "local",
+                             time_now_ns()));
+}
+
 /* ---- lifecycle ---- */
 
 struct events *events_new(struct api_host *h)

@@ -52,6 +52,13 @@ void events_container_state(struct events *ev, const char *id,
 void events_container(struct events *ev, const char *id, const char *action,
                       const char *attr_key, const char *attr_value);
 
+/* A volume event (the volume store's volume_event_fn, via the daemon):
+ * "create", "destroy", "mount", "unmount" (container set) and "prune"
+ * (name NULL; driver carries the reclaimed bytes, as attribute
+ * "reclaimed"), scope local, Actor ID the volume's name. */
+void events_volume(struct events *ev, const char *action, const char *name,
+                   const char *driver, const char *container);
+
 /* ---- pure parts (exposed for the unit tests) ---- */
 
 /* One recorded event. */

@@ -4,14 +4,13 @@
 // named volumes (size, how many containers mount them) and the build cache,
 // in Docker's DiskUsage shape. Sizes are walked on the loop: small on a
 // node, and the request is rare.
-#include <dirent.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "api/api_internal.h"
 #include "base/du.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
+#include "volume/volume.h"
 
 static const char *const TYPES[] = {"container", "image", "volume",
                                     "build-cache", NULL};
@@ -81,51 +80,19 @@ static void images_usage(json_t *imgs, const json_t *containers)
     }
 }
 
-static json_int_t volume_refs(const json_t *containers, const char *name)
-{
-    json_int_t n = 0;
-    size_t i, k;
-    json_t *c, *m;
-    json_array_foreach(containers, i, c)
-    {
-        json_array_foreach(json_object_get(c, "Mounts"), k, m)
-        {
-            n += strcmp(jx_str0(m, "Type"), "volume") == 0 &&
-                 strcmp(jx_str0(m, "Name"), name) == 0;
-        }
-    }
-    return n;
-}
-
-static json_t *volumes_usage(struct api_host *h, const json_t *containers)
+/* dockerd's LocalVolumesSize: volumes of the local driver without options
+ * (a mounted one holds no data of the node's own). */
+static json_t *volumes_usage(struct api_host *h)
 {
     json_t *out = json_array();
-    _cleanup_free_ char *root = xasprintf("%s/volumes", h->data_root);
-    DIR *d = opendir(root);
-    if (!d)
-        return out;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        _cleanup_free_ char *data = xasprintf("%s/%s/_data", root, de->d_name);
-        struct stat st;
-        if (stat(data, &st) < 0 || !S_ISDIR(st.st_mode))
-            continue;
-        char created[TIME_STRLEN];
-        time_fmt_rfc3339((int64_t)st.st_ctim.tv_sec * NS_PER_SEC +
-                             st.st_ctim.tv_nsec,
-                         created);
-        json_array_append_new(
-            out,
-            json_pack("{s:s, s:s, s:s, s:s, s:{}, s:s, s:{}, "
-                      "s:{s:I, s:I}}",
-                      "Name", de->d_name, "Driver", "local", "Mountpoint", data,
-                      "CreatedAt", created, "Labels", "Scope", "local",
-                      "Options", "UsageData", "Size", (json_int_t)fs_du(data),
-                      "RefCount", volume_refs(containers, de->d_name)));
+    struct volume *v;
+    for (size_t it = 0; h->volumes && volume_next(h->volumes, &it, &v);) {
+        struct volume_info vi;
+        volume_info(v, &vi);
+        if (strcmp(vi.driver, VOLUME_DRIVER_LOCAL) == 0 &&
+            !json_object_size(vi.options))
+            json_array_append_new(out, volume_json(v, true));
     }
-    closedir(d);
     return out;
 }
 
@@ -151,7 +118,7 @@ static void system_df(struct http_request *req, void *data)
         json_decref(imgs);
     }
     if (want[2])
-        json_object_set_new(out, "Volumes", volumes_usage(h, containers));
+        json_object_set_new(out, "Volumes", volumes_usage(h));
     if (want[3])
         json_object_set_new(out, "BuildCache", json_array());
     if (want[0])

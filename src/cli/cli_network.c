@@ -382,7 +382,7 @@ int cli_network_create_body(const struct cli_flags *fl, const char *name,
     return 0;
 }
 
-static int check_label(const char *value, struct err *err)
+int cli_network_check_label(const char *value, struct err *err)
 {
     const char *k = value;
     size_t n = strcspn(value, "=");
@@ -819,7 +819,7 @@ static const struct cli_flag create_flags[] = {
     {"ipv6", 0, CLI_FLAG_BOOL, "Enable or disable IPv6 address assignment",
      NULL, NULL, NULL, false},
     {"label", 0, CLI_FLAG_LIST, "Set metadata on a network", NULL, NULL,
-     check_label, false},
+     cli_network_check_label, false},
     {"opt", 'o', CLI_FLAG_LIST, "Set driver specific options", "map[]", "map",
      NULL, false},
     {"scope", 0, CLI_FLAG_STRING, "Control the network's scope", NULL, NULL,

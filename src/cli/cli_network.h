@@ -58,3 +58,7 @@ int cli_network_rm(struct cli_ctx *ctx, char *const *names, size_t n,
 int cli_network_prune(struct cli_ctx *ctx, const char *filters,
                       const struct cli_network_ops *ops, void *ud,
                       struct err *err);
+
+/* opts.ValidateLabel for --label flags (networks, volumes): 'invalid label
+ * 'x': empty name', 'label 'x' contains whitespaces'. */
+int cli_network_check_label(const char *value, struct err *err);

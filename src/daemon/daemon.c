@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
+#include "volume/volume.h"
 
 #define REAPER_PERIOD_MS 10000
 
@@ -86,12 +87,21 @@ static void container_event(void *data, const char *id,
         agent_on_container_event(d->agent, id, st);
 }
 
+static void volume_event(void *data, const char *action, const char *name,
+                         const char *driver, const char *container)
+{
+    struct daemon *d = data;
+    events_volume(d->events, action, name, driver, container);
+}
+
 static void api_closed(void *data)
 {
     struct daemon *d = data;
     d->api = NULL;
     runtime_free(d->runtime);
     d->runtime = NULL;
+    volume_store_free(d->volumes);
+    d->volumes = NULL;
     registry_free(d->registry);
     d->registry = NULL;
     image_store_free(d->images);
@@ -178,11 +188,16 @@ static int start(struct daemon *d, struct err *err)
     _cleanup_free_ char *ctrs = xasprintf("%s/containers", d->cfg.data_root);
     _cleanup_free_ char *state = xasprintf("%s/runtime", d->cfg.data_root);
     _cleanup_free_ char *vols = xasprintf("%s/volumes", d->cfg.data_root);
+    d->volumes = volume_store_new(vols, err);
+    if (!d->volumes)
+        return err_ctx(err, "open volume store");
+    volume_store_set_events(d->volumes, volume_event, d);
+    d->api_host.volumes = d->volumes;
     struct runtime_config rc = {
         .loop = d->loop,
         .root = ctrs,
         .state_root = state,
-        .volumes_root = vols,
+        .volumes = d->volumes,
         .runtime = d->cfg.runtime,
         .cgroup_parent = d->cgroup_parent,
         .self_exe = d->self_exe,

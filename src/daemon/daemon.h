@@ -62,6 +62,7 @@ struct daemon {
     struct image_store *images;
     struct registry *registry; /* the registry client (registry/) */
     struct runtime *runtime;
+    struct volume_store *volumes;
     struct http_server *api;
     struct api_host api_host; /* what the API handlers reach (api_host.c) */
     struct events *events;    /* GET /events (api/events.h) */

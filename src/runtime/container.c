@@ -33,7 +33,7 @@
 #include "runtime/oci.h"
 #include "runtime/runc.h"
 #include "runtime/shim.h"
-#include "runtime/volume.h"
+#include "volume/volume.h"
 
 #define META_FILE       "config.v2.json"
 #define RELEASED_FILE   "released"
@@ -47,7 +47,7 @@ struct runtime {
     uv_loop_t *loop;
     char *root;
     char *state_root;
-    char *volumes_root;
+    struct volume_store *volumes; /* borrowed */
     char *cgroup_parent;
     char *self_exe;
     int64_t log_max;
@@ -165,7 +165,6 @@ static void runtime_destroy(struct runtime *rt)
     runc_fini(&rt->runc);
     free(rt->root);
     free(rt->state_root);
-    free(rt->volumes_root);
     free(rt->cgroup_parent);
     free(rt->self_exe);
     free(rt->init_path);
@@ -343,10 +342,10 @@ static char *find_init(const char *configured)
 
 struct runtime *runtime_new(const struct runtime_config *cfg, struct err *err)
 {
-    if (!cfg->loop || !cfg->root || !cfg->state_root || !cfg->volumes_root ||
+    if (!cfg->loop || !cfg->root || !cfg->state_root || !cfg->volumes ||
         !cfg->self_exe) {
         err_set(err, ERR_INVALID,
-                "runtime: loop, root, state_root, volumes_root and self_exe "
+                "runtime: loop, root, state_root, volumes and self_exe "
                 "are required");
         return NULL;
     }
@@ -358,7 +357,7 @@ struct runtime *runtime_new(const struct runtime_config *cfg, struct err *err)
                 parent);
         return NULL;
     }
-    const char *dirs[] = {cfg->root, cfg->state_root, cfg->volumes_root};
+    const char *dirs[] = {cfg->root, cfg->state_root};
     for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
         if (fs_mkdir_p(dirs[i], 0700, err) < 0) {
             err_ctx(err, "runtime");
@@ -373,7 +372,7 @@ struct runtime *runtime_new(const struct runtime_config *cfg, struct err *err)
     rt->loop = cfg->loop;
     rt->root = xstrdup(cfg->root);
     rt->state_root = xstrdup(cfg->state_root);
-    rt->volumes_root = xstrdup(cfg->volumes_root);
+    rt->volumes = cfg->volumes;
     rt->cgroup_parent = xstrdup(parent);
     rt->self_exe = xstrdup(cfg->self_exe);
     rt->log_max = cfg->log_max_size > 0 ? cfg->log_max_size : DEFAULT_LOG_MAX;
@@ -490,10 +489,12 @@ static json_t *mount_point_json(const struct oci_mount *m, const char *name)
 }
 
 struct create_ctx {
+    const char *id;
     char *dir;
     char *rootfs;
     bool mounted;
-    struct vec new_volumes; /* names created by this call (owned) */
+    struct vec new_volumes;  /* names created by this call (owned) */
+    struct vec used_volumes; /* names referenced and mounted (owned) */
 };
 
 static void create_rollback(struct runtime *rt, struct create_ctx *x)
@@ -501,9 +502,13 @@ static void create_rollback(struct runtime *rt, struct create_ctx *x)
     struct err err = {0};
     if (x->mounted && rootfs_umount(x->rootfs, &err) < 0)
         log_warn("create rollback: %s", err.msg);
+    for (size_t i = 0; i < x->used_volumes.len; i++) {
+        volume_unmount(rt->volumes, x->used_volumes.items[i], x->id);
+        volume_unref(rt->volumes, x->used_volumes.items[i], x->id);
+    }
     for (size_t i = 0; i < x->new_volumes.len; i++) {
         err_clear(&err);
-        if (volume_remove(rt->volumes_root, x->new_volumes.items[i], &err) < 0)
+        if (volume_remove(rt->volumes, x->new_volumes.items[i], NULL, &err) < 0)
             log_warn("create rollback: %s", err.msg);
     }
     if (x->dir) {
@@ -518,8 +523,74 @@ static void create_ctx_fini(struct create_ctx *x)
     for (size_t i = 0; i < x->new_volumes.len; i++)
         free(x->new_volumes.items[i]);
     vec_fini(&x->new_volumes);
+    for (size_t i = 0; i < x->used_volumes.len; i++)
+        free(x->used_volumes.items[i]);
+    vec_fini(&x->used_volumes);
     free(x->dir);
     free(x->rootfs);
+}
+
+/* Docker's copy-up into a volume that is still empty: the image's content
+ * at the mount's target, opened inside the rootfs. */
+static int copy_up(const char *rootfs, const struct oci_mount *m,
+                   struct err *err)
+{
+    _cleanup_close_ int rootfd =
+        open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return err_sys(err, errno, "copy image content: open rootfs");
+    _cleanup_close_ int src =
+        rootfs_open(rootfd, m->target, O_RDONLY | O_DIRECTORY);
+    if (src < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return 0; /* nothing there in the image */
+        return err_sys(err, errno, "copy image content: open '%s'", m->target);
+    }
+    if (volume_copy_up(src, m->host_path, err) < 0)
+        return err_ctx(err, "volume for '%s'", m->target);
+    return 0;
+}
+
+/* One volume mount: the volume (created on first use with the mount's
+ * VolumeOptions labels and driver options), this container as its user,
+ * mounted if it has options, filled from the image while empty. */
+static int use_volume(struct runtime *rt, struct create_ctx *x,
+                      struct oci_mount *m, const char *name, bool anonymous,
+                      struct err *err)
+{
+    const json_t *vo = m->volume_options;
+    struct volume_spec vspec = {
+        .name = name,
+        .driver = jx_path_str(vo, "DriverConfig.Name"),
+        .labels = json_object_get(vo, "Labels"),
+        .options = jx_path(vo, "DriverConfig.Options"),
+    };
+    /* The runtime names anonymous volumes itself (the container's metadata
+     * records them, for removal with it); they carry dockerd's label. */
+    _cleanup_json_ json_t *labels = NULL;
+    if (anonymous) {
+        labels = json_is_object(vspec.labels) ? jx_copy(vspec.labels)
+                                              : json_object();
+        json_object_set_new(labels, VOLUME_ANONYMOUS_LABEL, json_string(""));
+        vspec.labels = labels;
+    }
+    bool created = false;
+    struct volume *v = volume_create(rt->volumes, &vspec, &created, err);
+    if (!v)
+        return -1;
+    if (created)
+        vec_push(&x->new_volumes, xstrdup(name));
+    volume_ref(rt->volumes, name, x->id);
+    if (volume_mount(rt->volumes, name, x->id, false, err) < 0) {
+        volume_unref(rt->volumes, name, x->id);
+        return -1;
+    }
+    vec_push(&x->used_volumes, xstrdup(name));
+    free(m->host_path);
+    m->host_path = xstrdup(volume_path(v));
+    if (!m->nocopy && copy_up(x->rootfs, m, err) < 0)
+        return -1;
+    return 0;
 }
 
 /* Resolves volume mounts to directories (creating and filling new ones)
@@ -534,20 +605,13 @@ static int create_volumes(struct runtime *rt, struct create_ctx *x,
         char anon_name[ID_HEX_LEN + 1];
         if (m->type == OCI_MOUNT_VOLUME) {
             name = m->source;
-            if (!*name) {
+            bool anonymous = !*name;
+            if (anonymous) {
                 id_new_hex(anon_name);
                 name = anon_name;
                 json_array_append_new(anon, json_string(name));
             }
-            bool created = false;
-            if (volume_ensure(rt->volumes_root, name, &created, err) < 0)
-                return -1;
-            if (created)
-                vec_push(&x->new_volumes, xstrdup(name));
-            free(m->host_path);
-            m->host_path = volume_data_path(rt->volumes_root, name);
-            if (created && !m->nocopy &&
-                volume_copy_up(x->rootfs, m->target, m->host_path, err) < 0)
+            if (use_volume(rt, x, m, name, anonymous, err) < 0)
                 return -1;
         }
         json_array_append_new(points, mount_point_json(m, name));
@@ -748,8 +812,9 @@ int ctr_create(struct runtime *rt, const struct ctr_config *cfg,
         oci_mounts_fini(&mounts);
         return -1;
     }
-    struct create_ctx x = {0};
+    struct create_ctx x = {.id = cfg->id};
     vec_init(&x.new_volumes);
+    vec_init(&x.used_volumes);
     int r = -1;
     _cleanup_free_ char *dir = xasprintf("%s/%s", rt->root, cfg->id);
     if (mkdir(dir, 0700) < 0) {
@@ -962,8 +1027,71 @@ static void remove_stale(struct ctr *c)
     }
 }
 
+/* ---- the container's named volumes (its metadata's Mounts) ---- */
+
+static const char *mount_volume_name(const json_t *m)
+{
+    if (strcmp(jx_str0(m, "Type"), "volume") != 0)
+        return NULL;
+    const char *name = jx_str(m, "Name");
+    return name && *name ? name : NULL;
+}
+
+static void volumes_ref(struct ctr *c)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(c->meta, "Mounts"), i, m)
+    {
+        const char *name = mount_volume_name(m);
+        if (name)
+            volume_ref(c->rt->volumes, name, c->id);
+    }
+}
+
+static void volumes_unref(struct ctr *c)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(c->meta, "Mounts"), i, m)
+    {
+        const char *name = mount_volume_name(m);
+        if (name)
+            volume_unref(c->rt->volumes, name, c->id);
+    }
+}
+
+/* Volumes with options mounted (again after a reboot); quiet when
+ * re-adopting what was already in use. */
+static int volumes_mount(struct ctr *c, bool quiet, struct err *err)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(c->meta, "Mounts"), i, m)
+    {
+        const char *name = mount_volume_name(m);
+        if (name && volume_mount(c->rt->volumes, name, c->id, quiet, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void volumes_unmount(struct ctr *c)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(c->meta, "Mounts"), i, m)
+    {
+        const char *name = mount_volume_name(m);
+        if (name)
+            volume_unmount(c->rt->volumes, name, c->id);
+    }
+}
+
 static int ensure_mounted(struct ctr *c, struct err *err)
 {
+    if (volumes_mount(c, true, err) < 0)
+        return -1;
     _cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
     if (rootfs_is_mounted(rootfs))
         return 0;
@@ -1108,6 +1236,8 @@ static void release_done(void *data, int status, const char *out,
     struct err err = {0};
     if (rootfs_umount(rootfs, &err) < 0)
         log_warn("container %.12s: %s", c->id, err.msg);
+    if (!c->rt->closing)
+        volumes_unmount(c);
     c->releasing = false;
     c->released = true;
     if (!c->rt->closing && !c->removed) {
@@ -1147,13 +1277,15 @@ static void remove_finish(struct ctr *c)
     _cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
     if (rootfs_umount(rootfs, &err) < 0)
         log_warn("container %.12s: %s", c->id, err.msg);
+    volumes_unmount(c);
+    volumes_unref(c);
     json_t *anon = json_object_get(c->meta, "AnonymousVolumes");
     size_t i;
     json_t *v;
     json_array_foreach(anon, i, v)
     {
         err_clear(&err);
-        if (volume_remove(rt->volumes_root, json_string_value(v), &err) < 0)
+        if (volume_remove(rt->volumes, json_string_value(v), NULL, &err) < 0)
             log_warn("container %.12s: %s", c->id, err.msg);
     }
     err_clear(&err);
@@ -1284,6 +1416,14 @@ static void restore_one(struct runtime *rt, const char *id)
     }
     ctr_apply_meta(c);
     registry_add(c);
+    /* Its volumes are in use again; those still mounted for it (running,
+     * or exited but not yet released) are its mounts again. */
+    volumes_ref(c);
+    _cleanup_free_ char *released = ctr_path(c, RELEASED_FILE);
+    if (!fs_exists(released) && volumes_mount(c, true, &err) < 0) {
+        log_warn("container %.12s: %s", c->id, err.msg);
+        err_clear(&err);
+    }
 
     struct shim_exit ex;
     struct shim_state ss;

@@ -16,6 +16,7 @@
 #include "runtime/image.h"
 
 struct runtime;
+struct volume_store;
 
 enum ctr_state {
     CTR_CREATED, /* rootfs and bundle ready, not started */
@@ -43,15 +44,16 @@ typedef void (*ctr_event_fn)(void *data, const char *id,
 
 struct runtime_config {
     uv_loop_t *loop;
-    const char *root;          /* e.g. /var/lib/shoal/containers */
-    const char *state_root;    /* runtime --root, e.g. /var/lib/shoal/runtime */
-    const char *volumes_root;  /* e.g. /var/lib/shoal/volumes */
-    const char *runtime;       /* "runc", "crun", or NULL to detect */
-    const char *cgroup_parent; /* e.g. "shoal-node1" */
-    const char *self_exe;      /* path of shoald, for "shoald shim" */
-    int64_t log_max_size;      /* bytes per log file before rotation */
-    const char *init_path;     /* init for ContainerSpec.Init; NULL = look for
-                                  tini-static / docker-init */
+    const char *root;       /* e.g. /var/lib/shoal/containers */
+    const char *state_root; /* runtime --root, e.g. /var/lib/shoal/runtime */
+    struct volume_store *volumes; /* the node's volumes (volume/volume.h);
+                                     borrowed, outlives the runtime */
+    const char *runtime;          /* "runc", "crun", or NULL to detect */
+    const char *cgroup_parent;    /* e.g. "shoal-node1" */
+    const char *self_exe;         /* path of shoald, for "shoald shim" */
+    int64_t log_max_size;         /* bytes per log file before rotation */
+    const char *init_path; /* init for ContainerSpec.Init; NULL = look for
+                              tini-static / docker-init */
     ctr_event_fn on_event;
     void *event_data;
 };
@@ -89,11 +91,12 @@ struct ctr_config {
     const char *hosts;       /* file content, NULL = localhost + hostname */
 };
 
-/* Creates the container: volume dirs (named volumes under volumes_root,
- * created on first use), overlay rootfs over the image layers, hostname /
- * hosts / resolv.conf files, the OCI config.json, metadata for inspect and
- * restore. Synchronous and fast (no runtime invocation). On failure nothing
- * is left behind. */
+/* Creates the container: its volumes (created on first use with the
+ * mount's VolumeOptions, mounted if they have options, filled from the
+ * image while empty unless NoCopy), overlay rootfs over the image layers,
+ * hostname / hosts / resolv.conf files, the OCI config.json, metadata for
+ * inspect and restore. Synchronous and fast (no runtime invocation). On failure
+ * nothing is left behind. */
 int ctr_create(struct runtime *rt, const struct ctr_config *cfg,
                const struct image_ref *img, struct err *err);
 

@@ -18,6 +18,7 @@
 #include "base/jsonx.h"
 #include "base/mem.h"
 #include "runtime/seccomp_profile.h"
+#include "volume/volume_core.h"
 
 /* ---- small helpers ---- */
 
@@ -104,16 +105,6 @@ static size_t path_depth(const char *p)
 }
 
 /* ---- mounts ---- */
-
-bool oci_volume_name_is_valid(const char *name)
-{
-    if (!name || strlen(name) < 2 || !isalnum((unsigned char)name[0]))
-        return false;
-    for (const char *p = name + 1; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
-            return false;
-    return true;
-}
 
 static const char *const PROPAGATIONS[] = {
     "private", "rprivate", "shared", "rshared", "slave", "rslave",
@@ -205,7 +196,7 @@ static int mount_parse_one(const json_t *m, struct oci_mount *out,
         break;
     }
     case OCI_MOUNT_VOLUME:
-        if (source && *source && !oci_volume_name_is_valid(source))
+        if (source && *source && !volume_name_is_valid(source))
             return err_set(err, ERR_INVALID,
                            "invalid mount config for type \"volume\": "
                            "\"%s\" includes invalid characters for a local "
@@ -223,6 +214,7 @@ static int mount_parse_one(const json_t *m, struct oci_mount *out,
         }
         out->source = xstrdup(source ? source : "");
         out->nocopy = jx_bool(volopt, "NoCopy", false);
+        out->volume_options = json_is_object(volopt) ? volopt : NULL;
         break;
     case OCI_MOUNT_TMPFS: {
         if (source && *source)

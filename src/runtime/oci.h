@@ -35,6 +35,9 @@ struct oci_mount {
     uint32_t tmpfs_mode; /* 0 = default (1777) */
     char *host_path;     /* what gets mounted: set by the caller for volumes
                             (volumes_root/NAME/_data); bind = source */
+    const json_t *volume_options; /* volume: VolumeOptions as given (Labels,
+                                     DriverConfig), borrowed from the spec;
+                                     NULL if none */
 };
 
 struct oci_mounts {
@@ -51,8 +54,6 @@ int oci_mounts_parse(const json_t *mounts, struct oci_mounts *out,
  * type "bind": bind source path does not exist: /x`. */
 int oci_mounts_check_sources(const struct oci_mounts *m, struct err *err);
 void oci_mounts_fini(struct oci_mounts *m);
-/* Is name a valid local volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)? */
-bool oci_volume_name_is_valid(const char *name);
 
 /* ---- process ---- */
 

@@ -29,7 +29,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/mount.h"
-#include "runtime/volume.h"
+#include "volume/volume.h"
 
 /* ---- fixture ---- */
 
@@ -47,6 +47,7 @@ static struct {
     char cgroup_parent[64];
     char self_exe[4096];
     struct runtime *rt;
+    struct volume_store *volumes;
     struct event events[256];
     int n_events;
 } F;
@@ -131,7 +132,7 @@ static struct runtime *runtime_open(void)
         .loop = &F.loop,
         .root = F.root,
         .state_root = F.state_root,
-        .volumes_root = F.volumes_root,
+        .volumes = F.volumes,
         .cgroup_parent = F.cgroup_parent,
         .self_exe = F.self_exe,
         .log_max_size = 1024 * 1024,
@@ -220,6 +221,11 @@ static void fixture_init(void)
     make_layer();
     uv_loop_init(&F.loop);
     uv_timer_init(&F.loop, &F.tick);
+    F.volumes = volume_store_new(F.volumes_root, &err);
+    if (!F.volumes) {
+        fprintf(stderr, "%s\n", err.msg);
+        exit(1);
+    }
     F.rt = runtime_open();
     if (!F.rt)
         exit(1);
@@ -229,6 +235,8 @@ static void fixture_fini(void)
 {
     runtime_free(F.rt);
     F.rt = NULL;
+    volume_store_free(F.volumes);
+    F.volumes = NULL;
     uv_close((uv_handle_t *)&F.tick, NULL);
     uv_run(&F.loop, UV_RUN_DEFAULT);
     CHECK_INT(uv_loop_close(&F.loop), 0);
@@ -751,6 +759,12 @@ static int crash_child_main(int argc, char **argv)
     snprintf(F.cgroup_parent, sizeof(F.cgroup_parent), "%s", argv[2]);
     uv_loop_init(&F.loop);
     uv_timer_init(&F.loop, &F.tick);
+    struct err verr = {0};
+    F.volumes = volume_store_new(F.volumes_root, &verr);
+    if (!F.volumes) {
+        fprintf(stderr, "%s\n", verr.msg);
+        exit(1);
+    }
     F.rt = runtime_open();
     if (!F.rt)
         return 1;
@@ -936,9 +950,12 @@ static void test_volume(void)
     CHECK_STR(l.out.data, "kept\n");
     logs_fini(&l);
     remove_and_check(id);
-    _cleanup_free_ char *data = volume_data_path(F.volumes_root, vol);
+    struct volume *v = volume_get(F.volumes, vol);
+    CHECK(v != NULL);
+    _cleanup_free_ char *data = xstrdup(v ? volume_path(v) : "");
     CHECK(fs_exists(data));
-    CHECK_INT(volume_remove(F.volumes_root, vol, &err), 0);
+    CHECK_INT(volume_ref_count(v), 0);
+    CHECK_INT(volume_remove(F.volumes, vol, NULL, &err), 0);
     CHECK(!fs_exists(data));
 
     /* Read-only root: writes outside mounts fail. */

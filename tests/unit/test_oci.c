@@ -309,13 +309,6 @@ static void test_mount_errors(void)
     CHECK_STR(err.msg, "invalid mount config for type \"bind\": bind source "
                        "path does not exist: /nonexistent-shoal-x");
     oci_mounts_fini(&out);
-
-    CHECK(oci_volume_name_is_valid("data"));
-    CHECK(oci_volume_name_is_valid("a_b.c-d"));
-    CHECK(!oci_volume_name_is_valid("a"));
-    CHECK(!oci_volume_name_is_valid("_ab"));
-    CHECK(!oci_volume_name_is_valid("a/b"));
-    CHECK(!oci_volume_name_is_valid(".."));
 }
 
 static void test_mount_parse(void)

@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Local volumes: plain directories under the node's volumes root. A new,
-// empty volume mounted where the image has content gets a copy of that
-// content first, as with Docker; the copy walks the image with *at()
-// calls from a root resolved with RESOLVE_IN_ROOT, so a hostile image
-// cannot point it at the host's files.
-#include "runtime/volume.h"
-
+// Docker's copy-up: a new, empty volume mounted where the image has content
+// gets a copy of that content first. The copy walks the source with *at()
+// calls from a directory the caller opened (inside a rootfs, resolved with
+// RESOLVE_IN_ROOT), so a hostile image cannot point it at the host's files.
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,48 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/fsutil.h"
 #include "base/mem.h"
-#include "runtime/mount.h"
-#include "runtime/oci.h"
-
-char *volume_data_path(const char *volumes_root, const char *name)
-{
-    return xasprintf("%s/%s/_data", volumes_root, name);
-}
-
-int volume_ensure(const char *volumes_root, const char *name, bool *created,
-                  struct err *err)
-{
-    *created = false;
-    if (!oci_volume_name_is_valid(name))
-        return err_set(err, ERR_INVALID, "invalid volume name \"%s\"", name);
-    _cleanup_free_ char *dir = xasprintf("%s/%s", volumes_root, name);
-    _cleanup_free_ char *data = volume_data_path(volumes_root, name);
-    if (fs_exists(data))
-        return 0;
-    if (fs_mkdir_p(volumes_root, 0700, err) < 0)
-        return err_ctx(err, "create volume \"%s\"", name);
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-        return err_sys(err, errno, "create volume \"%s\"", name);
-    if (mkdir(data, 0755) < 0) {
-        if (errno == EEXIST)
-            return 0;
-        return err_sys(err, errno, "create volume \"%s\"", name);
-    }
-    *created = true;
-    return 0;
-}
-
-int volume_remove(const char *volumes_root, const char *name, struct err *err)
-{
-    if (!oci_volume_name_is_valid(name))
-        return err_set(err, ERR_INVALID, "invalid volume name \"%s\"", name);
-    _cleanup_free_ char *dir = xasprintf("%s/%s", volumes_root, name);
-    if (fs_remove_tree(dir, err) < 0)
-        return err_ctx(err, "remove volume \"%s\"", name);
-    return 0;
-}
+#include "volume/volume.h"
 
 /* ---- copy-up ---- */
 
@@ -193,28 +150,17 @@ static bool dir_is_empty(int fd)
     return empty;
 }
 
-int volume_copy_up(const char *rootfs, const char *path, const char *dst,
-                   struct err *err)
+int volume_copy_up(int src_dirfd, const char *dst, struct err *err)
 {
-    _cleanup_close_ int rootfd =
-        open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd < 0)
-        return err_sys(err, errno, "copy image content: open rootfs");
-    _cleanup_close_ int src = rootfs_open(rootfd, path, O_RDONLY | O_DIRECTORY);
-    if (src < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return 0;
-        return err_sys(err, errno, "copy image content: open '%s'", path);
-    }
     _cleanup_close_ int dfd = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return err_sys(err, errno, "copy image content: open '%s'", dst);
     if (!dir_is_empty(dfd))
         return 0;
-    if (copy_dir(src, dfd, 0, err) < 0)
-        return err_ctx(err, "copy image content of '%s' into volume", path);
+    if (copy_dir(src_dirfd, dfd, 0, err) < 0)
+        return err_ctx(err, "copy image content into volume");
     struct stat st;
-    if (fstat(src, &st) == 0)
+    if (fstat(src_dirfd, &st) == 0)
         copy_meta(dfd, &st);
     return 0;
 }
