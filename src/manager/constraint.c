@@ -96,7 +96,7 @@ int constraints_validate(const json_t *list, struct err *err)
     return 0;
 }
 
-static const char *node_value(const struct node *n, const char *key)
+const char *constraint_node_value(const struct node *n, const char *key)
 {
     if (strcasecmp(key, "node.id") == 0)
         return n->meta.id;
@@ -125,7 +125,7 @@ bool constraints_match(const json_t *list, const struct node *n)
         if (!json_is_string(v) ||
             constraint_parse(json_string_value(v), &c, NULL) < 0)
             return false;
-        const char *have = node_value(n, c.key);
+        const char *have = constraint_node_value(n, c.key);
         bool same;
         /* Roles and platforms compare case-insensitively, like swarmkit. */
         if (strcasecmp(c.key, "node.role") == 0 ||

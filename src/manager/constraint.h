@@ -26,3 +26,8 @@ int constraints_validate(const json_t *list, struct err *err);
 /* True when the node satisfies every expression in list (NULL: true).
  * Unparseable expressions never match. */
 bool constraints_match(const json_t *list, const struct node *n);
+
+/* A node's value for a constraint or spread key (node.id, node.hostname,
+ * node.role, node.platform.os/arch, node.labels.X, engine.labels.X); NULL
+ * if it has none. */
+const char *constraint_node_value(const struct node *n, const char *key);

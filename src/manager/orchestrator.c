@@ -241,6 +241,15 @@ static void trim_history(const struct orch_input *in, struct orch_plan *p,
     }
 }
 
+/* Ready to take traffic: running, and healthy if it has a health check.
+ * A rolling update waits for this before it moves on or stops the task
+ * it replaces (start-first). */
+static bool task_ready(const struct task *t)
+{
+    return t->state == TASK_RUNNING && t->health != TASK_HEALTH_STARTING &&
+           t->health != TASK_HEALTH_UNHEALTHY;
+}
+
 static void reconcile_slot(const struct orch_input *in,
                            const struct restart_policy *rp, struct orch_plan *p,
                            struct task **ts, size_t n, struct slot_view *v)
@@ -266,7 +275,7 @@ static void reconcile_slot(const struct orch_input *in,
      * the replacement runs. */
     for (size_t i = 0; i < n; i++)
         if (is_live(in, ts[i]) && ts[i] != v->best &&
-            !(ts[i]->state == TASK_RUNNING && v->best->state < TASK_RUNNING))
+            !(ts[i]->state == TASK_RUNNING && !task_ready(v->best)))
             set_desired(p, ts[i], TASK_SHUTDOWN);
 
     /* Terminal tasks of an earlier scale-down are dropped. */
@@ -290,27 +299,103 @@ static void reconcile_slot(const struct orch_input *in,
     trim_history(in, p, ts, n);
 }
 
-/* Stop-first (or start-first) rolling replacement of tasks made from an
- * older spec, `Parallelism` slots at a time. */
+static bool state_is(const struct service *s, const char *state)
+{
+    const char *cur = jx_str(s->update_status, "State");
+    return cur && strcmp(cur, state) == 0;
+}
+
+/* What a task failing during an update leads to (UpdateConfig's
+ * FailureAction, RollbackConfig's during a rollback). */
+static void update_failed(const struct service *s, struct orch_plan *p,
+                          const struct task *failed, bool rolling_back,
+                          const char *action)
+{
+    const char *id = failed->meta.id;
+    if (rolling_back) {
+        p->update = ORCH_UPDATE_ROLLBACK_PAUSED;
+        snprintf(p->update_message, sizeof(p->update_message),
+                 "rollback paused due to failure or early termination of "
+                 "task %s",
+                 id);
+    } else if (action && strcmp(action, "rollback") == 0 && s->previous_spec) {
+        p->update = ORCH_UPDATE_ROLLBACK_STARTED;
+        snprintf(p->update_message, sizeof(p->update_message),
+                 "update rolled back due to failure or early termination of "
+                 "task %s",
+                 id);
+    } else {
+        p->update = ORCH_UPDATE_PAUSED;
+        snprintf(p->update_message, sizeof(p->update_message),
+                 "update paused due to failure or early termination of task "
+                 "%s",
+                 id);
+    }
+}
+
+/* Rolling replacement of tasks made from an older spec (UpdateConfig, or
+ * RollbackConfig while rolling back): `Parallelism` slots at a time
+ * (0: all), `Delay` after each replacement becomes ready before the next
+ * one starts, stop-first or start-first. A task of the new spec that
+ * fails before the update completes counts against `MaxFailureRatio`;
+ * past it, `FailureAction` pauses, continues or rolls back. The update
+ * completes once every slot is up to date and `Monitor` has passed since
+ * the last one became ready. */
 static void rolling_update(const struct orch_input *in, struct orch_plan *p,
                            struct slot_view *views, int replicas)
 {
     const struct service *s = in->service;
-    json_t *uc = jx_path(s->spec, "UpdateConfig");
+    bool rolling_back = state_is(s, "rollback_started");
+    if (state_is(s, "paused") || state_is(s, "rollback_paused"))
+        return; /* until the next update of the service */
+    json_t *uc =
+        jx_path(s->spec, rolling_back ? "RollbackConfig" : "UpdateConfig");
     int64_t parallelism = jx_int(uc, "Parallelism", 1);
+    int64_t delay = jx_int(uc, "Delay", 0);
+    int64_t monitor = jx_int(uc, "Monitor", 5 * NS_PER_SEC);
     const char *order = jx_str(uc, "Order");
     bool start_first = order && strcmp(order, "start-first") == 0;
-    int64_t in_progress = 0, dirty = 0, dirty_before;
+    json_t *ratio_j = json_object_get(uc, "MaxFailureRatio");
+    double ratio = json_is_number(ratio_j) ? json_number_value(ratio_j) : 0;
+
+    int64_t in_progress = 0, dirty = 0, dirty_before, failures = 0;
+    int64_t last_ready = 0;
+    const struct task *last_failed = NULL;
     for (int i = 0; i < replicas; i++) {
         struct task *b = views[i].best;
-        if (views[i].created || (b && b->spec_version == s->spec_version &&
-                                 b->state < TASK_RUNNING))
+        if (views[i].created ||
+            (b && b->spec_version == s->spec_version && !task_ready(b)))
             in_progress++;
         if (b && b->spec_version != s->spec_version)
             dirty++;
+        if (b && b->spec_version == s->spec_version && task_ready(b) &&
+            b->status_ts > last_ready)
+            last_ready = b->status_ts;
     }
+    bool updating = state_is(s, "updating") || rolling_back;
+    for (size_t i = 0; updating && i < in->n_tasks; i++) {
+        const struct task *t = in->tasks[i];
+        if (t->spec_version == s->spec_version &&
+            (t->state == TASK_FAILED || t->state == TASK_REJECTED)) {
+            failures++;
+            if (!last_failed || t->status_ts > last_failed->status_ts)
+                last_failed = t;
+        }
+    }
+    if (failures > 0 && replicas > 0 &&
+        (double)failures > ratio * (double)replicas) {
+        const char *action = jx_str(uc, "FailureAction");
+        if (!(action && strcmp(action, "continue") == 0) || rolling_back) {
+            update_failed(s, p, last_failed, rolling_back, action);
+            return;
+        }
+    }
+
     dirty_before = dirty;
-    for (int i = 0; i < replicas && dirty > 0; i++) {
+    bool waiting = delay > 0 && last_ready && in->now < last_ready + delay;
+    if (waiting && dirty > 0)
+        wake(p, last_ready + delay);
+    for (int i = 0; i < replicas && dirty > 0 && !waiting; i++) {
         struct task *b = views[i].best;
         if (!b || b->spec_version == s->spec_version)
             continue;
@@ -318,7 +403,7 @@ static void rolling_update(const struct orch_input *in, struct orch_plan *p,
             break;
         /* stop-first: the old task stops now and its replacement waits
          * (desired ready); start-first: the replacement runs first and
-         * reconcile_slot stops the old one once it does. */
+         * reconcile_slot stops the old one once it is ready. */
         if (!start_first)
             set_desired(p, b, TASK_SHUTDOWN);
         create_in_slot(p, &views[i], start_first ? TASK_RUNNING : TASK_READY, 0,
@@ -327,13 +412,16 @@ static void rolling_update(const struct orch_input *in, struct orch_plan *p,
         in_progress++;
         dirty--;
     }
-    const char *cur = jx_str(s->update_status, "State");
-    bool updating = cur && strcmp(cur, "updating") == 0;
     if (dirty_before > 0 || in_progress > 0) {
         if (!updating && s->spec_version > 1 && dirty_before > 0)
             p->update = ORCH_UPDATE_UPDATING;
     } else if (updating) {
-        p->update = ORCH_UPDATE_COMPLETED;
+        if (last_ready && in->now < last_ready + monitor) {
+            wake(p, last_ready + monitor);
+            return;
+        }
+        p->update = rolling_back ? ORCH_UPDATE_ROLLBACK_COMPLETED
+                                 : ORCH_UPDATE_COMPLETED;
     }
 }
 
@@ -569,6 +657,46 @@ void orch_reconcile(const struct orch_input *in, struct orch_plan *out)
     free(ts);
 }
 
+/* The plan's UpdateStatus change (and the rollback it may start: the
+ * previous spec becomes the spec again, as `service rollback` does). */
+static void update_status_to_txn(const struct orch_plan *p,
+                                 const struct service *s, struct txn *txn)
+{
+    static const char *const names[] = {
+        [ORCH_UPDATE_UPDATING] = "updating",
+        [ORCH_UPDATE_COMPLETED] = "completed",
+        [ORCH_UPDATE_PAUSED] = "paused",
+        [ORCH_UPDATE_ROLLBACK_STARTED] = "rollback_started",
+        [ORCH_UPDATE_ROLLBACK_COMPLETED] = "rollback_completed",
+        [ORCH_UPDATE_ROLLBACK_PAUSED] = "rollback_paused",
+    };
+    static const char *const messages[] = {
+        [ORCH_UPDATE_UPDATING] = "update in progress",
+        [ORCH_UPDATE_COMPLETED] = "update completed",
+        [ORCH_UPDATE_ROLLBACK_COMPLETED] = "rollback completed",
+    };
+    char now[TIME_STRLEN];
+    time_fmt_rfc3339(txn->ts, now);
+    const char *started = jx_str(s->update_status, "StartedAt");
+    bool restart_clock = p->update == ORCH_UPDATE_UPDATING ||
+                         p->update == ORCH_UPDATE_ROLLBACK_STARTED;
+    if (p->update == ORCH_UPDATE_ROLLBACK_STARTED)
+        txn_service_update(txn, s->meta.id, 0, s->previous_spec, true, NULL);
+    json_t *us = json_object();
+    json_object_set_new(us, "State", json_string(names[p->update]));
+    json_object_set_new(us, "StartedAt",
+                        json_string(restart_clock || !started ? now : started));
+    bool done = p->update == ORCH_UPDATE_COMPLETED ||
+                p->update == ORCH_UPDATE_ROLLBACK_COMPLETED;
+    if (done)
+        json_object_set_new(us, "CompletedAt", json_string(now));
+    const char *msg =
+        p->update_message[0] ? p->update_message : messages[p->update];
+    json_object_set_new(us, "Message", json_string(msg ? msg : ""));
+    txn_service_update_status(txn, s->meta.id, us);
+    json_decref(us);
+}
+
 void orch_plan_to_txn(const struct orch_plan *p, const struct service *s,
                       struct txn *txn, orch_place_fn place, void *data)
 {
@@ -613,24 +741,6 @@ void orch_plan_to_txn(const struct orch_plan *p, const struct service *s,
             break;
         }
     }
-    if (s && p->update != ORCH_UPDATE_NONE) {
-        char now[TIME_STRLEN];
-        time_fmt_rfc3339(txn->ts, now);
-        json_t *us = json_object();
-        if (p->update == ORCH_UPDATE_UPDATING) {
-            json_object_set_new(us, "State", json_string("updating"));
-            json_object_set_new(us, "StartedAt", json_string(now));
-            json_object_set_new(us, "Message",
-                                json_string("update in progress"));
-        } else {
-            const char *started = jx_str(s->update_status, "StartedAt");
-            json_object_set_new(us, "State", json_string("completed"));
-            json_object_set_new(us, "StartedAt",
-                                json_string(started ? started : now));
-            json_object_set_new(us, "CompletedAt", json_string(now));
-            json_object_set_new(us, "Message", json_string("update completed"));
-        }
-        txn_service_update_status(txn, s->meta.id, us);
-        json_decref(us);
-    }
+    if (s && p->update != ORCH_UPDATE_NONE)
+        update_status_to_txn(p, s, txn);
 }

@@ -3,8 +3,10 @@
 // given a service's spec and its tasks (and the time), the list of changes
 // that moves the actual state toward the desired one. Slots 1..replicas
 // (a global service: one per eligible node);
-// restart policy (condition, delay, max attempts, window); stop-first
-// rolling replacement of tasks made from an older spec; scale-down from the
+// restart policy (condition, delay, max attempts, window); rolling
+// replacement of tasks made from an older spec (UpdateConfig: parallelism,
+// delay, order, monitor, failure action and ratio; automatic rollback to
+// the previous spec with RollbackConfig); scale-down from the
 // highest slots; bounded history per slot; cleanup after removal. The
 // controller (controller.c) turns a plan into one store transaction.
 #pragma once
@@ -34,10 +36,15 @@ struct orch_action {
     const char *message; /* STATE: status message */
 };
 
+/* UpdateStatus changes a plan makes. */
 enum orch_update_state {
-    ORCH_UPDATE_NONE,      /* no change to UpdateStatus */
-    ORCH_UPDATE_UPDATING,  /* tasks from an older spec are being replaced */
-    ORCH_UPDATE_COMPLETED, /* every task is up to date and running */
+    ORCH_UPDATE_NONE,               /* no change to UpdateStatus */
+    ORCH_UPDATE_UPDATING,           /* older tasks are being replaced */
+    ORCH_UPDATE_COMPLETED,          /* every task up to date and stable */
+    ORCH_UPDATE_PAUSED,             /* a task failed: the update stops */
+    ORCH_UPDATE_ROLLBACK_STARTED,   /* a task failed: back to PreviousSpec */
+    ORCH_UPDATE_ROLLBACK_COMPLETED, /* the rollback is done */
+    ORCH_UPDATE_ROLLBACK_PAUSED,    /* a task failed during the rollback */
 };
 
 struct orch_plan {
@@ -45,6 +52,7 @@ struct orch_plan {
     size_t n, cap;
     int64_t wake_at; /* 0, or when to reconcile again (restart delays) */
     enum orch_update_state update;
+    char update_message[160]; /* UpdateStatus.Message, if update set */
 };
 
 struct orch_input {

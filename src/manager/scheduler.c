@@ -231,17 +231,74 @@ static const char *place_from_heap(struct scheduler *sc, const struct task *t,
     return best->node->meta.id;
 }
 
+/* Spread preferences (Placement.Preferences[].Spread.SpreadDescriptor,
+ * e.g. "node.labels.zone"): the tasks of the service on the nodes that
+ * share this node's value of the key (nodes without it form one group). */
+#define MAX_PREFS 4
+static size_t group_count(const struct scheduler *sc,
+                          const struct sched_node *sn, const char *key,
+                          const char *service_id)
+{
+    const char *mine = constraint_node_value(sn->node, key);
+    size_t n = 0;
+    for (size_t i = 0; i < sc->n; i++) {
+        const char *v = constraint_node_value(sc->nodes[i].node, key);
+        if ((!mine && !v) || (mine && v && strcmp(mine, v) == 0))
+            n += svc_count(&sc->nodes[i], service_id);
+    }
+    return n;
+}
+
+static size_t spread_keys(const json_t *prefs, const char **keys)
+{
+    size_t n = 0, i;
+    json_t *p;
+    json_array_foreach(prefs, i, p)
+    {
+        const char *k = jx_path_str(p, "Spread.SpreadDescriptor");
+        if (k && *k && n < MAX_PREFS)
+            keys[n++] = k;
+    }
+    return n;
+}
+
+/* A candidate's place in the spread order: its groups' counts, one per
+ * preference in order, then the service's tasks on it, then all its
+ * tasks, then its ID. */
+struct candidate {
+    struct sched_node *sn;
+    size_t groups[MAX_PREFS];
+    size_t svc;
+};
+
+static bool candidate_less(const struct candidate *a, const struct candidate *b,
+                           size_t n_keys)
+{
+    for (size_t k = 0; k < n_keys; k++)
+        if (a->groups[k] != b->groups[k])
+            return a->groups[k] < b->groups[k];
+    if (a->svc != b->svc)
+        return a->svc < b->svc;
+    if (a->sn->tasks != b->sn->tasks)
+        return a->sn->tasks < b->sn->tasks;
+    return strcmp(a->sn->node->meta.id, b->sn->node->meta.id) < 0;
+}
+
 const char *sched_place(struct scheduler *sc, const struct task *t,
                         char *reason, size_t reason_size)
 {
     json_t *res = jx_path(t->spec, "Resources.Reservations");
-    if (jx_int(res, "NanoCPUs", 0) <= 0 && jx_int(res, "MemoryBytes", 0) <= 0)
+    const char *keys[MAX_PREFS];
+    size_t n_keys =
+        spread_keys(jx_path(t->spec, "Placement.Preferences"), keys);
+    if (jx_int(res, "NanoCPUs", 0) <= 0 && jx_int(res, "MemoryBytes", 0) <= 0 &&
+        n_keys == 0)
         return place_from_heap(sc, t, reason, reason_size);
-    /* With reservations a node may stop fitting: every node is checked. */
+    /* With reservations a node may stop fitting, and spread preferences
+     * depend on other nodes' counts: every node is checked. */
     size_t failed[F__COUNT] = {0};
     json_t *constraints = jx_path(t->spec, "Placement.Constraints");
-    struct sched_node *best = NULL;
-    size_t best_svc = 0;
+    struct candidate best = {0};
     for (size_t i = 0; i < sc->n; i++) {
         struct sched_node *sn = &sc->nodes[i];
         if (!sn->ready) {
@@ -256,23 +313,19 @@ const char *sched_place(struct scheduler *sc, const struct task *t,
             failed[F_RESOURCES]++;
             continue;
         }
-        struct service_count *sc_ = hmap_get(&sn->per_service, t->service_id);
-        size_t svc = sc_ ? sc_->count : 0;
-        if (!best || svc < best_svc ||
-            (svc == best_svc && sn->tasks < best->tasks) ||
-            (svc == best_svc && sn->tasks == best->tasks &&
-             strcmp(sn->node->meta.id, best->node->meta.id) < 0)) {
-            best = sn;
-            best_svc = svc;
-        }
+        struct candidate c = {.sn = sn, .svc = svc_count(sn, t->service_id)};
+        for (size_t k = 0; k < n_keys; k++)
+            c.groups[k] = group_count(sc, sn, keys[k], t->service_id);
+        if (!best.sn || candidate_less(&c, &best, n_keys))
+            best = c;
     }
-    if (!best) {
+    if (!best.sn) {
         if (sc->n == 0)
             snprintf(reason, reason_size, "no suitable node");
         else
             explain(reason, reason_size, failed);
         return NULL;
     }
-    count_task(best, t, 1);
-    return best->node->meta.id;
+    count_task(best.sn, t, 1);
+    return best.sn->node->meta.id;
 }

@@ -10,6 +10,7 @@
 #include "base/jsonx.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/timeutil.h"
 #include "store/store.h"
 #include "store/store_internal.h"
 
@@ -281,6 +282,17 @@ static int op_service_update(struct apply_ctx *c, const json_t *op,
         json_decref(s->task_spec);
         s->task_spec = json_incref(new_tt);
         s->spec_version++;
+        /* A new rollout: the orchestrator reports it from here (a paused
+         * or finished one is over); a rollback says so at once. */
+        json_decref(s->update_status);
+        s->update_status = NULL;
+        if (json_is_true(json_object_get(op, "rollback"))) {
+            char now[TIME_STRLEN];
+            time_fmt_rfc3339(c->ts, now);
+            s->update_status = json_pack(
+                "{s:s, s:s, s:s}", "State", "rollback_started", "StartedAt",
+                now, "Message", "manually requested rollback");
+        }
     } else {
         /* Keep sharing the old (equal) object with existing tasks. */
         json_object_set(s->spec, "TaskTemplate", s->task_spec);

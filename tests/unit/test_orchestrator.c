@@ -193,6 +193,26 @@ static void exit_task(struct world *w, struct task *t, int code)
     commit(w, &x);
 }
 
+/* The update's monitor window (default 5 s) passes: it completes. */
+static void pass_monitor(struct world *w, const char *sid)
+{
+    w->now += 6 * NS_PER_SEC;
+    reconcile(w, sid, NULL);
+}
+
+static void update_spec(struct world *w, const char *sid, const char *path,
+                        json_t *value)
+{
+    struct service *s = store_service(w->s, sid);
+    json_t *spec = jx_copy(s->spec);
+    jx_set_path(spec, path, value);
+    struct txn t;
+    txn_init(&t);
+    txn_service_update(&t, sid, 0, spec, false, NULL);
+    json_decref(spec);
+    commit(w, &t);
+}
+
 /* The seed's two-step example. */
 static void test_seed_two_steps(void)
 {
@@ -324,9 +344,13 @@ static void test_rolling_update_and_history(void)
                 break;
         }
         CHECK_INT(running(&w, sid), 3);
+        CHECK_STR(jx_str(store_service(w.s, sid)->update_status, "State"),
+                  "updating");
+        pass_monitor(&w, sid);
+        CHECK_STR(jx_str(store_service(w.s, sid)->update_status, "State"),
+                  "completed");
     }
     struct service *s = store_service(w.s, sid);
-    CHECK_STR(jx_str(s->update_status, "State"), "completed");
     const struct vec *v = store_service_tasks(w.s, sid);
     for (size_t i = 0; i < v->len; i++) {
         struct task *t = v->items[i];
@@ -391,6 +415,7 @@ static void test_start_first(void)
     }
     CHECK_INT(store_task(w.s, old_id)->desired, TASK_SHUTDOWN);
     CHECK_INT(running(&w, sid), 1);
+    pass_monitor(&w, sid);
     CHECK_STR(jx_str(store_service(w.s, sid)->update_status, "State"),
               "completed");
     free(sid);
@@ -602,6 +627,156 @@ static void test_global_job(void)
     store_free(w.s);
 }
 
+/* Fails every task of the service's current spec that runs. */
+static int fail_current(struct world *w, const char *sid)
+{
+    struct service *s = store_service(w->s, sid);
+    const struct vec *v = store_service_tasks(w->s, sid);
+    struct task *run[16];
+    int n = 0;
+    for (size_t i = 0; v && i < v->len && n < 16; i++) {
+        struct task *t = v->items[i];
+        if (t->state == TASK_RUNNING && t->spec_version == s->spec_version)
+            run[n++] = t;
+    }
+    for (int i = 0; i < n; i++)
+        exit_task(w, run[i], 1);
+    return n;
+}
+
+/* Steps until a task of the current spec runs. */
+static void run_until_one_current(struct world *w, const char *sid)
+{
+    for (int i = 0; i < 20; i++) {
+        struct service *s = store_service(w->s, sid);
+        const struct vec *v = store_service_tasks(w->s, sid);
+        for (size_t k = 0; v && k < v->len; k++) {
+            struct task *t = v->items[k];
+            if (t->state == TASK_RUNNING && t->spec_version == s->spec_version)
+                return;
+        }
+        reconcile(w, sid, NULL);
+        agent_step(w);
+    }
+    CHECK(!"no task of the current spec ran");
+}
+
+static const char *image_of_running(struct world *w, const char *sid)
+{
+    const struct vec *v = store_service_tasks(w->s, sid);
+    const char *img = NULL;
+    for (size_t i = 0; v && i < v->len; i++) {
+        struct task *t = v->items[i];
+        if (t->state == TASK_RUNNING && t->desired == TASK_RUNNING) {
+            const char *x = jx_path_str(t->spec, "ContainerSpec.Image");
+            if (img && strcmp(img, x) != 0)
+                return "mixed";
+            img = x;
+        }
+    }
+    return img;
+}
+
+/* A failing update with FailureAction rollback goes back to the previous
+ * spec by itself, rollback_started then rollback_completed; with pause it
+ * stops where it is, and the next update starts afresh. */
+static void test_update_failure_actions(void)
+{
+    struct world w;
+    world_init(&w);
+    _cleanup_free_ char *sid = service_new_named(&w, "u", 3, NULL, 0, 0);
+    const char *one[] = {sid};
+    settle(&w, one, 1);
+    update_spec(&w, sid, "UpdateConfig.FailureAction", json_string("rollback"));
+    pass_monitor(&w, sid);
+    update_spec(&w, sid, "TaskTemplate.ContainerSpec.Image", json_string("v2"));
+    run_until_one_current(&w, sid);
+    CHECK(fail_current(&w, sid) >= 1);
+    reconcile(&w, sid, NULL);
+    struct service *s = store_service(w.s, sid);
+    CHECK_STR(jx_str(s->update_status, "State"), "rollback_started");
+    CHECK(strstr(jx_str(s->update_status, "Message"), "rolled back") != NULL);
+    CHECK_STR(jx_path_str(s->spec, "TaskTemplate.ContainerSpec.Image"), "bb");
+    settle(&w, one, 1);
+    CHECK_INT(running(&w, sid), 3);
+    CHECK_STR(image_of_running(&w, sid), "bb");
+    pass_monitor(&w, sid);
+    CHECK_STR(jx_str(store_service(w.s, sid)->update_status, "State"),
+              "rollback_completed");
+
+    /* pause: the update stops after the failure and stays paused. */
+    update_spec(&w, sid, "UpdateConfig.FailureAction", json_string("pause"));
+    pass_monitor(&w, sid);
+    update_spec(&w, sid, "TaskTemplate.ContainerSpec.Image", json_string("v3"));
+    run_until_one_current(&w, sid);
+    CHECK(fail_current(&w, sid) >= 1);
+    settle(&w, one, 1);
+    CHECK_STR(jx_str(store_service(w.s, sid)->update_status, "State"),
+              "paused");
+    CHECK_STR(image_of_running(&w, sid), "mixed"); /* it stopped midway */
+    /* A new update clears the pause and rolls out. */
+    update_spec(&w, sid, "TaskTemplate.ContainerSpec.Image", json_string("v4"));
+    settle(&w, one, 1);
+    CHECK_STR(image_of_running(&w, sid), "v4");
+    pass_monitor(&w, sid);
+    CHECK_STR(jx_str(store_service(w.s, sid)->update_status, "State"),
+              "completed");
+    store_free(w.s);
+}
+
+/* Delay: after a replacement is ready, the next waits `Delay`; with
+ * parallelism 0 and no delay, every slot is replaced at once. */
+static void test_update_delay_and_parallelism(void)
+{
+    struct world w;
+    world_init(&w);
+    _cleanup_free_ char *sid = service_new_named(&w, "d", 3, NULL, 0, 0);
+    const char *one[] = {sid};
+    settle(&w, one, 1);
+    update_spec(&w, sid, "UpdateConfig.Delay", json_integer(10 * NS_PER_SEC));
+    update_spec(&w, sid, "TaskTemplate.ContainerSpec.Image", json_string("v2"));
+    int64_t wake = 0;
+    for (int i = 0; i < 20; i++) {
+        agent_step(&w);
+        reconcile(&w, sid, &wake);
+    }
+    struct service *s = store_service(w.s, sid);
+    int current = 0;
+    const struct vec *v = store_service_tasks(w.s, sid);
+    for (size_t i = 0; i < v->len; i++) {
+        struct task *t = v->items[i];
+        current +=
+            t->state == TASK_RUNNING && t->spec_version == s->spec_version;
+    }
+    CHECK_INT(current, 1); /* the second waits for the delay */
+    CHECK(wake > w.now && wake <= w.now + 10 * NS_PER_SEC);
+    w.now += 11 * NS_PER_SEC;
+    for (int i = 0; i < 20; i++) {
+        agent_step(&w);
+        reconcile(&w, sid, &wake);
+    }
+    current = 0;
+    v = store_service_tasks(w.s, sid);
+    for (size_t i = 0; i < v->len; i++) {
+        struct task *t = v->items[i];
+        current +=
+            t->state == TASK_RUNNING && t->spec_version == s->spec_version;
+    }
+    CHECK_INT(current, 2);
+
+    update_spec(&w, sid, "UpdateConfig.Delay", json_integer(0));
+    update_spec(&w, sid, "UpdateConfig.Parallelism", json_integer(0));
+    update_spec(&w, sid, "TaskTemplate.ContainerSpec.Image", json_string("v3"));
+    reconcile(&w, sid, NULL);
+    v = store_service_tasks(w.s, sid);
+    s = store_service(w.s, sid);
+    int fresh = 0;
+    for (size_t i = 0; i < v->len; i++)
+        fresh += ((struct task *)v->items[i])->spec_version == s->spec_version;
+    CHECK_INT(fresh, 3); /* all at once */
+    store_free(w.s);
+}
+
 int main(void)
 {
     RUN(test_seed_two_steps);
@@ -613,5 +788,7 @@ int main(void)
     RUN(test_global);
     RUN(test_replicated_job);
     RUN(test_global_job);
+    RUN(test_update_failure_actions);
+    RUN(test_update_delay_and_parallelism);
     HARNESS_END();
 }

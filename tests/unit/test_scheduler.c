@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Scheduler and constraint tests: filters (ready, availability,
-// constraints, resources), spread, and swarmkit's explanations.
+// constraints, resources), spread (and spread preferences over a node
+// label), and swarmkit's explanations.
 #include "harness.h"
 
 #include "base/jsonx.h"
@@ -143,6 +144,57 @@ static void test_filters_and_spread(void)
     store_free(s);
 }
 
+/* Spread over node.labels.zone: east has 2 nodes, west 1; 6 tasks split
+ * 3/3 between the zones (not 2/2/2 between nodes), nodes without the
+ * label form a zone of their own. */
+static void test_spread_preference(void)
+{
+    struct store *s = store_new();
+    struct node *e1 = add_node(s, "e1", NODE_READY, "active", "east", 1 << 30);
+    struct node *e2 = add_node(s, "e2", NODE_READY, "active", "east", 1 << 30);
+    struct node *w = add_node(s, "w", NODE_READY, "active", "west", 1 << 30);
+    char svc[ID_LEN + 1];
+    id_new(svc);
+    struct scheduler sc;
+    sched_init(&sc, s);
+    json_t *spec = json_pack("{s:{s:[{s:{s:s}}]}}", "Placement", "Preferences",
+                             "Spread", "SpreadDescriptor", "node.labels.zone");
+    int east = 0, west = 0, on_e1 = 0;
+    char reason[256];
+    for (int i = 0; i < 6; i++) {
+        struct task *t = fake_task(svc, json_incref(spec));
+        const char *node = sched_place(&sc, t, reason, sizeof(reason));
+        CHECK(node != NULL);
+        if (node && (!strcmp(node, e1->meta.id) || !strcmp(node, e2->meta.id)))
+            east++;
+        west += node && !strcmp(node, w->meta.id);
+        on_e1 += node && !strcmp(node, e1->meta.id);
+        task_free(t);
+    }
+    CHECK_INT(east, 3);
+    CHECK_INT(west, 3);
+    CHECK(on_e1 == 1 || on_e1 == 2); /* spread inside the zone too */
+    json_decref(spec);
+    sched_fini(&sc);
+
+    /* A node without the label: its own group. */
+    struct node *none = add_node(s, "n", NODE_READY, "active", NULL, 1 << 30);
+    sched_init(&sc, s);
+    spec = json_pack("{s:{s:[{s:{s:s}}]}}", "Placement", "Preferences",
+                     "Spread", "SpreadDescriptor", "node.labels.zone");
+    int on_none = 0;
+    for (int i = 0; i < 3; i++) {
+        struct task *t = fake_task(svc, json_incref(spec));
+        const char *node = sched_place(&sc, t, reason, sizeof(reason));
+        on_none += node && !strcmp(node, none->meta.id);
+        task_free(t);
+    }
+    CHECK_INT(on_none, 1);
+    json_decref(spec);
+    sched_fini(&sc);
+    store_free(s);
+}
+
 static void test_no_nodes(void)
 {
     struct store *s = store_new();
@@ -162,6 +214,7 @@ int main(void)
 {
     RUN(test_constraint_parse);
     RUN(test_filters_and_spread);
+    RUN(test_spread_preference);
     RUN(test_no_nodes);
     HARNESS_END();
 }
