@@ -6,6 +6,7 @@
 // resending is always safe).
 #include "agent/agent.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "net/netns.h"
+#include "runtime/secretfs.h"
 
 #define RESEND_DELAY_MS 500
 
@@ -298,6 +300,26 @@ struct agent *agent_new(const struct agent_config *cfg, struct err *err)
     return a;
 }
 
+/* Secret tmpfs of tasks this node no longer knows (removed while shoald
+ * was down). A running container keeps its own bind mounts of them. */
+static void sweep_secret_dirs(struct agent *a)
+{
+    _cleanup_free_ char *root = xasprintf("%s/secrets", a->cfg.data_root);
+    DIR *dir = opendir(root);
+    if (!dir)
+        return;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        if (e->d_name[0] == '.' || hmap_get(&a->tasks, e->d_name))
+            continue;
+        _cleanup_free_ char *path = xasprintf("%s/%s", root, e->d_name);
+        struct err err = {0};
+        if (secretfs_remove(path, &err) < 0)
+            log_warn("agent: %s", err.msg);
+    }
+    closedir(dir);
+}
+
 int agent_start(struct agent *a, struct err *err)
 {
     if (a->running)
@@ -328,6 +350,7 @@ int agent_start(struct agent *a, struct err *err)
         }
     }
     agent_scan(a);
+    sweep_secret_dirs(a);
     log_info("agent: following tasks of node %s", a->cfg.node_id);
     return 0;
 }
