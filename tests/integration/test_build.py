@@ -338,7 +338,8 @@ def test_seed_simple_server_on_base_images(swarm_node):
     assert "8000/tcp" in cfg["ExposedPorts"]
     assert cfg["Cmd"] == ["python3", "-m", "http.server"]
 
-    node.create_service("simple-server", opts=["-p", "8000:8000"],
+    node.create_service("simple-server",
+                        opts=["-p", "8000:8000", "--stop-grace-period", "1s"],
                         image="simple_server")
 
     def served():
