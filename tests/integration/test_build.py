@@ -296,6 +296,31 @@ def test_api_stream_shape(bnode, tmp_path):
     assert r.status == 400, r
 
 
+
+def test_cli_file_flag_and_shortcut(bnode, tmp_path):
+    ctx = tmp_path / "ctx"
+    write(ctx, {"data.txt": "from the context\n"})
+    other = tmp_path / "elsewhere" / "Build.file"
+    write(other.parent, {"Build.file": (f"FROM {BASE}\n"
+                                        "COPY data.txt /data.txt\n"
+                                        "RUN cat /data.txt\n")})
+    # A Dockerfile outside the context, with the top-level `shoal build`.
+    r = bnode.shoal("build", "-f", str(other), "-t", "outside:1", str(ctx),
+                    timeout=300)
+    assert r.rc == 0, r
+    assert "from the context" in r.out
+    # One inside it, under another name; -q prints only the id.
+    write(ctx, {"sub/Other": f"FROM {BASE}\nLABEL which=inside\n"})
+    r = bnode.shoal("image", "build", "-q", "-f", str(ctx / "sub/Other"),
+                    str(ctx), timeout=300)
+    assert r.rc == 0, r
+    img = r.out.strip()
+    assert img.startswith("sha256:") and "\n" not in img, r
+    assert inspect(bnode, img)["Config"]["Labels"] == {"which": "inside"}
+    r = bnode.shoal("build", str(tmp_path / "nope"))
+    assert r.rc != 0 and "not found" in r.err
+
+
 # ------------------------------------------------------------------ the seed
 # Builds the chapter's own Dockerfile (examples/simple_server, FROM python:3)
 # on the debootstrapped base image and runs it as a service. The base images
