@@ -120,6 +120,13 @@ def test_bad_input(swarm_node):
     assert big.message == (
         "rpc error: code = InvalidArgument desc = secret data must be larger "
         "than 0 and less than 512000 bytes"), big
+    cbig = node.api("POST", "/configs/create",
+                    {"Name": "big", "Data": base64.b64encode(
+                        b"a" * (500 * 1024)).decode()})
+    assert cbig.status == 400, cbig
+    assert cbig.message == (
+        "rpc error: code = InvalidArgument desc = config data must be larger "
+        "than 0 and less than 512000 bytes"), cbig
     empty = node.api("POST", "/secrets/create", {"Name": "empty"})
     assert empty.status == 400 and "larger than 0" in empty.message
     garbled = node.api("POST", "/secrets/create",
