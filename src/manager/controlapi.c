@@ -15,6 +15,7 @@
 #include "base/mem.h"
 #include "manager/constraint.h"
 #include "manager/taskcheck.h"
+#include "volume/volume_core.h"
 
 enum ftype {
     T_ANY, /* kept as given */
@@ -441,6 +442,23 @@ static bool one_of(const char *s, const char *const *allowed)
     return false;
 }
 
+/* What a volume mount asks of the node's local driver, checked here so a
+ * bad option is a 400 at once rather than a task failing on every node:
+ * the driver (only "local") and its options (volume/volume_core.h). */
+static int check_volume_options(const json_t *m, struct err *err)
+{
+    const json_t *vo = json_object_get(m, "VolumeOptions");
+    const char *driver = jx_path_str(vo, "DriverConfig.Name");
+    if (driver && *driver && strcmp(driver, VOLUME_DRIVER_LOCAL) != 0)
+        return err_set(err, ERR_INVALID,
+                       "invalid mount config for type \"volume\": volume "
+                       "driver \"%s\" is not supported",
+                       driver);
+    if (volume_opts_check(jx_path(vo, "DriverConfig.Options"), err) < 0)
+        return err_ctx(err, "invalid mount config for type \"volume\"");
+    return 0;
+}
+
 static int check_mounts(json_t *cs, struct err *err)
 {
     static const char *const types[] = {"bind", "volume", "tmpfs", NULL};
@@ -451,9 +469,12 @@ static int check_mounts(json_t *cs, struct err *err)
         const char *type = jx_str(m, "Type");
         const char *target = jx_str(m, "Target");
         const char *source = jx_str(m, "Source");
-        if (!type || !one_of(type, types))
+        if (!type)
             return invalid(err, "ContainerSpec: invalid mount type: %s",
-                           type ? type : "(none)");
+                           "(none)");
+        /* dockerd's conversion of the mount type, before swarmkit. */
+        if (!one_of(type, types))
+            return err_set(err, ERR_INVALID, "invalid MountType: \"%s\"", type);
         if (!target || target[0] != '/')
             return invalid(err,
                            "ContainerSpec: invalid mount target, must be an "
@@ -474,6 +495,8 @@ static int check_mounts(json_t *cs, struct err *err)
              strcmp(source, "..") == 0))
             return invalid(err, "ContainerSpec: invalid volume name: %s",
                            source);
+        if (strcmp(type, "volume") == 0 && check_volume_options(m, err) < 0)
+            return -1;
     }
     return 0;
 }

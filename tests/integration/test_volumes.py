@@ -233,3 +233,196 @@ def test_shoal_volume_commands(node):
     assert "WARNING! This will remove all local volumes" in out, out
     assert "Deleted Volumes:\nv4\n" in out, out
     assert names(node) == ["v2"]  # options: never pruned
+
+
+# ------------------------------------------------------------ service mounts
+
+
+def task_pid(node, service):
+    tasks = node.running_tasks(service)
+    assert len(tasks) == 1, tasks
+    return node.container_pid(tasks[0]["Status"]["ContainerStatus"][
+        "ContainerID"])
+
+
+def in_task(node, service, script):
+    """Runs `sh -c script` inside the service's one running task; returns
+    (rc, stdout)."""
+    r = node.exec_in_task(task_pid(node, service), "sh", "-c", script)
+    return r.rc, r.out
+
+
+def container_ids(node, service):
+    return sorted(t["Status"]["ContainerStatus"]["ContainerID"]
+                  for t in node.running_tasks(service))
+
+
+SERVE_AND_COUNT = ["sh", "-c", "date +%s%N >> /www/starts; "
+                   "exec httpd -f -p 8000 -h /www"]
+
+
+def test_volume_data_survives_kill9_of_task_and_shoald(loaded_node):
+    node = loaded_node
+    node.create_service("counter", cmd=SERVE_AND_COUNT, opts=[
+        "--mount", "type=volume,source=www,destination=/www"])
+    node.wait_replicas("counter", "1/1")
+    v = node.api_json("GET", f"{V}/volumes/www")
+    data = v["Mountpoint"]
+    # Created on first use, with the image's /www copied in.
+    with open(os.path.join(data, "index.html")) as f:
+        assert f.read() == "Hello from simple_server!\n"
+    wait_for(lambda: os.path.exists(os.path.join(data, "starts")), 10,
+             "the task's first write")
+    (cid,) = container_ids(node, "counter")
+    r = node.api("DELETE", f"{V}/volumes/www")
+    assert r.status == 409, str(r)
+    assert r.message == f"remove www: volume is in use - [{cid}]", r.message
+    assert names(node, {"dangling": ["false"]}) == ["www"]
+
+    # kill -9 of the task: a new one sees what the old one wrote.
+    os.kill(node.container_pid(cid), signal.SIGKILL)
+    wait_for(lambda: len(container_ids(node, "counter")) == 1 and
+             container_ids(node, "counter") != [cid], 30, "a new task")
+    wait_for(lambda: len(open(os.path.join(data, "starts")).read()
+                         .split()) == 2, 10, "the second task's write")
+    rc, out = in_task(node, "counter", "cat /www/index.html; wc -l "
+                      "< /www/starts")
+    assert rc == 0 and out.split("\n")[:2] == [
+        "Hello from simple_server!", "2"], out
+
+    # kill -9 of shoald: the task runs on, the volume is still in use, and
+    # the data is there.
+    (cid2,) = container_ids(node, "counter")
+    node.kill_daemon()
+    node.start_daemon()
+    node.wait_manager()
+    node.wait_replicas("counter", "1/1")
+    assert container_ids(node, "counter") == [cid2]
+    r = node.api("DELETE", f"{V}/volumes/www")
+    assert r.status == 409 and cid2 in r.message, str(r)
+    rc, out = in_task(node, "counter", "echo after >> /www/starts; "
+                      "wc -l < /www/starts")
+    assert rc == 0 and out.strip() == "3", out
+
+    # Gone with the service: the volume stays, unused, with its data.
+    node.shoal_ok("service", "rm", "counter")
+    wait_for(lambda: names(node, {"dangling": ["true"]}) == ["www"], 30,
+             "www unused once the service is gone")
+    with open(os.path.join(data, "starts")) as f:
+        assert len(f.read().split()) == 3
+    r = node.api("DELETE", f"{V}/volumes/www")
+    assert r.status == 204, str(r)
+
+
+def test_volume_mount_options(loaded_node):
+    """volume-nocopy, volume-label, volume-opt (a tmpfs volume mounted while
+    in use), readonly."""
+    node = loaded_node
+    node.create_service("opts", cmd=["sleep", "1000"], opts=[
+        "--mount", "type=volume,source=empty,destination=/www,volume-nocopy,"
+        "volume-label=team=a,volume-driver=local",
+        "--mount", "type=volume,source=tv,destination=/t,volume-opt=type="
+        "tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=2m",
+        "--mount", "type=volume,source=rov,destination=/ro,readonly"])
+    node.wait_replicas("opts", "1/1")
+    empty = node.api_json("GET", f"{V}/volumes/empty")
+    assert empty["Labels"] == {"team": "a"}, empty
+    assert os.listdir(empty["Mountpoint"]) == []
+    tv = node.api_json("GET", f"{V}/volumes/tv")
+    assert tv["Options"] == {"device": "tmpfs", "o": "size=2m",
+                             "type": "tmpfs"}, tv
+    rc, out = in_task(node, "opts", "ls -A /www | wc -l; "
+                      "grep ' /t ' /proc/mounts; "
+                      "touch /ro/x 2>/dev/null && echo ro-writable || "
+                      "echo ro-refused; touch /t/x && echo t-writable")
+    lines = out.splitlines()
+    assert rc == 0 and lines[0].strip() == "0", out
+    assert lines[1].startswith("tmpfs /t tmpfs rw,") and \
+        "size=2048k" in lines[1], out
+    assert lines[2:] == ["ro-refused", "t-writable"], out
+    # On the node the tmpfs sits on the volume's data directory, through
+    # a restart of shoald...
+    mounted = f"tmpfs {tv['Mountpoint']} tmpfs"
+    assert mounted in node.mounts()
+    node.kill_daemon()
+    node.start_daemon()
+    node.wait_manager()
+    assert mounted in node.mounts()
+    rc, out = in_task(node, "opts", "ls /t")
+    assert rc == 0 and out.split() == ["x"], out
+    # ...until its last user goes.
+    node.shoal_ok("service", "rm", "opts")
+    wait_for(lambda: mounted not in node.mounts(), 30,
+             "the tmpfs volume unmounted after its last user")
+    assert names(node, {"dangling": ["true"]}) == ["empty", "rov", "tv"]
+
+
+def test_bind_and_tmpfs_mounts(loaded_node):
+    node = loaded_node
+    src = node.dir / "bindsrc"
+    src.mkdir()
+    (src / "hello").write_text("from the host\n")
+    node.create_service("binds", cmd=["sleep", "1000"], opts=[
+        "--mount", f"type=bind,source={src},destination=/rw",
+        "--mount", f"type=bind,source={src},destination=/ro,readonly",
+        "--mount", "type=tmpfs,destination=/scratch,tmpfs-size=1m,"
+        "tmpfs-mode=0700"])
+    node.wait_replicas("binds", "1/1")
+    rc, out = in_task(node, "binds", "cat /ro/hello; "
+                      "echo from-task > /rw/written && echo rw-ok; "
+                      "touch /ro/x 2>/dev/null && echo ro-writable || "
+                      "echo ro-refused; grep ' /scratch ' /proc/mounts; "
+                      "stat -c %a /scratch")
+    lines = out.splitlines()
+    assert rc == 0 and lines[:3] == ["from the host", "rw-ok",
+                                     "ro-refused"], out
+    assert lines[3].startswith("tmpfs /scratch tmpfs rw,") and \
+        "size=1024k" in lines[3] and "mode=700" in lines[3], out
+    assert lines[4] == "700", out
+    assert (src / "written").read_text() == "from-task\n"
+
+
+def test_mount_bad_input(loaded_node):
+    node = loaded_node
+    node.create_service("keep", cmd=["sleep", "1000"])
+    before = (sorted(s["NAME"] for s in node.service_ls()), names(node))
+    bad = [
+        ("type=foo,destination=/d", 'invalid MountType: "foo"'),
+        ("type=volume,source=a/b,destination=/d", "invalid volume name"),
+        ("type=volume,source=v1,destination=/d,volume-opt=foo=bar",
+         'invalid mount config for type "volume": invalid option: "foo"'),
+        ("type=volume,source=v1,destination=/d,volume-opt=type=tmpfs",
+         'missing required option: "device"'),
+        ("type=volume,source=v1,destination=/d,volume-driver=nfs",
+         'volume driver "nfs" is not supported'),
+        ("type=bind,source=relative,destination=/d",
+         "invalid bind mount source"),
+        ("type=volume,source=v1,destination=relative", "invalid mount target"),
+    ]
+    for mount, msg in bad:
+        r = node.shoal("service", "create", "--detach", "--name", "bad",
+                       "--mount", mount, "simple_server", "sleep", "1")
+        assert r.rc != 0 and msg in r.err, (mount, str(r))
+    # The same through the API: Docker's error shape, status 400.
+    spec = {"Name": "bad", "TaskTemplate": {"ContainerSpec": {
+        "Image": "simple_server", "Mounts": [
+            {"Type": "foo", "Target": "/d"}]}}}
+    r = node.api("POST", f"{V}/services/create", spec)
+    assert r.status == 400 and r.message == 'invalid MountType: "foo"', r
+    assert (sorted(s["NAME"] for s in node.service_ls()), names(node)) == \
+        before
+
+    # A bind source missing on the node: the task fails, saying why.
+    node.create_service("nosrc", cmd=["sleep", "1000"], opts=[
+        "--restart-condition", "none",
+        "--mount", "type=bind,source=/nonexistent-bind-src,destination=/d"])
+
+    def rejected():
+        ts = node.tasks("nosrc")
+        return ts and ts[0]["Status"]["State"] == "rejected" and ts[0]
+    t = wait_for(rejected, 30, "the task rejected")
+    assert t["Status"]["Err"] == (
+        'invalid mount config for type "bind": bind source path does not '
+        'exist: /nonexistent-bind-src'), t["Status"]
+    out = node.shoal_ok("service", "ps", "--no-trunc", "nosrc")
+    assert "bind source path does not exist" in out, out

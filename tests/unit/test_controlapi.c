@@ -92,6 +92,41 @@ static void test_semantic_errors(void)
                        NULL, &err),
               -1);
     CHECK(strstr(err.msg, "bind mount source") != NULL);
+    /* dockerd's own words for a type it does not know. */
+    CHECK_INT(validate("{\"Name\":\"a\",\"TaskTemplate\":{\"ContainerSpec\":"
+                       "{\"Image\":\"bb\",\"Mounts\":[{\"Type\":\"foo\","
+                       "\"Target\":\"/x\"}]}}}",
+                       NULL, &err),
+              -1);
+    CHECK_INT(err.code, ERR_INVALID);
+    CHECK_STR(err.msg, "invalid MountType: \"foo\"");
+    /* The local driver's options, checked before any task is made. */
+    CHECK_INT(validate("{\"Name\":\"a\",\"TaskTemplate\":{\"ContainerSpec\":"
+                       "{\"Image\":\"bb\",\"Mounts\":[{\"Type\":\"volume\","
+                       "\"Source\":\"v1\",\"Target\":\"/x\","
+                       "\"VolumeOptions\":{\"DriverConfig\":{\"Options\":"
+                       "{\"foo\":\"1\"}}}}]}}}",
+                       NULL, &err),
+              -1);
+    CHECK_STR(err.msg,
+              "invalid mount config for type \"volume\": invalid option: "
+              "\"foo\"");
+    CHECK_INT(validate("{\"Name\":\"a\",\"TaskTemplate\":{\"ContainerSpec\":"
+                       "{\"Image\":\"bb\",\"Mounts\":[{\"Type\":\"volume\","
+                       "\"Source\":\"v1\",\"Target\":\"/x\","
+                       "\"VolumeOptions\":{\"DriverConfig\":{\"Name\":"
+                       "\"nfs\"}}}]}}}",
+                       NULL, &err),
+              -1);
+    CHECK(strstr(err.msg, "volume driver \"nfs\" is not supported") != NULL);
+    CHECK_INT(validate("{\"Name\":\"a\",\"TaskTemplate\":{\"ContainerSpec\":"
+                       "{\"Image\":\"bb\",\"Mounts\":[{\"Type\":\"volume\","
+                       "\"Source\":\"v1\",\"Target\":\"/x\","
+                       "\"VolumeOptions\":{\"DriverConfig\":{\"Name\":"
+                       "\"local\",\"Options\":{\"type\":\"tmpfs\","
+                       "\"device\":\"tmpfs\"}}}}]}}}",
+                       NULL, &err),
+              0);
     CHECK_INT(validate("{\"Name\":\"a\",\"TaskTemplate\":{\"ContainerSpec\":"
                        "{\"Image\":\"bb\"},\"Placement\":{\"Constraints\":"
                        "[\"node.role=manager\"]}}}",
