@@ -15,6 +15,7 @@
 #include "store/store.h"
 
 struct agent;
+struct registry;
 
 /* Sends a batch of status operations (an encoded transaction). done is
  * called once with whether it was committed. Returns -1 (done not called)
@@ -36,6 +37,9 @@ struct agent_config {
     struct store *store;   /* read-only view of the cluster state */
     struct runtime *runtime;
     struct image_store *images;
+    /* Pulls images a task needs and the node lacks (may be NULL: then a
+     * missing image rejects the task). */
+    struct registry *registry;
     agent_report_fn report;
     void *report_data;
     agent_action_fn on_action; /* may be NULL */

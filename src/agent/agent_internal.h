@@ -15,7 +15,8 @@
 
 enum exec_phase {
     PH_IDLE,      /* nothing local yet */
-    PH_PREPARING, /* network namespace being created (async) */
+    PH_PREPARING, /* network namespace being created, or the image pulled
+                     (async) */
     PH_PREPARED,  /* container created, not started */
     PH_STARTING,  /* shim spawned, waiting for RUNNING */
     PH_RUNNING,
@@ -33,11 +34,13 @@ struct atask {
     enum exec_phase phase;
     enum task_state reported; /* highest state reported (or known) */
     bool dirty;
-    bool gone;             /* deleted from the store or not ours */
-    bool fast_stop;        /* swarm leave: no grace period */
-    bool stop_requested;   /* the stop was ours (desired shutdown) */
-    bool unhealthy;        /* its health check failed: stop, then fail */
-    struct prober *prober; /* health checks while running, or NULL */
+    bool gone;                /* deleted from the store or not ours */
+    bool fast_stop;           /* swarm leave: no grace period */
+    bool stop_requested;      /* the stop was ours (desired shutdown) */
+    bool unhealthy;           /* its health check failed: stop, then fail */
+    struct prober *prober;    /* health checks while running, or NULL */
+    struct registry_op *pull; /* the image being pulled, or NULL */
+    bool pulled;              /* pulled once: a second miss rejects */
     int pid;
     int exit_code;
     char error[256];
@@ -89,5 +92,8 @@ void agent_action(struct agent *a, const char *ctr, const char *action,
 
 /* executor.c */
 void exec_reconcile(struct agent *a, struct atask *at);
+/* Abandons the task's image pull, if any (swarm leave, shutdown); the
+ * task goes back to PH_IDLE. */
+void exec_cancel_pull(struct agent *a, struct atask *at);
 void exec_container_event(struct agent *a, struct atask *at,
                           const struct ctr_status *st);

@@ -16,6 +16,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "net/netns.h"
+#include "registry/registry.h"
 #include "runtime/oci.h"
 #include "runtime/secretfs.h"
 
@@ -216,6 +217,55 @@ static void reject(struct agent *a, struct atask *at, const char *why)
     agent_report(a, at, TASK_REJECTED, "preparing", why, -1);
 }
 
+static void create_container(struct agent *a, struct atask *at);
+
+/* ---- pulling a missing image ---- */
+
+static void pulled(void *data, const json_t *result, const struct err *err)
+{
+    (void)result;
+    struct atask *at = data;
+    struct agent *a = at->agent;
+    at->pull = NULL;
+    at->pulled = true;
+    const struct task *t = store_task(a->cfg.store, at->id);
+    if (err && t && !at->gone) {
+        log_warn("agent: task %s: %s", at->id, err->msg);
+        reject(a, at, err->msg);
+        agent_mark(a, at);
+        return;
+    }
+    create_container(a, at); /* or notices the task is gone */
+}
+
+/* Pulls image for the task, with the credentials its service carries
+ * (ContainerSpec.PullOptions, from --with-registry-auth). -1 if the pull
+ * could not start (err set). */
+static int start_pull(struct agent *a, struct atask *at, const struct task *t,
+                      const char *image, struct err *err)
+{
+    struct reg_creds creds;
+    const char *auth =
+        jx_path_str(t->spec, "ContainerSpec.PullOptions.RegistryAuth");
+    if (reg_creds_decode(auth, &creds, err) < 0)
+        return -1;
+    log_info("agent: task %s: pulling image %s", at->id, image);
+    at->pull = registry_start(a->cfg.registry, REGISTRY_PULL, image, NULL,
+                              &creds, NULL, pulled, at, err);
+    reg_creds_fini(&creds);
+    return at->pull ? 0 : -1;
+}
+
+void exec_cancel_pull(struct agent *a, struct atask *at)
+{
+    (void)a;
+    if (!at->pull)
+        return;
+    registry_op_cancel(at->pull);
+    at->pull = NULL;
+    at->phase = PH_IDLE;
+}
+
 static void create_container(struct agent *a, struct atask *at)
 {
     const struct task *t = store_task(a->cfg.store, at->id);
@@ -230,6 +280,15 @@ static void create_container(struct agent *a, struct atask *at)
     struct err err = {0};
     struct image_ref *img =
         image_resolve(a->cfg.images, image ? image : "", &err);
+    if (!img && err.code == ERR_NOTFOUND && image && *image &&
+        a->cfg.registry && !at->pulled) {
+        /* Not on this node: pull it, then come back here (the task stays
+         * in "preparing" meanwhile). */
+        struct err perr = {0};
+        if (start_pull(a, at, t, image, &perr) == 0)
+            return;
+        snprintf(err.msg, sizeof(err.msg), "%s", perr.msg);
+    }
     if (!img) {
         reject(a, at, err.msg);
         return;

@@ -84,4 +84,5 @@ void api_containers_routes(struct http_server *s);
 void api_networks_routes(struct http_server *s);
 void api_secrets_routes(struct http_server *s);
 void api_events_routes(struct http_server *s);
+void api_build_routes(struct http_server *s);
 void api_volumes_routes(struct http_server *s);

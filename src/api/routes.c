@@ -25,4 +25,5 @@ void api_register(struct http_server *s, struct api_host *host,
     api_secrets_routes(s);
     api_events_routes(s);
     api_volumes_routes(s);
+    api_build_routes(s);
 }

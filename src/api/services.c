@@ -8,6 +8,7 @@
 #include "base/mem.h"
 #include "manager/allocator.h"
 #include "manager/controlapi.h"
+#include "registry/auth.h"
 #include "manager/secretspec.h"
 
 /* Network references by name or id prefix become ids, like dockerd does;
@@ -90,6 +91,35 @@ static void endpoint_settle(struct api_pending *p, const struct err *err)
     p->user = NULL;
 }
 
+/* X-Registry-Auth (docker's --with-registry-auth) becomes the service's
+ * ContainerSpec.PullOptions, which the nodes use to pull its image and
+ * the API never shows. Without it an update keeps what the service had
+ * (dockerd's registryAuthFrom=spec). */
+static void keep_registry_auth(struct http_request *req, json_t *spec,
+                               const struct service *old)
+{
+    const char *hdr = http_header(req, "X-Registry-Auth");
+    json_t *cs = jx_path(spec, "TaskTemplate.ContainerSpec");
+    if (!json_is_object(cs))
+        return;
+    struct reg_creds c;
+    struct err err = {0};
+    if (hdr && reg_creds_decode(hdr, &c, &err) == 0) {
+        bool empty = reg_creds_empty(&c);
+        reg_creds_fini(&c);
+        if (!empty) {
+            json_object_set_new(cs, "PullOptions",
+                                json_pack("{s:s}", "RegistryAuth", hdr));
+            return;
+        }
+    }
+    json_t *prev =
+        old ? jx_path(old->spec, "TaskTemplate.ContainerSpec.PullOptions")
+            : NULL;
+    if (prev)
+        json_object_set_new(cs, "PullOptions", jx_copy(prev));
+}
+
 static void created(void *data, const struct err *err, uint64_t index)
 {
     (void)index;
@@ -121,6 +151,7 @@ static void create_service(struct http_request *req, void *data)
         http_reply_err(req, &err);
         return;
     }
+    keep_registry_auth(req, spec, NULL);
     const char *name = jx_str(spec, "Name");
     if (store_service_by_name(api_store(h), name)) {
         char msg[300];
@@ -286,6 +317,7 @@ static void update_service(struct http_request *req, void *data)
         http_reply_err(req, &err);
         return;
     }
+    keep_registry_auth(req, spec, s);
     struct api_pending *p = api_pending_new(req, h);
     snprintf(p->id, sizeof(p->id), "%s", s->meta.id);
     json_t *ep = endpoint_for(h, p, spec, &err);

@@ -168,6 +168,9 @@ extern const struct cli_cmd cli_cmd_tag;
 extern const struct cli_cmd cli_cmd_save;
 extern const struct cli_cmd cli_cmd_login;
 extern const struct cli_cmd cli_cmd_logout;
+/* `shoal image build` and its shortcut `shoal build` (cli_build.c). */
+extern const struct cli_cmd cli_cmd_image_build;
+extern const struct cli_cmd cli_cmd_build;
 
 /* The CLI's own version, printed by `shoal version` / `--version`. */
 #define CLI_VERSION "0.1.0"

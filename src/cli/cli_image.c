@@ -589,9 +589,16 @@ static const struct cli_cmd cmd_import = {
 };
 
 static const struct cli_cmd *const image_subs[] = {
-    &cmd_import, &cmd_inspect,        &cmd_load,
-    &cmd_ls,     &cli_cmd_image_pull, &cli_cmd_image_push,
-    &cmd_rm,     &cli_cmd_image_save, &cli_cmd_image_tag,
+    &cli_cmd_image_build,
+    &cmd_import,
+    &cmd_inspect,
+    &cmd_load,
+    &cmd_ls,
+    &cli_cmd_image_pull,
+    &cli_cmd_image_push,
+    &cmd_rm,
+    &cli_cmd_image_save,
+    &cli_cmd_image_tag,
     NULL,
 };
 

@@ -36,7 +36,7 @@ static char *read_data(const char *path, size_t *len, struct err *err)
     buf_init(&b);
     char chunk[65536];
     size_t n;
-    /* The daemon refuses anything over 1000 KiB; reading past 16 MiB
+    /* The daemon refuses anything over 500 KiB; reading past 16 MiB
      * would only cost memory. */
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 &&
            b.len < 16 * 1024 * 1024)

@@ -12,6 +12,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "cli/cli.h"
+#include "cli/cli_creds.h"
 #include "cli/cli_node.h"
 #include "cli/cli_progress.h"
 #include "cli/cli_service.h"
@@ -89,8 +90,18 @@ static char *resolve_digest(struct cli_client *c, json_t *spec)
     _cleanup_free_ char *esc = cli_path_escape(img);
     _cleanup_free_ char *path = xasprintf("/distribution/%s/json", esc);
     struct err e = {0};
-    _cleanup_json_ json_t *d = cli_client_get_json(c, path, &e);
-    if (!d)
+    _cleanup_free_ char *auth = cli_creds_header(img, &e);
+    const char *hdrs[] = {auth, NULL};
+    struct cli_request req = {
+        .method = "GET", .path = path, .headers = auth ? hdrs : NULL};
+    struct cli_response resp;
+    _cleanup_json_ json_t *d = NULL;
+    if (cli_client_do(c, &req, &resp, &e) == 0) {
+        json_error_t je;
+        d = json_loadb(resp.body.data, resp.body.len, 0, &je);
+    }
+    buf_fini(&resp.body);
+    if (!json_is_object(d))
         return cli_digest_warning(img);
     const char *digest = jx_path_str(d, "Descriptor.digest");
     if (digest && !strchr(img, '@')) {
@@ -141,7 +152,17 @@ static json_t *post_spec(struct cli_client *c, const char *path,
     struct buf b;
     buf_init(&b);
     cli_go_json(spec, &b);
-    static const char *const auth_hdr[] = {"X-Registry-Auth: e30=", NULL};
+    _cleanup_free_ char *auth =
+        registry_auth ? cli_creds_header(jx_path_str(spec, "TaskTemplate."
+                                                           "ContainerSpec."
+                                                           "Image"),
+                                         err)
+                      : NULL;
+    if (registry_auth && !auth) {
+        buf_fini(&b);
+        return NULL;
+    }
+    const char *auth_hdr[] = {auth, NULL};
     struct cli_request req = {
         .method = "POST",
         .path = path,

@@ -13,6 +13,7 @@
 #include "base/jsonx.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "daemon/dispatch_nets.h"
 #include "daemon/dispatch_secrets.h"
 #include "daemon/swarm_net.h"
 
@@ -24,8 +25,9 @@
 
 /* What a worker is sent: every change to nodes, services, networks and
  * the cluster as committed (the entry's own operations), and of tasks only
- * its own, plus those attached to networks (service discovery and load
- * balancing need them everywhere), as whole objects ("task.put") or their
+ * its own, plus other nodes' tasks on the networks its own tasks use and
+ * on ingress (dispatch_nets.c: service discovery, load balancing and the
+ * routing mesh need those), as whole objects ("task.put") or their
  * removal. So 1,000 workers of a 100,000-task service each get ~100.
  * Secrets and configs are never forwarded as committed: each worker gets
  * the objects its own active tasks use (dispatch_secrets.c). */
@@ -44,6 +46,7 @@ struct dispatch_session {
     char node_id[ID_LEN + 1];
     struct buf ops;            /* this entry's task operations for this node */
     struct secret_set secrets; /* the secrets and configs it holds */
+    struct net_set nets;       /* its networks, other nodes' tasks it holds */
     bool resync;               /* this entry may change what it needs */
 };
 
@@ -85,7 +88,8 @@ static void on_store(void *data, const struct store_event *ev)
     }
     if (!dp->sessions)
         return;
-    if (ev->kind == KIND_SECRET || ev->kind == KIND_CONFIG) {
+    if (ev->kind == KIND_SECRET || ev->kind == KIND_CONFIG ||
+        ev->kind == KIND_NETWORK) {
         for (struct dispatch_session *s = dp->sessions; s; s = s->next)
             s->resync = true;
         return;
@@ -140,6 +144,7 @@ static void session_gone(void *data)
     session_unlink(s);
     buf_fini(&s->ops);
     secret_set_fini(&s->secrets);
+    net_set_fini(&s->nets);
     free(s);
 }
 
@@ -150,8 +155,13 @@ static bool keep_secret(void *data, const struct secret *x)
 
 static bool keep_for_node(void *data, const struct task *t)
 {
-    const char *node_id = ((struct dispatch_session *)data)->node_id;
-    return strcmp(t->node_id, node_id) == 0 || task_networked(t);
+    struct dispatch_session *s = data;
+    if (strcmp(t->node_id, s->node_id) == 0)
+        return true;
+    if (!task_networked(t) || !net_set_wants(&s->nets, t))
+        return false;
+    net_set_hold(&s->nets, t->meta.id);
+    return true;
 }
 
 void dispatch_serve(struct daemon *d, struct rpc_call *call,
@@ -175,6 +185,8 @@ void dispatch_serve(struct daemon *d, struct rpc_call *call,
     buf_init(&s->ops);
     secret_set_init(&s->secrets);
     secret_set_needed(&s->secrets, d->store, s->node_id);
+    net_set_init(&s->nets);
+    net_set_update(&s->nets, d->store, s->node_id);
     struct buf b;
     buf_init(&b);
     struct store_filter filter = {
@@ -222,6 +234,13 @@ static char *task_op(struct dispatcher *dp, const struct touched *x)
     char *text = jx_dumps(op);
     json_decref(op);
     return text;
+}
+
+static char *net_task_op(void *data, const char *id, const struct task *t)
+{
+    struct touched x = {.deleted = t == NULL};
+    snprintf(x.id, sizeof(x.id), "%s", id);
+    return task_op(data, &x);
 }
 
 /* True when every "op" of the encoded entry names a task operation (a
@@ -281,8 +300,15 @@ void dispatch_applied(struct daemon *d, uint64_t index, const void *entry,
         _cleanup_free_ char *text = jx_dumps(copy ? copy : op);
         append_op(&common, text);
     }
-    /* Tasks: to their node, or to everyone when networked. Each task
-     * once, in its final state (the last change of it counts). */
+    /* A worker whose own tasks changed may now use other networks: what
+     * it holds of other nodes' tasks follows first. */
+    for (struct dispatch_session *s = dp->sessions; s; s = s->next)
+        if (s->resync && net_set_update(&s->nets, d->store, s->node_id))
+            net_set_sync(&s->nets, d->store, s->node_id, &s->ops, net_task_op,
+                         dp);
+    /* Tasks: to their node, and to the workers that hold or now want them
+     * (dispatch_nets.h). Each task once, in its final state (the last
+     * change of it counts). */
     struct hmap seen;
     hmap_init(&seen);
     for (size_t k = dp->n_touched; k-- > 0;) {
@@ -291,16 +317,25 @@ void dispatch_applied(struct daemon *d, uint64_t index, const void *entry,
             continue;
         hmap_put(&seen, x->id, (void *)x);
         const struct task *now = store_task(d->store, x->id);
-        bool everyone = x->networked || (now && task_networked(now));
-        struct dispatch_session *s =
-            everyone ? NULL : hmap_get(&dp->by_node, x->node_id);
-        if (!everyone && !s)
-            continue;
-        _cleanup_free_ char *text = task_op(dp, x);
-        if (everyone)
-            append_op(&common, text);
-        else
-            append_op(&s->ops, text);
+        if (x->deleted)
+            now = NULL;
+        bool networked = now && task_networked(now);
+        _cleanup_free_ char *put = NULL, *del = NULL;
+        for (struct dispatch_session *s = dp->sessions; s; s = s->next) {
+            const char *text = NULL;
+            if (strcmp(s->node_id, x->node_id) == 0) {
+                net_set_release(&s->nets, x->id); /* its own now */
+                text = put ? put : (put = task_op(dp, x));
+            } else if (networked && net_set_wants(&s->nets, now)) {
+                net_set_hold(&s->nets, x->id);
+                text = put ? put : (put = task_op(dp, x));
+            } else if (net_set_holds(&s->nets, x->id)) {
+                net_set_release(&s->nets, x->id);
+                text = del ? del : (del = net_task_op(dp, x->id, NULL));
+            }
+            if (text)
+                append_op(&s->ops, text);
+        }
     }
     hmap_fini(&seen);
     dp->n_touched = 0;
@@ -360,6 +395,7 @@ void dispatch_drop_all(struct daemon *d)
         rpc_conn_close(s->conn);
         buf_fini(&s->ops);
         secret_set_fini(&s->secrets);
+        net_set_fini(&s->nets);
         free(s);
     }
     if (d->store)

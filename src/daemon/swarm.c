@@ -189,6 +189,7 @@ static void start_agent(struct daemon *d)
         .store = d->store,
         .runtime = d->runtime,
         .images = d->images,
+        .registry = d->registry,
         .report = agent_report,
         .report_data = d,
         .on_action = container_action,

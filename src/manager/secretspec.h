@@ -13,10 +13,10 @@
 #include "base/err.h"
 #include "store/store.h"
 
-/* swarmkit's limits: a secret is 1 .. 500 KiB - 1, a config 1 .. 1000 KiB
- * - 1 bytes once decoded. */
+/* swarmkit's limits (MaxSecretSize, MaxConfigSize): 1 .. 500 KiB - 1
+ * bytes once decoded. */
 #define SECRET_MAX_SIZE (500 * 1024)
-#define CONFIG_MAX_SIZE (1000 * 1024)
+#define CONFIG_MAX_SIZE (500 * 1024)
 
 /* Docker's rule for secret and config names: at most 64 characters,
  * ^[a-zA-Z0-9]+(?:[a-zA-Z0-9-_.]*[a-zA-Z0-9])?$ */
@@ -24,7 +24,7 @@ bool secretspec_valid_name(const char *name);
 
 /* Validates and normalises a SecretSpec / ConfigSpec (kind KIND_SECRET /
  * KIND_CONFIG) in place: Name, Labels (an object of strings; {} when
- * absent), Data (base64 of 1 .. max bytes); Driver and Templating are
+ * absent), Data (base64 of 1 .. max - 1 bytes); Driver and Templating are
  * refused (not supported). Unknown fields are dropped. 400 on error. */
 int secretspec_validate(enum store_kind kind, json_t *spec, struct err *err);
 

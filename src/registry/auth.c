@@ -28,7 +28,8 @@ static const char *skip_ws(const char *p)
 
 static bool token_char(char c)
 {
-    return isalnum((unsigned char)c) || strchr("!#$%&'*+-.^_`|~", c);
+    /* strchr finds the terminator too: '\0' is never a token char. */
+    return c && (isalnum((unsigned char)c) || strchr("!#$%&'*+-.^_`|~", c));
 }
 
 /* Reads key=value (value a token or quoted string) at *pp; false when no

@@ -132,11 +132,8 @@ static int authenticate(struct reg_client *c, const struct reg_fetch_req *req,
             goto out;
         }
     } else {
-        if (sent && strncmp(sent, "Authorization: Bearer", 21) == 0) {
-            /* A fresh token was refused: the scope is not granted. */
-            rc = reg_client_error(req, resp, NULL, err);
-            goto out;
-        }
+        /* A Bearer token that was refused may have expired: fetch a new
+         * one (reg_client_do bounds the retries). */
         const char *scopes[4] = {c->scopes[0], c->scopes[1], NULL, NULL};
         _cleanup_free_ char *url = reg_token_url(&ch, scopes);
         if (!url) {
@@ -198,7 +195,7 @@ int reg_client_do(struct reg_client *c, const struct reg_fetch_req *req,
     for (size_t i = 0; i < n; i++)
         hdrs[i] = req->headers[i];
     int rc = -1;
-    for (int attempt = 0; attempt < 3; attempt++) {
+    for (int attempt = 0;; attempt++) {
         pthread_mutex_lock(&c->lock);
         _cleanup_free_ char *authz = xstrdup(c->authz);
         pthread_mutex_unlock(&c->lock);
@@ -210,13 +207,16 @@ int reg_client_do(struct reg_client *c, const struct reg_fetch_req *req,
         rc = reg_fetch(&r, resp, err);
         if (rc < 0 || resp->status != 401)
             break;
+        if (attempt == 2) {
+            /* Credentials and fresh tokens were refused: the registry's
+             * own words. */
+            rc = reg_client_error(&r, resp, NULL, err);
+            break;
+        }
         rc = authenticate(c, &r, resp, authz, err);
         if (rc < 0)
             break;
         reg_fetch_resp_fini(resp);
-        rc = -1;
-        err_set(err, ERR_INTERNAL, "%s \"%s\": unauthorized",
-                verb_of(req->method), req->url);
     }
     free(hdrs);
     return rc;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The libarchive adapter: the only file that includes <archive.h>. Reads
 // tar archives and compressed blobs, unpacks image layers (overlayfs
-// whiteouts, no path traversal) and writes small archives in memory.
+// whiteouts, no path traversal) and plain trees, writes directory trees
+// (plain, or an overlayfs upper dir as a layer) and small archives in
+// memory.
 //
 // Every function here is safe to call from several threads at once: each
 // call owns its libarchive handles. Unpacking never changes the working
@@ -11,11 +13,14 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -236,6 +241,7 @@ static la_ssize_t chain_read(struct archive *a, void *client, const void **out)
 /* ---- Layer unpacking ---- */
 
 struct unpack {
+    bool plain; /* ".wh." names are ordinary files (contexts, ADD) */
     const char *dest;
     int dest_fd;
     struct archive *in;
@@ -466,7 +472,7 @@ static int unpack_entry(struct unpack *u, struct archive_entry *ae,
     const char *base = slash ? slash + 1 : rel;
     _cleanup_free_ char *dir =
         slash ? xstrndup(rel, (size_t)(slash - rel)) : xstrdup("");
-    if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0) {
+    if (!u->plain && strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0) {
         if (strcmp(base, WH_OPAQUE) == 0) {
             vec_push(&u->opaque, steal_ptr(dir));
             return 0;
@@ -540,8 +546,8 @@ static int unpack_all(struct unpack *u, struct err *err)
     return 0;
 }
 
-int arc_unpack_layer(const char *src, const char *dest, arc_tap_fn tap,
-                     void *tap_data, int64_t *size, struct err *err)
+static int unpack(const char *src, const char *dest, bool plain, arc_tap_fn tap,
+                  void *tap_data, int64_t *size, struct err *err)
 {
     if (size)
         *size = 0;
@@ -564,7 +570,7 @@ int arc_unpack_layer(const char *src, const char *dest, arc_tap_fn tap,
     }
     ch.buf = xmalloc(BLOCK);
 
-    struct unpack u = {.dest = dest, .dest_fd = dest_fd};
+    struct unpack u = {.plain = plain, .dest = dest, .dest_fd = dest_fd};
     vec_init(&u.opaque);
     u.in = archive_read_new();
     u.disk = archive_write_disk_new();
@@ -606,6 +612,255 @@ int arc_unpack_layer(const char *src, const char *dest, arc_tap_fn tap,
         free(u.opaque.items[i]);
     vec_fini(&u.opaque);
     return ret;
+}
+
+int arc_unpack_layer(const char *src, const char *dest, arc_tap_fn tap,
+                     void *tap_data, int64_t *size, struct err *err)
+{
+    return unpack(src, dest, false, tap, tap_data, size, err);
+}
+
+int arc_unpack_tree(const char *src, const char *dest, struct err *err)
+{
+    return unpack(src, dest, true, NULL, NULL, NULL, err);
+}
+
+bool arc_is_tar(const char *path)
+{
+    struct err err = {0};
+    struct arc_reader *r = arc_reader_open(path, &err);
+    if (!r)
+        return false;
+    struct arc_entry e;
+    bool tar = arc_reader_next(r, &e, &err) == 1;
+    arc_reader_free(r);
+    return tar;
+}
+
+/* ---- Writing a directory tree to a tar file ---- */
+
+struct tree {
+    enum arc_tree_mode mode;
+    arc_tree_filter_fn filter;
+    void *filter_data;
+    struct archive *out;
+    struct archive_entry_linkresolver *links;
+    char *buf;
+};
+
+static int tree_write_error(struct tree *t, struct err *err, const char *rel)
+{
+    const char *m = archive_error_string(t->out);
+    return err_set(err, ERR_INTERNAL, "write archive entry '%s': %s", rel,
+                   m ? m : "unknown error");
+}
+
+/* An empty regular file: a whiteout of the Docker layer format. */
+static int tree_marker(struct tree *t, const char *rel, const struct stat *st,
+                       struct err *err)
+{
+    struct archive_entry *e = archive_entry_new();
+    if (!e)
+        abort();
+    archive_entry_set_pathname(e, rel);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0);
+    archive_entry_set_uid(e, st->st_uid);
+    archive_entry_set_gid(e, st->st_gid);
+    archive_entry_set_mtime(e, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+    archive_entry_set_size(e, 0);
+    int rc = archive_write_header(t->out, e);
+    archive_entry_free(e);
+    return rc < ARCHIVE_WARN ? tree_write_error(t, err, rel) : 0;
+}
+
+/* Copies fd's extended attributes into e, less trusted.overlay.*; tells
+ * whether the overlayfs opaque marker was among them. */
+static void tree_xattrs(int fd, struct archive_entry *e, bool *opaque)
+{
+    *opaque = false;
+    char names[16384];
+    ssize_t n = flistxattr(fd, names, sizeof(names));
+    for (ssize_t off = 0; n > 0 && off < n;
+         off += (ssize_t)strlen(names + off) + 1) {
+        const char *name = names + off;
+        char val[8192];
+        ssize_t vl = fgetxattr(fd, name, val, sizeof(val));
+        if (vl < 0)
+            continue;
+        if (strncmp(name, OVL_XATTR, strlen(OVL_XATTR)) == 0) {
+            if (strcmp(name, OVL_OPAQUE) == 0 && vl == 1 && val[0] == 'y')
+                *opaque = true;
+            continue;
+        }
+        archive_entry_xattr_add_entry(e, name, val, (size_t)vl);
+    }
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int tree_dir(struct tree *t, int dirfd, const char *rel,
+                    struct err *err);
+
+static int tree_entry(struct tree *t, int dirfd, const char *name,
+                      const char *rel, struct err *err)
+{
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return err_sys(err, errno, "stat '%s'", rel);
+    bool is_dir = S_ISDIR(st.st_mode);
+    bool descend = true;
+    bool include =
+        !t->filter || t->filter(t->filter_data, rel, is_dir, &descend);
+    if (S_ISSOCK(st.st_mode))
+        return 0;
+    if (t->mode == ARC_TREE_LAYER && S_ISCHR(st.st_mode) &&
+        st.st_rdev == makedev(0, 0)) {
+        if (!include)
+            return 0;
+        const char *slash = strrchr(rel, '/');
+        _cleanup_free_ char *wh =
+            slash ? xasprintf("%.*s/" WH_PREFIX "%s", (int)(slash - rel), rel,
+                              slash + 1)
+                  : xasprintf(WH_PREFIX "%s", rel);
+        return tree_marker(t, wh, &st, err);
+    }
+    _cleanup_close_ int fd = -1;
+    if (S_ISREG(st.st_mode) || is_dir) {
+        fd = openat(dirfd, name,
+                    O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+                        (is_dir ? O_DIRECTORY : 0));
+        if (fd < 0)
+            return err_sys(err, errno, "open '%s'", rel);
+    }
+    bool opaque = false;
+    if (include) {
+        struct archive_entry *e = archive_entry_new();
+        if (!e)
+            abort();
+        archive_entry_copy_stat(e, &st);
+        archive_entry_set_pathname(e, rel);
+        if (S_ISLNK(st.st_mode)) {
+            char target[PATH_MAX];
+            ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+            if (n < 0) {
+                archive_entry_free(e);
+                return err_sys(err, errno, "readlink '%s'", rel);
+            }
+            target[n] = 0;
+            archive_entry_set_symlink(e, target);
+        }
+        if (fd >= 0)
+            tree_xattrs(fd, e, &opaque);
+        if (!is_dir)
+            archive_entry_set_size(e, S_ISREG(st.st_mode) ? st.st_size : 0);
+        struct archive_entry *sparse = NULL;
+        archive_entry_linkify(t->links, &e, &sparse);
+        int rc = 0;
+        if (e) {
+            bool hard = archive_entry_hardlink(e) != NULL;
+            if (archive_write_header(t->out, e) < ARCHIVE_WARN)
+                rc = tree_write_error(t, err, rel);
+            for (int64_t left = S_ISREG(st.st_mode) && !hard ? st.st_size : 0;
+                 rc == 0 && left > 0;) {
+                ssize_t r = read(fd, t->buf, BLOCK);
+                if (r < 0 && errno == EINTR)
+                    continue;
+                if (r <= 0) {
+                    rc = err_sys(err, r < 0 ? errno : EIO, "read '%s'", rel);
+                    break;
+                }
+                if (r > left)
+                    r = (ssize_t)left;
+                if (archive_write_data(t->out, t->buf, (size_t)r) < 0)
+                    rc = tree_write_error(t, err, rel);
+                left -= r;
+            }
+            archive_entry_free(e);
+        }
+        if (rc < 0)
+            return -1;
+    }
+    if (!is_dir || !descend)
+        return 0;
+    if (include && opaque && t->mode == ARC_TREE_LAYER) {
+        _cleanup_free_ char *m = xasprintf("%s/" WH_OPAQUE, rel);
+        if (tree_marker(t, m, &st, err) < 0)
+            return -1;
+    }
+    return tree_dir(t, fd, rel, err);
+}
+
+/* Writes the entries below the directory dirfd (taking it over), sorted
+ * by name so equal trees give equal archives. */
+static int tree_dir(struct tree *t, int dirfd, const char *rel, struct err *err)
+{
+    int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+    DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+    if (!d) {
+        if (dup >= 0)
+            close(dup);
+        return err_sys(err, errno, "open directory '%s'", *rel ? rel : ".");
+    }
+    struct vec names;
+    vec_init(&names);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            vec_push(&names, xstrdup(de->d_name));
+    closedir(d);
+    if (names.len)
+        qsort(names.items, names.len, sizeof(void *), cmp_names);
+    int rc = 0;
+    for (size_t i = 0; i < names.len && rc == 0; i++) {
+        const char *name = names.items[i];
+        _cleanup_free_ char *child =
+            *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name);
+        rc = tree_entry(t, dirfd, name, child, err);
+    }
+    for (size_t i = 0; i < names.len; i++)
+        free(names.items[i]);
+    vec_fini(&names);
+    return rc;
+}
+
+int arc_write_tree(const char *root, const char *out_path,
+                   enum arc_tree_mode mode, arc_tree_filter_fn filter,
+                   void *filter_data, struct err *err)
+{
+    _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return err_sys(err, errno, "open '%s'", root);
+    struct tree t = {.mode = mode,
+                     .filter = filter,
+                     .filter_data = filter_data,
+                     .buf = xmalloc(BLOCK)};
+    t.out = archive_write_new();
+    t.links = archive_entry_linkresolver_new();
+    if (!t.out || !t.links)
+        abort();
+    archive_entry_linkresolver_set_strategy(t.links,
+                                            ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+    int rc = 0;
+    if (archive_write_set_format_pax_restricted(t.out) != ARCHIVE_OK ||
+        archive_write_add_filter_none(t.out) != ARCHIVE_OK ||
+        archive_write_set_bytes_in_last_block(t.out, 1) != ARCHIVE_OK ||
+        archive_write_open_filename(t.out, out_path) != ARCHIVE_OK) {
+        const char *m = archive_error_string(t.out);
+        rc = err_set(err, ERR_INTERNAL, "create archive '%s': %s", out_path,
+                     m ? m : "unknown error");
+    }
+    if (rc == 0)
+        rc = tree_dir(&t, rootfd, "", err);
+    if (rc == 0 && archive_write_close(t.out) != ARCHIVE_OK)
+        rc = tree_write_error(&t, err, "(end)");
+    archive_write_free(t.out);
+    archive_entry_linkresolver_free(t.links);
+    free(t.buf);
+    return rc;
 }
 
 /* ---- Writer ---- */

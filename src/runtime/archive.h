@@ -63,6 +63,40 @@ int arc_read_stream(const char *path, arc_tap_fn tap, void *tap_data,
 int arc_unpack_layer(const char *src, const char *dest, arc_tap_fn tap,
                      void *tap_data, int64_t *size, struct err *err);
 
+/* Unpacks a tar (optionally compressed) into dest as arc_unpack_layer
+ * does, except that ".wh." names are ordinary files: build contexts and
+ * the archives of ADD. */
+int arc_unpack_tree(const char *src, const char *dest, struct err *err);
+
+/* Is the file a tar archive (optionally compressed) with at least one
+ * entry? */
+bool arc_is_tar(const char *path);
+
+/* ---- Writing a directory tree to a tar file ---- */
+
+enum arc_tree_mode {
+    ARC_TREE_PLAIN, /* every file as it is (build contexts) */
+    ARC_TREE_LAYER, /* an overlayfs upper dir as a Docker layer: 0:0
+                       character devices become ".wh.NAME" files, opaque
+                       directories get ".wh..wh..opq", trusted.overlay.*
+                       xattrs are dropped */
+};
+
+/* Decides for each entry (path relative to the root, '/'-separated):
+ * true to write it. For a directory *descend (true on entry) may be set
+ * false to skip everything below it; a directory left out but descended
+ * into still has its included entries written. */
+typedef bool (*arc_tree_filter_fn)(void *data, const char *rel, bool is_dir,
+                                   bool *descend);
+
+/* Writes the tree under root (not root itself) to out_path as an
+ * uncompressed tar, entries sorted by name, with owners, modes, times,
+ * xattrs, symlinks and hardlinks kept; sockets are skipped. filter may be
+ * NULL (everything). */
+int arc_write_tree(const char *root, const char *out_path,
+                   enum arc_tree_mode mode, arc_tree_filter_fn filter,
+                   void *filter_data, struct err *err);
+
 /* ---- Writing tar archives in memory (tests, tools) ---- */
 
 enum arc_compression { ARC_PLAIN, ARC_GZIP, ARC_ZSTD };

@@ -411,6 +411,15 @@ const char *runtime_name(const struct runtime *rt)
     return rt->runc.name;
 }
 
+void runtime_get_info(const struct runtime *rt, struct runtime_info *out)
+{
+    out->runtime_path = rt->runc.path;
+    out->state_root = rt->state_root;
+    out->cgroup_parent = rt->cgroup_parent;
+    out->cgroup2 = rt->cgroup2;
+    out->nofile = rt->nofile;
+}
+
 const char *runtime_version(const struct runtime *rt)
 {
     return rt->runc.version;

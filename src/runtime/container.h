@@ -67,6 +67,18 @@ void runtime_free(struct runtime *rt);
 const char *runtime_name(const struct runtime *rt);
 const char *runtime_version(const struct runtime *rt);
 
+/* What a build step needs to run a process the way tasks run (the
+ * builder's RUN): borrowed, fixed for the runtime's life, so readable
+ * from another thread. */
+struct runtime_info {
+    const char *runtime_path;  /* the OCI runtime binary */
+    const char *state_root;    /* its --root */
+    const char *cgroup_parent; /* the node's cgroup parent */
+    bool cgroup2;              /* unified hierarchy */
+    int64_t nofile;            /* default RLIMIT_NOFILE */
+};
+void runtime_get_info(const struct runtime *rt, struct runtime_info *out);
+
 /* Scans root: containers whose shim is alive are re-adopted (RUNNING
  * event), those that exited meanwhile get an EXITED event with their exit
  * code; leftovers of half-created containers are reported EXITED with an

@@ -193,3 +193,13 @@ int image_save_async(struct image_store *s, uv_loop_t *loop,
  * the image id. 400 on a bad name, 404 if the image is gone. */
 int image_store_add_digest(struct image_store *s, const char *id,
                            const char *name_at_digest, struct err *err);
+
+/* ---- For the builder (image_build.c) ---- */
+
+/* The whole config document (owned copy: architecture, os, config,
+ * rootfs, history) of the image name resolves to, and its id (owned,
+ * may be NULL). NULL + 404 if unknown. */
+json_t *image_config_doc(struct image_store *s, const char *name, char **id_out,
+                         struct err *err);
+/* Is there an image with exactly this id ("sha256:...")? */
+bool image_store_has_image(struct image_store *s, const char *id);

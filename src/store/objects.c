@@ -394,16 +394,42 @@ static void insert_defaults(json_t *spec)
         json_object_set_new(ep, "Mode", json_string("vip"));
 }
 
+/* The registry credentials a service carries for its nodes' pulls
+ * (ContainerSpec.PullOptions, from X-Registry-Auth) never leave through
+ * the API, as in swarmkit: a copy of spec without them (or spec itself,
+ * with a new reference, when it has none). */
+static json_t *without_pull_options(json_t *spec)
+{
+    json_t *cs = jx_path(spec, "TaskTemplate.ContainerSpec");
+    if (!cs)
+        cs = json_object_get(spec, "ContainerSpec"); /* a task's spec */
+    if (!json_object_get(cs, "PullOptions"))
+        return json_incref(spec);
+    json_t *copy = jx_copy(spec);
+    json_t *ccs = jx_path(copy, "TaskTemplate.ContainerSpec");
+    if (!ccs)
+        ccs = json_object_get(copy, "ContainerSpec");
+    json_object_del(ccs, "PullOptions");
+    return copy;
+}
+
 static json_t *service_json(const struct service *s, bool insert, bool internal)
 {
     json_t *j = json_object();
     meta_to_json(&s->meta, j);
-    json_t *spec = insert ? jx_copy(s->spec) : json_incref(s->spec);
-    if (insert)
+    json_t *spec = insert     ? jx_copy(s->spec)
+                   : internal ? json_incref(s->spec)
+                              : without_pull_options(s->spec);
+    if (insert) {
         insert_defaults(spec);
+        json_object_del(jx_path(spec, "TaskTemplate.ContainerSpec"),
+                        "PullOptions");
+    }
     json_object_set_new(j, "Spec", spec);
     if (s->previous_spec)
-        json_object_set(j, "PreviousSpec", s->previous_spec);
+        json_object_set_new(j, "PreviousSpec",
+                            internal ? json_incref(s->previous_spec)
+                                     : without_pull_options(s->previous_spec));
     if (s->endpoint) {
         json_object_set(j, "Endpoint", s->endpoint);
     } else {
@@ -495,7 +521,9 @@ static json_t *task_json(const struct task *t, bool with_spec, bool internal)
     json_t *j = json_object();
     meta_to_json(&t->meta, j);
     json_object_set_new(j, "Labels", obj_or_empty(t->labels));
-    if (with_spec)
+    if (with_spec && !internal && t->spec)
+        json_object_set_new(j, "Spec", without_pull_options(t->spec));
+    else if (with_spec)
         json_object_set_new(j, "Spec", obj_or_empty(t->spec));
     json_object_set_new(j, "ServiceID", json_string(t->service_id));
     if (t->slot)

@@ -218,3 +218,69 @@ def test_auth(loaded_node, auth_registry):
     assert "unauthorized" in text, text
     out = n.shoal_ok("logout", reg.host, env=env)
     assert reg.host not in json.loads(cfg.read_text()).get("auths", {})
+
+
+def task_states(n, service):
+    return [(t["Status"]["State"], t["Status"].get("Err", ""))
+            for t in n.tasks(service)]
+
+
+def test_service_pulls_missing_image(loaded_node, registry):
+    """The node lacks the image: its task pulls it (state preparing) and
+    runs; an image the registry lacks rejects the task with the
+    registry's error."""
+    n = loaded_node
+    name = f"{registry.host}/svc/img:1"
+    n.shoal_ok("image", "tag", "simple_server:latest", name)
+    out = n.shoal_ok("image", "push", name)
+    digest = out.split("digest: ")[1].split()[0]
+    n.shoal_ok("image", "rm", "-f", image_id(n, name))
+    assert image_id(n, name) is None
+
+    n.create_service("pulls", image=name,
+                     cmd=["httpd", "-f", "-p", "8000", "-h", "/www"])
+    spec = n.api("GET", "/services/pulls").json()["Spec"]
+    assert spec["TaskTemplate"]["ContainerSpec"]["Image"] == \
+        f"{name}@{digest}"
+    wait_for(lambda: n.running_tasks("pulls"), timeout=60,
+             what="the task to run on the pulled image")
+    assert image_id(n, f"{registry.host}/svc/img@{digest}") is not None
+    assert "pulling image" in n.log_tail(200)
+
+    n.create_service("nopull", image=f"{registry.host}/svc/missing:1",
+                     cmd=["true"])
+    wait_for(lambda: any(s == "rejected" and "manifest unknown" in e
+                         for s, e in task_states(n, "nopull")),
+             timeout=60, what="the task rejected with the registry's error")
+
+
+def test_with_registry_auth(loaded_node, auth_registry):
+    n = loaded_node
+    reg = auth_registry
+    name = f"{reg.host}/priv/svc:1"
+    home = n.dir / "home2"
+    home.mkdir(exist_ok=True)
+    env = {"HOME": str(home)}
+    n.shoal_ok("login", "-u", "alice", "--password-stdin", reg.host,
+               input="s3cret\n", env=env)
+    n.shoal_ok("image", "tag", "simple_server:latest", name)
+    n.shoal_ok("image", "push", name, env=env)
+    n.shoal_ok("image", "rm", "-f", image_id(n, name))
+
+    # Without the credentials the node cannot pull: rejected, and why.
+    n.shoal_ok("service", "create", "-d", "--name", "noauth", name, "true",
+               env=env)
+    wait_for(lambda: any(s == "rejected" and ("unauthorized" in e or
+                                              "credentials" in e)
+                         for s, e in task_states(n, "noauth")),
+             timeout=60, what="the task rejected for lack of credentials")
+    # With them: pulled and running; the credentials never show.
+    n.shoal_ok("service", "create", "-d", "--with-registry-auth", "--name",
+               "withauth", name, "httpd", "-f", "-p", "8000", "-h", "/www",
+               env=env)
+    wait_for(lambda: n.running_tasks("withauth"), timeout=60,
+             what="the task to run with the service's credentials")
+    body = n.api("GET", "/services/withauth").body.decode()
+    assert "PullOptions" not in body and "s3cret" not in body
+    tasks = n.api("GET", "/tasks").body.decode()
+    assert "PullOptions" not in tasks

@@ -120,6 +120,13 @@ def test_bad_input(swarm_node):
     assert big.message == (
         "rpc error: code = InvalidArgument desc = secret data must be larger "
         "than 0 and less than 512000 bytes"), big
+    cbig = node.api("POST", "/configs/create",
+                    {"Name": "big", "Data": base64.b64encode(
+                        b"a" * (500 * 1024)).decode()})
+    assert cbig.status == 400, cbig
+    assert cbig.message == (
+        "rpc error: code = InvalidArgument desc = config data must be larger "
+        "than 0 and less than 512000 bytes"), cbig
     empty = node.api("POST", "/secrets/create", {"Name": "empty"})
     assert empty.status == 400 and "larger than 0" in empty.message
     garbled = node.api("POST", "/secrets/create",
@@ -288,3 +295,31 @@ def test_unknown_secret_in_service(loaded_node):
                  f"{before['Version']['Index']}", upd)
     assert r.status == 400 and "secret not found: nope" in r.message, r
     assert node.service("z")["Version"] == before["Version"]
+
+
+def test_service_update_adds_and_removes_secrets(loaded_node):
+    node = loaded_node
+    token = "upd-" + pysecrets.token_hex(12)
+    node.shoal_ok("secret", "create", "pw", "-", input=token)
+    node.create_service("u", cmd=["sleep", "1000"])
+    wait_for(lambda: len(node.running_tasks("u")) == 1, 30, "u running")
+    node.shoal_ok("service", "update", "--detach", "--secret-add",
+                  "source=pw,target=db/password,mode=0440", "u")
+
+    def reads():
+        pid = node.task_pid("u", 1)
+        r = node.exec_in_task(pid, "sh", "-c",
+                              "sha256sum /run/secrets/db/password; "
+                              "stat -c %a /run/secrets/db/password")
+        return r.out.split() if r.rc == 0 else None
+    wait_for(lambda: reads() == [sha(token), "/run/secrets/db/password",
+                                 "440"], 60, "the updated task to read it")
+    assert len(task_dirs(node)) == 1
+    spec = node.service("u")["Spec"]["TaskTemplate"]["ContainerSpec"]
+    assert [s["SecretName"] for s in spec["Secrets"]] == ["pw"]
+    node.shoal_ok("service", "update", "--detach", "--secret-rm", "pw", "u")
+    wait_for(lambda: "Secrets" not in node.service("u")["Spec"][
+        "TaskTemplate"]["ContainerSpec"], 30, "the secret out of the spec")
+    wait_for(lambda: task_dirs(node) == [], 60, "no secret tmpfs left")
+    # no longer in use: it can go
+    node.shoal_ok("secret", "rm", "pw")

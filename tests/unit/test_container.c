@@ -592,14 +592,20 @@ static void test_stop(void)
     }
     remove_and_check(id);
 
-    /* A process that handles SIGTERM exits before the grace period. */
-    CHECK_INT(create(id, "trapper",
-                     "{\"Command\":[\"sh\",\"-c\",\"trap 'exit 143' TERM; "
-                     "while true; do sleep 0.05; done\"]}",
-                     NULL, NULL, &err),
-              0);
+    /* A process that handles SIGTERM exits before the grace period (once
+     * its handler is in place: it says so in a bind-mounted dir). */
+    _cleanup_free_ char *ready_dir = xasprintf("%s/trapper-ready", F.tmp);
+    _cleanup_free_ char *ready = xasprintf("%s/ok", ready_dir);
+    CHECK_INT(mkdir(ready_dir, 0755), 0);
+    _cleanup_free_ char *trapper = xasprintf(
+        "{\"Command\":[\"sh\",\"-c\",\"trap 'exit 143' TERM; touch /ready/ok; "
+        "while true; do sleep 0.05; done\"],\"Mounts\":[{\"Type\":\"bind\","
+        "\"Source\":\"%s\",\"Target\":\"/ready\"}]}",
+        ready_dir);
+    CHECK_INT(create(id, "trapper", trapper, NULL, NULL, &err), 0);
     CHECK_INT(ctr_start(F.rt, id, &err), 0);
     CHECK(run_until(has_running, id, 5000));
+    CHECK(run_until(path_there, ready, 5000));
     t0 = time_mono_ns();
     CHECK_INT(ctr_stop(F.rt, id, 0, 5 * NS_PER_SEC, &err), 0);
     CHECK(run_until(has_exited, id, 6000));

@@ -75,7 +75,7 @@ static void test_validate(void)
     CHECK(strstr(err.msg, "secret data must be larger than 0 and less than "
                           "512000 bytes") != NULL);
 
-    /* 500 KiB - 1 is the largest secret; a config may be twice that. */
+    /* 500 KiB - 1 is the largest secret or config. */
     size_t n = SECRET_MAX_SIZE;
     char *big = xmalloc(n + 1);
     memset(big, 'a', n);
@@ -84,7 +84,9 @@ static void test_validate(void)
     CHECK_INT(secretspec_validate(KIND_SECRET, over, &err), -1);
     CHECK(strstr(err.msg, "less than 512000 bytes") != NULL);
     _cleanup_json_ json_t *cfg = spec_of("big", big);
-    CHECK_INT(secretspec_validate(KIND_CONFIG, cfg, &err), 0);
+    CHECK_INT(secretspec_validate(KIND_CONFIG, cfg, &err), -1);
+    CHECK(strstr(err.msg, "config data must be larger than 0 and less than "
+                          "512000 bytes") != NULL);
     big[n - 1] = '\0';
     _cleanup_json_ json_t *fits = spec_of("big", big);
     CHECK_INT(secretspec_validate(KIND_SECRET, fits, &err), 0);
