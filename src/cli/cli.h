@@ -145,6 +145,7 @@ extern const struct cli_cmd cli_cmd_info;
 extern const struct cli_cmd cli_cmd_events;
 extern const struct cli_cmd cli_cmd_network;
 extern const struct cli_cmd cli_cmd_volume;
+extern const struct cli_cmd cli_cmd_stack;
 extern const struct cli_cmd cli_cmd_secret;
 extern const struct cli_cmd cli_cmd_config;
 /* Top-level shortcuts docker keeps (images, load, import, rmi, ps, ...). */
