@@ -299,6 +299,16 @@ static void test_yaml(void)
               "value");
     CHECK(strstr(load_err("services:\n  ? [a]\n  : 1\n"),
                  "mapping keys must be strings") != NULL);
+    /* text only: libfyaml is never handed invalid UTF-8 (it can loop on
+     * "%\xee") or control characters */
+    CHECK_STR(load_err("%\xee"), "a.yml:1: invalid YAML: invalid UTF-8");
+    CHECK_STR(load_err("a: 1\nb: \xc0\xaf\n"),
+              "a.yml:2: invalid YAML: invalid UTF-8");
+    CHECK_STR(load_err("a: 1\n\nb: \x01\n"),
+              "a.yml:3: invalid YAML: control characters are not allowed");
+    CHECK_STR(load_err("services: {}\nx-t: \"\xc3\xa9\xe2\x82\xac\xf0\x9f"
+                       "\x90\xb3\"\n"),
+              "");
     /* a billion laughs is refused, not expanded */
     CHECK(strstr(load_err("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
                           "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
