@@ -1296,6 +1296,18 @@ static void test_merge(void)
     CHECK_STR(cmp_loc_find(&p.locs, "services.db.image"), "a.yml:17");
     compose_project_fini(&p);
 
+    /* a health check's test is replaced, its other keys merged */
+    CHECK_INT(load2("services:\n  w:\n    image: a\n    healthcheck:\n"
+                    "      test: [CMD, a]\n      retries: 2\n",
+                    "services:\n  w:\n    healthcheck:\n"
+                    "      test: b --check\n      interval: 5s\n",
+                    &p, &err),
+              0);
+    CHECK(json_is(jx_path(p.config, "services.w.healthcheck"),
+                  "{\"test\":[\"CMD-SHELL\",\"b --check\"],\"retries\":2,"
+                  "\"interval\":\"5s\"}"));
+    compose_project_fini(&p);
+
     /* logging with another driver replaces the whole block */
     CHECK_INT(load2("services:\n  w:\n    image: a\n    logging:\n"
                     "      driver: json-file\n      options: {a: '1'}\n",
