@@ -309,6 +309,10 @@ static void test_yaml(void)
     CHECK_STR(load_err("services: {}\nx-t: \"\xc3\xa9\xe2\x82\xac\xf0\x9f"
                        "\x90\xb3\"\n"),
               "");
+    /* a number too large for an integer is neither an integer nor UB */
+    CHECK_STR(load_err("services:\n  w:\n    image: a\n    deploy:\n"
+                       "      replicas: 1.9e83\n"),
+              "a.yml:5: services.w.deploy.replicas must be a integer");
     /* a billion laughs is refused, not expanded */
     CHECK(strstr(load_err("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
                           "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
