@@ -6,12 +6,17 @@
 // resending is always safe).
 #include "agent/agent.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "agent/agent_internal.h"
+#include "agent/hostports.h"
 #include "base/jsonx.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -141,6 +146,41 @@ static void flush_cb(uv_timer_t *t)
     flush(t->data);
 }
 
+/* Nothing on the node holds proto/port (a quick bind in the node's
+ * namespace, where shoald runs). */
+static bool port_free(void *data, const char *proto, uint16_t port)
+{
+    (void)data;
+    bool udp = strcmp(proto, "udp") == 0;
+    int fd =
+        socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return true;
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons(port),
+                             .sin_addr.s_addr = htonl(INADDR_ANY)};
+    bool ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(fd);
+    return ok;
+}
+
+/* The host-mode ports the node binds for a task that starts running: its
+ * Status.PortStatus, as Docker reports it. */
+static void report_ports(struct agent *a, struct atask *at)
+{
+    const struct task *t = store_task(a->cfg.store, at->id);
+    if (!t)
+        return;
+    bool exhausted = false;
+    _cleanup_json_ json_t *ports = hostports_for_task(
+        a->cfg.store, a->cfg.node_id, t, port_free, NULL, &exhausted);
+    if (exhausted)
+        log_warn("agent: task %s: no free port left for its host-mode ports",
+                 at->id);
+    if (ports && !jx_equal_loose(ports, t->ports))
+        txn_task_ports(&a->outbox, at->id, TASK_RUNNING, ports);
+}
+
 void agent_report(struct agent *a, struct atask *at, enum task_state st,
                   const char *message, const char *error, int exit_code)
 {
@@ -149,6 +189,8 @@ void agent_report(struct agent *a, struct atask *at, enum task_state st,
     at->reported = st;
     txn_task_status(&a->outbox, at->id, st, message, error, at->ctr,
                     st == TASK_RUNNING ? at->pid : 0, exit_code);
+    if (st == TASK_RUNNING)
+        report_ports(a, at);
     if (!uv_is_active((uv_handle_t *)&a->flush_timer))
         uv_timer_start(&a->flush_timer, flush_cb, 0, 0);
 }

@@ -426,3 +426,108 @@ def test_mount_bad_input(loaded_node):
         'exist: /nonexistent-bind-src'), t["Status"]
     out = node.shoal_ok("service", "ps", "--no-trunc", "nosrc")
     assert "bind source path does not exist" in out, out
+
+
+# ------------------------------------------------------ host-mode publishing
+# (issue 9 §7; with the volume tests because they landed together)
+
+
+def curl(node, url):
+    return node.exec("curl", "-sS", "--max-time", "5", url, timeout=20)
+
+
+def one_task(node, service):
+    ts = node.running_tasks(service)
+    assert len(ts) == 1, ts
+    return ts[0]
+
+
+HOSTNAME_SERVER = ["sh", "-c", "hostname > /www/index.html; "
+                   "trap 'exit 0' TERM; httpd -f -p 8000 -h /www & wait"]
+
+
+def test_host_mode_publish(loaded_node):
+    node = loaded_node
+    net = node.api("POST", "/networks/create", {"Name": "hostnet",
+                                                "Driver": "overlay"})
+    assert net.status == 201, str(net)
+    net_id = net.json()["Id"]
+    node.create_service("hm", cmd=HOSTNAME_SERVER, opts=[
+        "--network", "hostnet",
+        "--publish", "mode=host,target=8000,published=8081"])
+    node.wait_replicas("hm", "1/1")
+    want = {"Protocol": "tcp", "TargetPort": 8000, "PublishedPort": 8081,
+            "PublishMode": "host"}
+    svc = node.service("hm")
+    assert svc["Endpoint"]["Ports"] == [want], svc["Endpoint"]
+    assert svc["Endpoint"]["Spec"]["Ports"] == [want], svc["Endpoint"]
+    # Not on ingress: the mapping goes to the task's own address.
+    assert [v["NetworkID"] for v in svc["Endpoint"]["VirtualIPs"]] == \
+        [net_id], svc["Endpoint"]
+    t = one_task(node, "hm")
+    assert [a["Network"]["ID"] for a in t["NetworksAttachments"]] == \
+        [net_id], t["NetworksAttachments"]
+    wait_for(lambda: one_task(node, "hm")["Status"]["PortStatus"] ==
+             {"Ports": [want]}, 10, "the task's PortStatus")
+    host = node.exec_in_task(task_pid(node, "hm"), "hostname").out.strip()
+
+    r = curl(node, "http://127.0.0.1:8081/")
+    assert r.rc == 0 and r.out.strip() == host, str(r)
+    # The target port is the task's alone, and no routing mesh carries it.
+    r = curl(node, "http://127.0.0.1:8000/")
+    assert r.rc != 0, str(r)
+    rows = parse_table(node.shoal_ok("service", "ps", "hm"))
+    assert rows[0]["PORTS"] == "*:8081->8000/tcp", rows
+    out = node.shoal_ok("service", "inspect", "--pretty", "hm")
+    assert "PublishMode = host" in out and "PublishedPort = 8081" in out, out
+
+    # The port is bound once per node: a second replica here waits.
+    node.shoal_ok("service", "scale", "--detach", "hm=2")
+
+    def pending():
+        ts = [x for x in node.tasks("hm") if x["Status"]["State"] ==
+              "pending"]
+        return ts and ts[0]
+    p = wait_for(pending, 20, "the second task pending")
+    assert p["Status"]["Err"] == ("no suitable node (host-mode port already "
+                                  "in use on 1 node)"), p["Status"]
+
+    # Through a restart of shoald the mapping stays.
+    node.kill_daemon()
+    node.start_daemon()
+    node.wait_manager()
+    r = curl(node, "http://127.0.0.1:8081/")
+    assert r.rc == 0 and r.out.strip() == host, str(r)
+    node.shoal_ok("service", "rm", "hm")
+    wait_for(lambda: curl(node, "http://127.0.0.1:8081/").rc != 0, 30,
+             "port 8081 closed with the service gone")
+
+
+def test_host_mode_dynamic_port_without_networks(loaded_node):
+    """No published port: the node picks one (Docker's dynamic range) and
+    reports it in PortStatus; a task without networks of its own maps from
+    its address on ingress (shoal has no bridge network)."""
+    node = loaded_node
+    node.create_service("dyn", cmd=HOSTNAME_SERVER, opts=[
+        "--publish", "mode=host,target=8000"])
+    node.wait_replicas("dyn", "1/1")
+    svc = node.service("dyn")
+    assert svc["Endpoint"]["Ports"] == [
+        {"Protocol": "tcp", "TargetPort": 8000, "PublishMode": "host"}], svc
+
+    def reported():
+        ports = one_task(node, "dyn")["Status"]["PortStatus"].get("Ports")
+        return ports and ports[0]
+    p = wait_for(reported, 10, "the dynamic port in PortStatus")
+    assert p["PublishMode"] == "host" and p["TargetPort"] == 8000, p
+    assert 49153 <= p["PublishedPort"] <= 65535, p
+    host = node.exec_in_task(task_pid(node, "dyn"), "hostname").out.strip()
+    r = curl(node, f"http://127.0.0.1:{p['PublishedPort']}/")
+    assert r.rc == 0 and r.out.strip() == host, str(r)
+    # The same port after shoald comes back.
+    node.kill_daemon()
+    node.start_daemon()
+    node.wait_manager()
+    assert reported() == p
+    r = curl(node, f"http://127.0.0.1:{p['PublishedPort']}/")
+    assert r.rc == 0 and r.out.strip() == host, str(r)

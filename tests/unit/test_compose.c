@@ -1140,6 +1140,37 @@ static void test_convert_secrets(void)
               "directory");
 }
 
+static void test_names(void)
+{
+    /* swarmkit's rule on the final names, before anything is sent */
+    CHECK_STR(convert_err("services:\n  a.b:\n    image: bb\n"),
+              "a.yml:2: services.a.b: the service name \"st_a.b\" must be "
+              "valid as a DNS name component (letters, digits, '-' and '_')");
+    CHECK_STR(convert_err("services:\n  web-:\n    image: bb\n"),
+              "a.yml:2: services.web-: the service name \"st_web-\" must be "
+              "valid as a DNS name component (letters, digits, '-' and '_')");
+    char text[300];
+    snprintf(text, sizeof(text), "services:\n  %0*d:\n    image: bb\n", 61, 0);
+    CHECK(strstr(convert_err(text), "must be 63 characters or fewer") != NULL);
+    CHECK_STR(convert_err("services:\n  w:\n    image: bb\n"
+                          "    networks: [n]\nnetworks:\n  n:\n"
+                          "    name: bad.name\n"),
+              "a.yml:6: networks.n: the network name \"bad.name\" must be "
+              "valid as a DNS name component (letters, digits, '-' and '_')");
+    struct compose_project p;
+    struct err err = {0};
+    CHECK_INT(load("services:\n  w:\n    image: bb\n", &p, &err), 0);
+    struct compose_opts o = opts();
+    struct compose_stack s;
+    CHECK_INT(compose_convert(&p, "bad.stack", &o, &s, &err), -1);
+    CHECK_STR(err.msg, "invalid stack name: \"bad.stack\" (letters, digits, "
+                       "'-' and '_', starting with a letter or digit)");
+    CHECK_INT(compose_convert(&p, "ok-stack_2", &o, &s, &err), 0);
+    CHECK_STR(jx_str(json_array_get(s.services, 0), "Name"), "ok-stack_2_w");
+    compose_stack_fini(&s);
+    compose_project_fini(&p);
+}
+
 static void test_ignored_options(void)
 {
     struct compose_project p;
@@ -1292,6 +1323,7 @@ int main(void)
     RUN(test_convert_ports_volumes);
     RUN(test_convert_networks);
     RUN(test_convert_secrets);
+    RUN(test_names);
     RUN(test_ignored_options);
     RUN(test_merge);
     json_decref(files);

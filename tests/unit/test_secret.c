@@ -5,12 +5,18 @@
 // (agent/taskfiles.c).
 #include "harness.h"
 
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "agent/taskfiles.h"
 #include "base/b64.h"
 #include "base/jsonx.h"
 #include "base/mem.h"
 #include "daemon/dispatch_secrets.h"
 #include "manager/secretspec.h"
+#include "runtime/secretfs.h"
 #include "store/store.h"
 #include "store/txn.h"
 
@@ -462,6 +468,59 @@ static void test_task_files(void)
     store_free(s);
 }
 
+/* The tmpfs itself (root only: it mounts, in a mount namespace of its
+ * own so the host's mount table never sees it). */
+static void test_secretfs(void)
+{
+    if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        fprintf(stderr, "test_secretfs: skipped (needs root)\n");
+        return;
+    }
+    char base[] = "/tmp/test-secretfs-XXXXXX";
+    CHECK(mkdtemp(base) != NULL);
+    _cleanup_free_ char *dir = xasprintf("%s/task", base);
+    struct secretfs_file files[] = {
+        {.name = "s0",
+         .data = "abc",
+         .len = 3,
+         .uid = 1000,
+         .gid = 1001,
+         .mode = 0400},
+        {.name = "c0",
+         .data = "k=v\n",
+         .len = 4,
+         .uid = 0,
+         .gid = 0,
+         .mode = 0444},
+    };
+    struct err err = {0};
+    CHECK_INT(secretfs_create(dir, files, 2, &err), 0);
+    struct stat st, bst;
+    CHECK_INT(stat(dir, &st), 0);
+    CHECK_INT(stat(base, &bst), 0);
+    CHECK(st.st_dev != bst.st_dev); /* a mount of its own */
+    CHECK_INT(st.st_mode & 07777, 0700);
+    _cleanup_free_ char *f = xasprintf("%s/s0", dir);
+    CHECK_INT(stat(f, &st), 0);
+    CHECK_INT(st.st_mode & 07777, 0400);
+    CHECK_INT(st.st_uid, 1000);
+    CHECK_INT(st.st_gid, 1001);
+    CHECK_INT(st.st_size, 3);
+    /* Again (a restarted shoald preparing the same task): replaced. */
+    CHECK_INT(secretfs_create(dir, files, 1, &err), 0);
+    _cleanup_free_ char *c = xasprintf("%s/c0", dir);
+    CHECK(access(c, F_OK) < 0);
+    CHECK_INT(secretfs_remove(dir, &err), 0);
+    CHECK(access(dir, F_OK) < 0);
+    CHECK_INT(secretfs_remove(dir, &err), 0); /* nothing to do */
+    /* A bad file name: refused, nothing left behind. */
+    struct secretfs_file bad = {.name = "../x", .data = "x", .len = 1};
+    CHECK_INT(secretfs_create(dir, &bad, 1, &err), -1);
+    CHECK(access(dir, F_OK) < 0);
+    CHECK_INT(rmdir(base), 0);
+}
+
 int main(void)
 {
     RUN(test_names);
@@ -471,5 +530,6 @@ int main(void)
     RUN(test_refs);
     RUN(test_worker_share);
     RUN(test_task_files);
+    RUN(test_secretfs);
     HARNESS_END();
 }
