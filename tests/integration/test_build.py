@@ -9,7 +9,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import tarfile
 import urllib.parse
 from pathlib import Path
@@ -319,6 +318,40 @@ def test_cli_file_flag_and_shortcut(bnode, tmp_path):
     assert inspect(bnode, img)["Config"]["Labels"] == {"which": "inside"}
     r = bnode.shoal("build", str(tmp_path / "nope"))
     assert r.rc != 0 and "not found" in r.err
+
+
+
+def test_deletions_become_whiteouts(bnode, tmp_path):
+    """A RUN that deletes files of a lower layer, and replaces a directory,
+    yields a layer with a whiteout and an opaque directory: the final image
+    no longer shows them."""
+    write(tmp_path, {"Dockerfile": (
+        f"FROM {BASE}\n"
+        "RUN echo gone > /gone.txt && mkdir -p /d/sub && touch /d/old "
+        "/d/sub/deep\n"
+        "RUN rm /gone.txt && rm -rf /d && mkdir /d && touch /d/new\n"
+        "CMD [\"sh\", \"-c\", \"ls /gone.txt; find /d | sort\"]\n")})
+    build_ok(bnode, tmp_path, "-t", "wh:1")
+    logs = run_in(bnode, "wh:1")
+    assert "/d/new" in logs, logs
+    assert "/d/old" not in logs and "deep" not in logs, logs
+    assert "No such file" in logs or "can't access" in logs or \
+        "not found" in logs.lower(), logs
+    # The layer tar as the store kept it: Docker's whiteout names.
+    img = inspect(bnode, "wh:1")
+    top = img["RootFS"]["Layers"][-1]
+    found = None
+    for lj in Path(bnode.data_root, "images", "layers").glob("*/layer.json"):
+        meta = json.loads(lj.read_text())
+        if meta.get("DiffID") == top:
+            found = lj.parent
+    assert found, f"layer {top} not in the store"
+    tars = [p for p in found.iterdir() if p.name.startswith("blob")]
+    assert tars, list(found.iterdir())
+    with tarfile.open(tars[0]) as t:
+        names = set(t.getnames())
+    assert ".wh.gone.txt" in names, names
+    assert "d/.wh..wh..opq" in names, names
 
 
 # ------------------------------------------------------------------ the seed
