@@ -11,6 +11,7 @@ nothing created."""
 import json
 import os
 import signal
+import time
 from urllib.parse import quote
 
 from shoalnode import log_messages, parse_table, wait_for
@@ -166,6 +167,23 @@ def test_api_prune(node):
     rep = node.api_json("POST", "/v1.41/volumes/prune")
     assert rep == {"VolumesDeleted": ["named2"], "SpaceReclaimed": 0}, rep
     assert names(node) == ["mnt1"]
+
+
+def test_volume_events(node):
+    since = f"{time.time() - 1:.9f}"
+    create(node, {"Name": "ev1"})
+    node.api("DELETE", f"{V}/volumes/ev1")
+    node.api("POST", f"{V}/volumes/prune")
+    until = f"{time.time() + 1:.9f}"
+    f = quote(json.dumps({"type": ["volume"]}))
+    r = node.api("GET", f"{V}/events?since={since}&until={until}&filters={f}")
+    assert r.status == 200, str(r)
+    msgs = [json.loads(x) for x in r.body.decode().splitlines()]
+    assert [(m["Action"], m["Actor"]["ID"]) for m in msgs] == [
+        ("create", "ev1"), ("destroy", "ev1"), ("prune", "")], msgs
+    assert msgs[0]["Actor"]["Attributes"] == {"driver": "local"}, msgs[0]
+    assert msgs[0]["scope"] == "local" and msgs[0]["Type"] == "volume"
+    assert msgs[2]["Actor"]["Attributes"] == {"reclaimed": "0"}, msgs[2]
 
 
 def test_volumes_survive_shoald_restart(node):
@@ -362,7 +380,13 @@ def test_bind_and_tmpfs_mounts(loaded_node):
     src = node.dir / "bindsrc"
     src.mkdir()
     (src / "hello").write_text("from the host\n")
+    sv = create(node, {"Name": "subv"}).json()
+    os.makedirs(os.path.join(sv["Mountpoint"], "part"))
+    with open(os.path.join(sv["Mountpoint"], "part", "p"), "w") as f:
+        f.write("part of a volume\n")
     node.create_service("binds", cmd=["sleep", "1000"], opts=[
+        "--mount", "type=volume,source=subv,destination=/sub,"
+        "volume-subpath=part",
         "--mount", f"type=bind,source={src},destination=/rw",
         "--mount", f"type=bind,source={src},destination=/ro,readonly",
         "--mount", "type=tmpfs,destination=/scratch,tmpfs-size=1m,"
@@ -372,13 +396,14 @@ def test_bind_and_tmpfs_mounts(loaded_node):
                       "echo from-task > /rw/written && echo rw-ok; "
                       "touch /ro/x 2>/dev/null && echo ro-writable || "
                       "echo ro-refused; grep ' /scratch ' /proc/mounts; "
-                      "stat -c %a /scratch")
+                      "stat -c %a /scratch; ls /sub")
     lines = out.splitlines()
     assert rc == 0 and lines[:3] == ["from the host", "rw-ok",
                                      "ro-refused"], out
     assert lines[3].startswith("tmpfs /scratch tmpfs rw,") and \
         "size=1024k" in lines[3] and "mode=700" in lines[3], out
     assert lines[4] == "700", out
+    assert lines[5:] == ["p"], out
     assert (src / "written").read_text() == "from-task\n"
 
 
@@ -398,6 +423,8 @@ def test_mount_bad_input(loaded_node):
         ("type=bind,source=relative,destination=/d",
          "invalid bind mount source"),
         ("type=volume,source=v1,destination=relative", "invalid mount target"),
+        ("type=volume,source=v1,destination=/d,volume-subpath=../x",
+         "subpath must be a relative path within the volume"),
     ]
     for mount, msg in bad:
         r = node.shoal("service", "create", "--detach", "--name", "bad",
