@@ -26,8 +26,10 @@
 #define RESEND_DELAY_MS 500
 
 static void reconcile_cb(uv_timer_t *t);
+static void agent_scan(struct agent *a);
+static void agent_check_removed_all(struct agent *a);
 
-void agent_mark(struct agent *a, struct atask *at)
+static void agent_mark(struct agent *a, struct atask *at)
 {
     if (!at->dirty) {
         at->dirty = true;
@@ -37,7 +39,7 @@ void agent_mark(struct agent *a, struct atask *at)
         uv_timer_start(&a->reconcile_timer, reconcile_cb, 0, 0);
 }
 
-struct atask *agent_track(struct agent *a, const char *task_id)
+static struct atask *agent_track(struct agent *a, const char *task_id)
 {
     struct atask *at = hmap_get(&a->tasks, task_id);
     if (at)
@@ -50,7 +52,8 @@ struct atask *agent_track(struct agent *a, const char *task_id)
     return at;
 }
 
-void agent_set_container(struct agent *a, struct atask *at, const char *ctr)
+static void agent_set_container(struct agent *a, struct atask *at,
+                                const char *ctr)
 {
     if (at->ctr[0])
         hmap_del(&a->by_container, at->ctr);
@@ -59,7 +62,7 @@ void agent_set_container(struct agent *a, struct atask *at, const char *ctr)
         hmap_put(&a->by_container, at->ctr, at);
 }
 
-void agent_forget(struct agent *a, struct atask *at)
+static void agent_forget(struct agent *a, struct atask *at)
 {
     prober_stop(at->prober);
     if (at->ctr[0])
@@ -70,8 +73,8 @@ void agent_forget(struct agent *a, struct atask *at)
     free(at);
 }
 
-void agent_action(struct agent *a, const char *ctr, const char *action,
-                  const char *key, const char *value)
+static void agent_action(struct agent *a, const char *ctr, const char *action,
+                         const char *key, const char *value)
 {
     if (a->cfg.on_action)
         a->cfg.on_action(a->cfg.action_data, ctr, action, key, value);
@@ -181,8 +184,8 @@ static void report_ports(struct agent *a, struct atask *at)
         txn_task_ports(&a->outbox, at->id, TASK_RUNNING, ports);
 }
 
-void agent_report(struct agent *a, struct atask *at, enum task_state st,
-                  const char *message, const char *error, int exit_code)
+static void agent_report(struct agent *a, struct atask *at, enum task_state st,
+                         const char *message, const char *error, int exit_code)
 {
     if (st <= at->reported && !(st == at->reported && st == TASK_RUNNING))
         return;
@@ -195,7 +198,8 @@ void agent_report(struct agent *a, struct atask *at, enum task_state st,
         uv_timer_start(&a->flush_timer, flush_cb, 0, 0);
 }
 
-void agent_report_health(struct agent *a, struct atask *at, enum task_health h)
+static void agent_report_health(struct agent *a, struct atask *at,
+                                enum task_health h)
 {
     txn_task_health(&a->outbox, at->id, at->reported, h);
     if (!uv_is_active((uv_handle_t *)&a->flush_timer))
@@ -228,7 +232,7 @@ static void on_store_event(void *data, const struct store_event *ev)
     agent_mark(a, at);
 }
 
-void agent_scan(struct agent *a)
+static void agent_scan(struct agent *a)
 {
     const struct vec *mine = store_node_tasks(a->cfg.store, a->cfg.node_id);
     for (size_t i = 0; mine && i < mine->len; i++) {
@@ -268,7 +272,7 @@ static void reconcile_cb(uv_timer_t *t)
     agent_check_removed_all(a);
 }
 
-void agent_check_removed_all(struct agent *a)
+static void agent_check_removed_all(struct agent *a)
 {
     if (a->removing_all && hmap_count(&a->tasks) == 0 && a->removed_cb) {
         void (*cb)(void *) = a->removed_cb;
@@ -319,9 +323,20 @@ void agent_on_container_event(void *data, const char *id,
 
 /* ---- lifecycle ---- */
 
+static const struct exec_host exec_host = {
+    .mark = agent_mark,
+    .forget = agent_forget,
+    .set_container = agent_set_container,
+    .check_removed_all = agent_check_removed_all,
+    .report = agent_report,
+    .report_health = agent_report_health,
+    .action = agent_action,
+};
+
 struct agent *agent_new(const struct agent_config *cfg, struct err *err)
 {
     struct agent *a = xcalloc(1, sizeof(*a));
+    a->host = &exec_host;
     a->cfg = *cfg;
     a->cfg.node_id = xstrdup(cfg->node_id);
     a->cfg.data_root = xstrdup(cfg->data_root);

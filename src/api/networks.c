@@ -353,8 +353,8 @@ static void network_rm_finish(struct network_rm *w, int status, const char *msg)
         http_reply_error(req, status, msg);
 }
 
-/* The checks of a network delete: 0 to go on (and *task set if one still
- * holds it), or an error already answered through finish. */
+/* The checks of a network delete: 0 to go on (*task set if a task still
+ * holds the network), or -1 with msg when a service uses it. */
 static int network_rm_check(struct api_host *h, const struct network *n,
                             const struct task **task, char *msg, size_t size)
 {

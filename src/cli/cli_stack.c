@@ -127,15 +127,15 @@ static int run_services(struct cli_ctx *ctx, struct cli_flags *fl,
     _cleanup_json_ json_t *f = cli_filters_from_flag(fl, "filter", err);
     if (!f)
         return -1;
+    bool quiet = cli_flag_bool(fl, "quiet");
     _cleanup_json_ json_t *services =
-        cli_stack_get(c, "/services", ns, f, true, err);
+        cli_stack_get(c, "/services", ns, f, !quiet, err);
     if (!services)
         return -1;
     if (json_array_size(services) == 0) {
         fprintf(ctx->err, "Nothing found in stack: %s\n", ns);
         return 0;
     }
-    bool quiet = cli_flag_bool(fl, "quiet");
     if (!quiet && cli_service_append_status(c, services, err) < 0)
         return -1;
     return cli_service_print_list(ctx, services, cli_flag_str(fl, "format"),

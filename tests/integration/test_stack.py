@@ -38,13 +38,29 @@ services:
       MARK: stack-volume-ok
     volumes:
       - data:/data
+      - type: volume
+        source: scratch
+        target: /scratch
+    secrets:
+      - pw
+    configs:
+      - source: conf
+        target: /etc/app.conf
     networks:
       - back
 volumes:
   data:
+  scratch:
+    driver_opts: {type: tmpfs, device: tmpfs, o: size=1m}
 networks:
   back:
     driver: overlay
+secrets:
+  pw:
+    file: ./pw.txt
+configs:
+  conf:
+    file: ./app.conf
 """
 
 LABEL = "com.docker.stack.namespace"
@@ -85,9 +101,13 @@ def test_stack_lifecycle(loaded_node, tmp_path):
     node = loaded_node
     f = tmp_path / "stack.yml"
     f.write_text(STACK)
+    (tmp_path / "pw.txt").write_text("hunter2\n")
+    (tmp_path / "app.conf").write_text("mode=test\n")
 
     out = deploy(node, f)
     assert out.splitlines() == ["Creating network t1_back",
+                                "Creating secret t1_pw",
+                                "Creating config t1_conf",
                                 "Creating service t1_client",
                                 "Creating service t1_web"], out
     wait_up(node, {"t1_web": 2, "t1_client": 1})
@@ -128,6 +148,11 @@ def test_stack_lifecycle(loaded_node, tmp_path):
     assert r.out.strip() == "stack-volume-ok", r
     vol = node.api_json("GET", "/volumes/t1_data")
     assert (vol.get("Labels") or {}).get(LABEL) == "t1", vol
+    # a volume with driver options (a tmpfs), the secret and the config
+    r = node.exec_in_task(pid, "grep", " /scratch ", "/proc/mounts")
+    assert r.rc == 0 and r.out.split()[2] == "tmpfs", r
+    r = node.exec_in_task(pid, "cat", "/run/secrets/pw", "/etc/app.conf")
+    assert r.rc == 0 and r.out == "hunter2\nmode=test\n", r
 
     # redeploy with more replicas: updated in place
     before = node.service("t1_web")
@@ -146,7 +171,8 @@ def test_stack_lifecycle(loaded_node, tmp_path):
     g = tmp_path / "web-only.yml"
     g.write_text(re.sub(r"  client:.*?(?=^volumes:)", "", STACK,
                         flags=re.S | re.M))
-    out = deploy(node, g, "--prune")
+    out = node.shoal_ok("stack", "deploy", "--compose-file", str(g),
+                        "--prune", "t1")
     assert "Removing service t1_client" in out, out
     assert [r["NAME"] for r in parse_table(
         node.shoal_ok("stack", "services", "t1"))] == ["t1_web"]
@@ -154,18 +180,21 @@ def test_stack_lifecycle(loaded_node, tmp_path):
     # rm: services, then networks once their tasks are gone; nothing left
     out = node.shoal_ok("stack", "rm", "t1")
     assert out.splitlines() == ["Removing service t1_web",
+                                "Removing secret t1_pw",
+                                "Removing config t1_conf",
                                 "Removing network t1_back"], out
-    assert labelled(node, "services", "t1") == []
-    assert labelled(node, "networks", "t1") == []
-    assert labelled(node, "tasks", "t1") == []
+    for kind in ("services", "networks", "tasks", "secrets", "configs"):
+        assert labelled(node, kind, "t1") == [], kind
     assert node.shoal_ok("stack", "ls").splitlines() == ["NAME      SERVICES"]
     r = node.shoal("stack", "rm", "t1")
     assert r.rc == 0 and "Nothing found in stack: t1" in r.err, r
 
-    # and a deploy right after works, networks created afresh
-    out = deploy(node, f)
+    # and a deploy right after works, networks created afresh; without
+    # --detach it returns once every service has converged
+    out = deploy(node, f, "--detach=false")
     assert "Creating network t1_back" in out, out
-    wait_up(node, {"t1_web": 2, "t1_client": 1})
+    assert node.replicas("t1_web") == "2/2"
+    assert node.replicas("t1_client") == "1/1"
     r = node.exec("curl", "-sS", "--max-time", str(scaled(5)),
                   "http://127.0.0.1:8000/")
     assert r.rc == 0 and r.out.strip() == "hello-from-web", r

@@ -299,6 +299,20 @@ static void test_yaml(void)
               "value");
     CHECK(strstr(load_err("services:\n  ? [a]\n  : 1\n"),
                  "mapping keys must be strings") != NULL);
+    /* text only: libfyaml is never handed invalid UTF-8 (it can loop on
+     * "%\xee") or control characters */
+    CHECK_STR(load_err("%\xee"), "a.yml:1: invalid YAML: invalid UTF-8");
+    CHECK_STR(load_err("a: 1\nb: \xc0\xaf\n"),
+              "a.yml:2: invalid YAML: invalid UTF-8");
+    CHECK_STR(load_err("a: 1\n\nb: \x01\n"),
+              "a.yml:3: invalid YAML: control characters are not allowed");
+    CHECK_STR(load_err("services: {}\nx-t: \"\xc3\xa9\xe2\x82\xac\xf0\x9f"
+                       "\x90\xb3\"\n"),
+              "");
+    /* a number too large for an integer is neither an integer nor UB */
+    CHECK_STR(load_err("services:\n  w:\n    image: a\n    deploy:\n"
+                       "      replicas: 1.9e83\n"),
+              "a.yml:5: services.w.deploy.replicas must be a integer");
     /* a billion laughs is refused, not expanded */
     CHECK(strstr(load_err("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
                           "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
@@ -1284,6 +1298,18 @@ static void test_merge(void)
     /* locations: keys of the second file point into it */
     CHECK_STR(cmp_loc_find(&p.locs, "services.web.image"), "b.yml:4");
     CHECK_STR(cmp_loc_find(&p.locs, "services.db.image"), "a.yml:17");
+    compose_project_fini(&p);
+
+    /* a health check's test is replaced, its other keys merged */
+    CHECK_INT(load2("services:\n  w:\n    image: a\n    healthcheck:\n"
+                    "      test: [CMD, a]\n      retries: 2\n",
+                    "services:\n  w:\n    healthcheck:\n"
+                    "      test: b --check\n      interval: 5s\n",
+                    &p, &err),
+              0);
+    CHECK(json_is(jx_path(p.config, "services.w.healthcheck"),
+                  "{\"test\":[\"CMD-SHELL\",\"b --check\"],\"retries\":2,"
+                  "\"interval\":\"5s\"}"));
     compose_project_fini(&p);
 
     /* logging with another driver replaces the whole block */
