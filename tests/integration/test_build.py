@@ -352,6 +352,9 @@ def test_deletions_become_whiteouts(bnode, tmp_path):
         names = set(t.getnames())
     assert ".wh.gone.txt" in names, names
     assert "d/.wh..wh..opq" in names, names
+    # The runtime's mount points are not the RUN's work.
+    assert not names & {"etc/hosts", "etc/resolv.conf", "etc/hostname",
+                        "proc", "sys", "dev", "etc"}, names
 
 
 # ------------------------------------------------------------------ the seed
