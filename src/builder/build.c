@@ -268,6 +268,8 @@ int bmount_close(struct bctx *c, struct bmount *m, char **layer_out,
     m->mounted = false;
     if (!layer_out)
         return 0;
+    if (m->ran)
+        bfs_prune_points(m->upper, m->points);
     *changed = dir_has_entries(m->upper);
     char *tar = xasprintf("%s/layer-%d.tar", c->dir, c->seq++);
     if (arc_write_tree(m->upper, tar, ARC_TREE_LAYER, NULL, NULL, err) < 0) {
@@ -797,6 +799,8 @@ static int step_run(struct bctx *c, struct bstage *st,
         return -1;
     }
     int code = 0;
+    m.ran = true;
+    m.points = bfs_note_points(m.rootfs);
     int rc = brun(c, cfg_of(st), m.rootfs, argv, env, &code, err);
     if (rc < 0 && code > 0) {
         _cleanup_free_ char *shown = xstrdup(cmdline);

@@ -352,6 +352,9 @@ def test_deletions_become_whiteouts(bnode, tmp_path):
         names = set(t.getnames())
     assert ".wh.gone.txt" in names, names
     assert "d/.wh..wh..opq" in names, names
+    # The runtime's mount points are not the RUN's work.
+    assert not names & {"etc/hosts", "etc/resolv.conf", "etc/hostname",
+                        "proc", "sys", "dev", "etc"}, names
 
 
 # ------------------------------------------------------------------ the seed
@@ -413,3 +416,39 @@ def test_seed_simple_server_on_base_images(swarm_node):
     assert out.count("Using cache") == 5, out
     assert inspect(node, "simple_server:again")["Id"] == \
         inspect(node, "simple_server")["Id"]
+
+
+def test_base_images_nginx_and_redis(swarm_node, tmp_path):
+    """nginx:latest serves its default site from conf.d and renders
+    templates with envsubst; redis:latest answers PING in /data."""
+    node = swarm_node
+    base_images_into(node, "nginx:latest", "redis:latest")
+    write(tmp_path, {"Dockerfile": (
+        "FROM nginx:latest\n"
+        "RUN test -f /etc/nginx/conf.d/default.conf && command -v envsubst "
+        "&& openssl version\n"
+        "COPY hello.template /etc/nginx/templates/hello.template\n"
+        "CMD [\"/bin/sh\", \"-c\", \"envsubst < /etc/nginx/templates/"
+        "hello.template > /usr/share/nginx/html/hello.txt && "
+        "exec nginx -g 'daemon off;'\"]\n"),
+        "hello.template": "hello from ${HOSTNAME_GREETING}\n"})
+    build_ok(node, tmp_path, "-t", "web:1")
+    node.create_service("web", opts=["-p", "8081:80", "-e",
+                                      "HOSTNAME_GREETING=nginx",
+                                      "--stop-grace-period", "1s"],
+                        image="web:1")
+
+    def served(path, want):
+        def check():
+            r = node.exec("curl", "-s", "--max-time", "3",
+                          f"http://127.0.0.1:8081{path}", timeout=10)
+            assert want in r.out, r
+            return True
+        return check
+    wait_for(served("/", "Welcome to nginx!"), 60, "nginx's default site")
+    wait_for(served("/hello.txt", "hello from nginx"), 30, "the template")
+
+    logs = run_in(node, "redis:latest", "sh", "-c",
+                  "redis-server --daemonize yes && sleep 0.5 && "
+                  "redis-cli ping && pwd")
+    assert "PONG" in logs and "/data" in logs, logs
