@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,22 +43,6 @@
 #else
 #define BUILD_ARCH "unknown"
 #endif
-
-void bctx_log(struct bctx *c, const char *fmt, ...)
-{
-    if (c->quiet || !c->log)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    _cleanup_free_ char *s = xvasprintf(fmt, ap);
-    va_end(ap);
-    c->log(c->log_data, s);
-}
-
-bool bctx_cancelled(const struct bctx *c)
-{
-    return c->cancelled && atomic_load(c->cancelled);
-}
 
 static const char *short_id(const char *id)
 {
