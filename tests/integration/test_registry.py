@@ -371,3 +371,35 @@ def test_zstd_gzip_plain_layers(loaded_node, registry, tmp_path):
     out = n.shoal_ok("image", "pull", name)
     assert "Pull complete" in out
     assert image_id(n, name) == cid
+
+
+@pytest.fixture
+def token_registry(loaded_node):
+    r = Registry(loaded_node, users={"carol": "t0ken"}, token=True).start()
+    yield r
+    r.stop()
+
+
+def test_bearer_token_auth(loaded_node, token_registry):
+    """Docker's token auth (as Docker Hub does it): the registry's 401
+    names a realm, the client gets a JWT there with Basic credentials for
+    its scopes and retries; wrong credentials fail at the token service."""
+    n = loaded_node
+    reg = token_registry
+    name = f"{reg.host}/tok/img:1"
+    n.shoal_ok("image", "tag", "simple_server:latest", name)
+    home = n.dir / "home3"
+    home.mkdir(exist_ok=True)
+    env = {"HOME": str(home)}
+    rc, out, err = n.shoal("image", "push", name, env=env)
+    assert rc != 0 and ("unauthorized" in err or "denied" in err), err
+    rc, out, err = n.shoal("login", "-u", "carol", "-p", "nope", reg.host,
+                           env=env)
+    assert rc != 0 and "incorrect username or password" in err, err
+    n.shoal_ok("login", "-u", "carol", "--password-stdin", reg.host,
+               input="t0ken\n", env=env)
+    out = n.shoal_ok("image", "push", name, env=env)
+    digest = out.split("digest: ")[1].split()[0]
+    n.shoal_ok("image", "rm", "-f", image_id(n, name))
+    n.shoal_ok("image", "pull", name, env=env)
+    assert image_id(n, f"{reg.host}/tok/img@{digest}") is not None
