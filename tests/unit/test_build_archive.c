@@ -85,9 +85,9 @@ static void test_write_tree(void)
     _cleanup_free_ char *tar = xasprintf("%s/out.tar", root);
     struct err err = {0};
     int calls = 0;
-    CHECK_INT(arc_write_tree(src, tar, ARC_TREE_PLAIN, skip_ignored, &calls,
-                             &err),
-              0);
+    CHECK_INT(
+        arc_write_tree(src, tar, ARC_TREE_PLAIN, skip_ignored, &calls, &err),
+        0);
     CHECK(calls > 0);
     struct vec names;
     names_of(tar, &names);
@@ -116,9 +116,9 @@ static void test_write_tree(void)
 
     /* The same tree twice: the same bytes. */
     _cleanup_free_ char *tar2 = xasprintf("%s/out2.tar", root);
-    CHECK_INT(arc_write_tree(src, tar2, ARC_TREE_PLAIN, skip_ignored, &calls,
-                             &err),
-              0);
+    CHECK_INT(
+        arc_write_tree(src, tar2, ARC_TREE_PLAIN, skip_ignored, &calls, &err),
+        0);
     _cleanup_free_ char *d1 = NULL;
     _cleanup_free_ char *d2 = NULL;
     size_t l1 = 0, l2 = 0;
