@@ -392,6 +392,24 @@ def test_client_gone_cancels_the_build(bnode, tmp_path):
     assert "again" in build_ok(bnode, tmp_path, "-t", "cancel:2")
 
 
+
+def test_onbuild_triggers(bnode, tmp_path):
+    parent = tmp_path / "parent"
+    write(parent, {"Dockerfile": (f"FROM {BASE}\n"
+                                  "ONBUILD COPY app.txt /app/app.txt\n"
+                                  "ONBUILD RUN cat /app/app.txt\n")})
+    build_ok(bnode, parent, "-t", "onbuild-base")
+    assert inspect(bnode, "onbuild-base")["Config"]["OnBuild"] == [
+        "COPY app.txt /app/app.txt", "RUN cat /app/app.txt"]
+    child = tmp_path / "child"
+    write(child, {"Dockerfile": "FROM onbuild-base\nLABEL kind=child\n",
+                  "app.txt": "the child's app\n"})
+    out = build_ok(bnode, child, "-t", "onbuild-child")
+    assert "# Executing 2 build triggers" in out
+    assert "the child's app" in out
+    assert not inspect(bnode, "onbuild-child")["Config"].get("OnBuild")
+
+
 # ------------------------------------------------------------------ the seed
 # Builds the chapter's own Dockerfile (examples/simple_server, FROM python:3)
 # on the debootstrapped base image and runs it as a service. The base images
