@@ -438,11 +438,18 @@ def base_images_into(node, *names):
     return r
 
 
-def test_seed_simple_server_on_base_images(swarm_node):
+def test_seed_simple_server_on_base_images(swarm_node, tmp_path):
     node = swarm_node
     base_images_into(node, "python:3")
     py = inspect(node, "python:3")
     assert py["Config"]["Cmd"] == ["python3"]
+    # python and python3 on PATH, pip usable.
+    write(tmp_path, {"Dockerfile": (
+        "FROM python:3\n"
+        "RUN python -c 'import sys; print(\"py\", sys.version_info[0])' "
+        "&& python3 -m pip --version\n")})
+    out = build_ok(node, tmp_path)
+    assert "py 3" in out and "pip " in out, out
     out = build_ok(node, REPO / "examples" / "simple_server", "-t",
                    "simple_server")
     assert "Step 1/6 : FROM python:3" in out
