@@ -15,6 +15,7 @@
 #include "cluster/rpc.h"
 #include "daemon/daemon.h"
 #include "daemon/swarm_net.h"
+#include "daemon/swarm_state.h"
 
 #define JOIN_TIMEOUT_MS 20000
 

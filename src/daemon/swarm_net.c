@@ -19,25 +19,14 @@
 #include "cluster/rpc.h"
 #include "cluster/seal.h"
 #include "daemon/dispatch.h"
+#include "daemon/swarm_errors.h"
+#include "daemon/swarm_liveness.h"
+#include "daemon/swarm_wait.h"
 #include "store/txn.h"
 
 #define FORWARD_TIMEOUT_MS 15000
 #define JOIN_TIMEOUT_MS    20000
 #define CA_YEARS           20
-#define DEFAULT_HB_NS      5000000000LL
-#define GRACE_PERIODS      3
-
-struct apply_wait {
-    struct apply_wait *next;
-    uint64_t index;
-    raftnode_apply_fn cb;
-    void *data;
-};
-
-struct seen {
-    char node_id[ID_LEN + 1];
-    int64_t at; /* monotonic ms of the last heartbeat */
-};
 
 struct swarm_net {
     struct daemon *d;
@@ -48,12 +37,9 @@ struct swarm_net {
     struct rpc_server *srv;
     struct rpc_client *leader; /* to the leader, for forwards/heartbeats */
     struct raftnode_dialer dialer;
-    struct apply_wait *waits;
     uv_timer_t timer; /* heartbeats (sending, or watching as leader) */
     bool timer_closing;
     bool leading;
-    struct seen *seen;
-    size_t n_seen;
     bool hb_in_flight;
     uv_timer_t renew_timer; /* certificate renewal */
     char *renew_key;        /* the key of the request in flight */
@@ -69,25 +55,6 @@ struct swarm_net {
 uint64_t swarm_raft_id(const char *node_id)
 {
     return id_hash64(node_id) | 1;
-}
-
-int swarm_err_no_leader(struct err *err)
-{
-    return err_set(err, ERR_UNAVAILABLE,
-                   "rpc error: code = Unknown desc = The swarm does not have "
-                   "a leader. It's possible that too few managers are "
-                   "online. Make sure more than half of the managers are "
-                   "online.");
-}
-
-int64_t swarm_heartbeat_ms(const struct daemon *d)
-{
-    const struct cluster *c = d->store ? store_cluster(d->store) : NULL;
-    json_int_t ns =
-        c ? jx_int(jx_obj(c->spec, "Dispatcher"), "HeartbeatPeriod", 0) : 0;
-    if (ns <= 0)
-        ns = DEFAULT_HB_NS;
-    return ns / 1000000;
 }
 
 static int64_t cert_expiry_s(const struct cluster *c)
@@ -174,7 +141,7 @@ static int put_node(struct daemon *d, struct node *nd, raftnode_apply_fn cb,
     txn_init(&txn);
     txn_node_put(&txn, nd);
     node_free(nd);
-    int rc = daemon_propose_txn(d, &txn, cb, data, err);
+    int rc = d->hooks->propose_txn(d, &txn, cb, data, err);
     txn_fini(&txn);
     return rc;
 }
@@ -199,10 +166,7 @@ static int read_secret(struct daemon *d, const char *path, char **out,
         return 0;
     }
     if (!d->unlock_key)
-        return err_set(err, ERR_UNAVAILABLE,
-                       "Swarm is encrypted and needs to be unlocked before "
-                       "it can be used. Please use \"docker swarm unlock\" "
-                       "to unlock it.");
+        return swarm_err_locked(err);
     return seal_open(d->unlock_key, text, out, err);
 }
 
@@ -376,24 +340,8 @@ static int load_identity(struct swarm_net *n, struct err *err)
     return n->cli_ctx ? 0 : -1;
 }
 
-/* ---- waiting for forwarded writes to arrive here ---- */
-
-void swarm_net_wait_index(struct daemon *d, uint64_t index,
-                          raftnode_apply_fn cb, void *data)
-{
-    struct swarm_net *n = d->net;
-    if (!n || !d->store || store_index(d->store) >= index) {
-        cb(data, NULL, index);
-        return;
-    }
-    struct apply_wait *w = xcalloc(1, sizeof(*w));
-    w->index = index;
-    w->cb = cb;
-    w->data = data;
-    w->next = n->waits;
-    n->waits = w;
-}
-
+/* An entry was applied: the workers' sessions get it (leader), and the
+ * writes forwarded from here that waited for it are answered. */
 void swarm_net_applied(struct daemon *d, uint64_t index, const void *entry,
                        size_t len)
 {
@@ -402,16 +350,7 @@ void swarm_net_applied(struct daemon *d, uint64_t index, const void *entry,
         return;
     if (n->leading && entry)
         dispatch_applied(d, index, entry, len);
-    for (struct apply_wait **pw = &n->waits; *pw;) {
-        struct apply_wait *w = *pw;
-        if (w->index > index) {
-            pw = &w->next;
-            continue;
-        }
-        *pw = w->next;
-        w->cb(w->data, NULL, w->index);
-        free(w);
-    }
+    swarm_wait_applied(d, index);
 }
 
 /* ---- the leader connection ---- */
@@ -447,7 +386,7 @@ static void forwarded(void *data, const struct err *err, const json_t *result)
         f->cb(f->data, err, 0);
     } else {
         uint64_t index = (uint64_t)jx_int(result, "Index", 0);
-        swarm_net_wait_index(f->n->d, index, f->cb, f->data);
+        swarm_wait_index(f->n->d, index, f->cb, f->data);
     }
     free(f);
 }
@@ -759,21 +698,17 @@ static void m_join(void *data, struct rpc_call *call, const json_t *params)
     }
 }
 
-static void note_heartbeat(struct swarm_net *n, const char *node_id);
-
 static void m_heartbeat(void *data, struct rpc_call *call, const json_t *params)
 {
     (void)params;
     struct swarm_net *n = data;
     struct err err = {0};
     if (!n->leading) {
-        err_set(&err, ERR_UNAVAILABLE,
-                "rpc error: code = Unavailable desc = this node is not the "
-                "swarm leader");
+        swarm_err_not_leader(&err);
         rpc_reply(call, NULL, &err);
         return;
     }
-    note_heartbeat(n, rpc_call_peer(call)->node_id);
+    swarm_liveness_heard(n->d, rpc_call_peer(call)->node_id);
     _cleanup_json_ json_t *r = json_pack(
         "{s:I}", "Period", (json_int_t)swarm_heartbeat_ms(n->d) * 1000000);
     rpc_reply(call, r, NULL);
@@ -1044,15 +979,7 @@ static void raft_dial(void *data, uint64_t id, const char *address,
                   n->d->raft_addr, done, req);
 }
 
-/* ---- heartbeats ---- */
-
-static struct seen *seen_find(struct swarm_net *n, const char *node_id)
-{
-    for (size_t i = 0; i < n->n_seen; i++)
-        if (strcmp(n->seen[i].node_id, node_id) == 0)
-            return &n->seen[i];
-    return NULL;
-}
+/* ---- heartbeats: sent to the leader, or watched as the leader ---- */
 
 static void status_committed(void *data, const struct err *err, uint64_t index)
 {
@@ -1062,63 +989,6 @@ static void status_committed(void *data, const struct err *err, uint64_t index)
         log_debug("cluster: node status: %s", err->msg);
 }
 
-static void propose_node_state(struct swarm_net *n, const struct node *nd,
-                               enum node_state state, const char *message)
-{
-    struct txn txn;
-    txn_init(&txn);
-    if (nd->manager) {
-        /* A manager's reachability follows its heartbeats too. */
-        struct node *c = node_copy(nd);
-        c->state = state;
-        free(c->status_message);
-        c->status_message = message ? xstrdup(message) : NULL;
-        free(c->reachability);
-        c->reachability =
-            xstrdup(state == NODE_READY ? "reachable" : "unreachable");
-        txn_node_put(&txn, c);
-        node_free(c);
-    } else {
-        txn_node_status(&txn, nd->meta.id, state, message, nd->addr);
-    }
-    struct err err = {0};
-    if (daemon_propose_txn(n->d, &txn, status_committed, NULL, &err) < 0)
-        log_debug("cluster: node status: %s", err.msg);
-    txn_fini(&txn);
-}
-
-void swarm_net_heartbeat(struct daemon *d, const char *node_id)
-{
-    if (d->net && d->net->leading)
-        note_heartbeat(d->net, node_id);
-}
-
-static struct seen *seen_add(struct swarm_net *n, const char *node_id,
-                             int64_t at)
-{
-    n->seen = xrealloc(n->seen, (n->n_seen + 1) * sizeof(*n->seen));
-    struct seen *s = &n->seen[n->n_seen++];
-    snprintf(s->node_id, sizeof(s->node_id), "%s", node_id);
-    s->at = at;
-    return s;
-}
-
-static void note_heartbeat(struct swarm_net *n, const char *node_id)
-{
-    int64_t now = (int64_t)uv_now(n->d->loop);
-    struct seen *s = seen_find(n, node_id);
-    if (!s)
-        s = seen_add(n, node_id, now);
-    s->at = now;
-    const struct node *nd = store_node(n->d->store, node_id);
-    if (nd && nd->state != NODE_READY) {
-        log_info("cluster: node %s is back", node_id);
-        propose_node_state(n, nd, NODE_READY, NULL);
-    }
-}
-
-/* The leader: nodes whose heartbeats stopped for a grace period are
- * down; their tasks are then replaced elsewhere by the orchestrator. */
 static void rotation_finished(void *data, const struct err *err, uint64_t index)
 {
     (void)index;
@@ -1156,35 +1026,9 @@ static void finish_rotation(struct swarm_net *n)
     txn_cluster_put(&txn, nc, 0);
     cluster_free(nc);
     struct err err = {0};
-    if (daemon_propose_txn(d, &txn, rotation_finished, n, &err) == 0)
+    if (d->hooks->propose_txn(d, &txn, rotation_finished, n, &err) == 0)
         n->finishing_rotation = true;
     txn_fini(&txn);
-}
-
-static void watch_nodes(struct swarm_net *n)
-{
-    struct daemon *d = n->d;
-    finish_rotation(n);
-    int64_t now = (int64_t)uv_now(d->loop);
-    int64_t grace = swarm_heartbeat_ms(d) * GRACE_PERIODS;
-    size_t it = 0;
-    void *o;
-    while (store_next(d->store, KIND_NODE, &it, &o)) {
-        const struct node *nd = o;
-        if (strcmp(nd->meta.id, d->node_id) == 0 || nd->state == NODE_DOWN)
-            continue;
-        /* A node this leader has not heard from yet (it has just joined,
-         * or leadership has just moved) is timed from the moment the
-         * leader first sees it, as swarmkit times a new session. */
-        const struct seen *s = seen_find(n, nd->meta.id);
-        if (!s)
-            s = seen_add(n, nd->meta.id, now);
-        if (now - s->at > grace) {
-            log_info("cluster: node %s missed its heartbeats: down",
-                     nd->meta.id);
-            propose_node_state(n, nd, NODE_DOWN, "heartbeat failure");
-        }
-    }
 }
 
 static void heartbeat_done(void *data, const struct err *err,
@@ -1204,8 +1048,10 @@ static void timer_cb(uv_timer_t *t)
     if (!d->store)
         return;
     if (n->leading) {
-        if (d->swarm == SWARM_ACTIVE)
-            watch_nodes(n);
+        if (d->swarm == SWARM_ACTIVE) {
+            finish_rotation(n);
+            swarm_liveness_sweep(d);
+        }
         return;
     }
     /* A manager still replaying or catching up with the log is alive:
@@ -1241,7 +1087,10 @@ void swarm_net_leadership(struct daemon *d, bool is_leader)
     if (n->leading && !is_leader)
         dispatch_drop_all(d);
     n->leading = is_leader;
-    n->n_seen = 0;
+    if (is_leader)
+        swarm_liveness_start(d); /* everyone timed afresh */
+    else
+        swarm_liveness_stop(d);
     restart_timer(n);
 }
 
@@ -1489,7 +1338,6 @@ static void timer_closed(uv_handle_t *h)
     SSL_CTX_free(n->cli_ctx);
     free(n->ca_pem);
     pki_pair_clear(&n->own);
-    free(n->seen);
     free(n);
 }
 
@@ -1501,12 +1349,8 @@ void swarm_net_stop(struct daemon *d)
     d->net = NULL;
     struct err err = {0};
     swarm_err_no_leader(&err);
-    while (n->waits) {
-        struct apply_wait *w = n->waits;
-        n->waits = w->next;
-        w->cb(w->data, &err, w->index);
-        free(w);
-    }
+    swarm_wait_cancel_all(d, &err);
+    swarm_liveness_stop(d);
     n->stopping = true;
     dispatch_drop_all(d);
     worker_session_stop(d);

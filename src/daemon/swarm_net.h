@@ -2,8 +2,10 @@
 // This node's part in the cluster network: its TLS identity (the files in
 // <swarm dir>/certs), the cluster port's server and its methods (join,
 // forwarded proposals, heartbeats), raft's connections to other managers,
-// forwarding of writes from a follower to the leader, and the leader's
-// watch over node heartbeats. Used by swarm.c and swarm_join.c only.
+// forwarding of writes from a follower to the leader, heartbeats to the
+// leader and, on the leader, the timer that drives its liveness watch
+// (swarm_liveness.c). Used by swarm.c, swarm_join.c and swarm_role.c;
+// calls down into dispatch.c and up only through d->hooks.
 #pragma once
 
 #include <jansson.h>
@@ -62,22 +64,11 @@ void swarm_net_leadership(struct daemon *d, bool is_leader);
 int swarm_net_forward(struct daemon *d, const char *txn, size_t len,
                       raftnode_apply_fn cb, void *data, struct err *err);
 
-/* The leader heard from a node (a heartbeat or a new session). */
-void swarm_net_heartbeat(struct daemon *d, const char *node_id);
-/* The cluster's heartbeat period in ms. */
-int64_t swarm_heartbeat_ms(const struct daemon *d);
-/* cb once the store has applied index (at once if it has). */
-void swarm_net_wait_index(struct daemon *d, uint64_t index,
-                          raftnode_apply_fn cb, void *data);
-
 /* Calls a method on the leader (a manager's leader connection, a
  * worker's session); params stolen. */
 int swarm_net_call_leader(struct daemon *d, const char *method, json_t *params,
                           unsigned timeout_ms, rpc_result_fn cb, void *data,
                           struct err *err);
-
-/* Docker's answer when no leader can be reached. */
-int swarm_err_no_leader(struct err *err);
 
 /* A new root CA and this manager's first certificate (swarm init). */
 int swarm_net_new_ca(struct daemon *d, int64_t cert_expiry_ns,
