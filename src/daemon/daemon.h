@@ -135,11 +135,6 @@ int daemon_run(const struct daemon_config *cfg);
 /* Reopens the swarm recorded in the data root, if any. */
 int swarm_reopen(struct daemon *d, struct err *err);
 
-/* swarm ca --rotate: a new root CA in the cluster's internal state (the
- * old one kept, trusted, until every node holds a new certificate); join
- * tokens pin the new CA. */
-int swarm_rotate_ca(json_t *internal, struct err *err);
-
 /* swarm unlock: opens a locked node's secrets with key and starts. */
 int swarm_unlock(struct daemon *d, const char *key, struct err *err);
 

@@ -20,11 +20,11 @@
 #include "api/events.h"
 #include "daemon/daemon.h"
 #include "daemon/swarm_errors.h"
+#include "daemon/swarm_identity.h"
 #include "daemon/swarm_net.h"
 #include "daemon/swarm_role.h"
 #include "daemon/swarm_state.h"
 #include "runtime/cgroup.h"
-#include "cluster/rpc.h"
 #include "cluster/seal.h"
 #include "store/txn.h"
 
@@ -203,7 +203,7 @@ static struct cluster *
 init_cluster(struct daemon *d, const struct swarm_waiter *w, struct err *err)
 {
     const json_t *req = w->request;
-    json_t *tokens = swarm_net_new_tokens(w->ca.cert_pem, err);
+    json_t *tokens = swarm_new_tokens(w->ca.cert_pem, err);
     if (!tokens)
         return NULL;
     struct cluster *c = cluster_new();
@@ -386,7 +386,7 @@ static void sync_autolock(struct daemon *d)
     if (key && d->unlock_key && strcmp(key, d->unlock_key) == 0)
         return;
     struct err err = {0};
-    if (swarm_net_reseal(d, key, &err) < 0)
+    if (swarm_identity_reseal(d, key, &err) < 0)
         log_error("swarm: autolock: %s", err.msg);
 }
 
@@ -444,7 +444,7 @@ static int swarm_start_role(struct daemon *d, bool bootstrap, struct err *err)
     if (!d->is_manager)
         return 0; /* a worker: its session with the leader fills the store */
     uint8_t data_key[32];
-    if (swarm_net_data_key(d, data_key, err) < 0) {
+    if (swarm_data_key(d, data_key, err) < 0) {
         swarm_net_stop(d);
         return -1;
     }
@@ -512,7 +512,7 @@ int swarm_reopen(struct daemon *d, struct err *err)
         return -1;
     if (!found)
         return 0;
-    if (d->is_manager && !d->unlock_key && swarm_net_locked(d)) {
+    if (d->is_manager && !d->unlock_key && swarm_identity_locked(d)) {
         d->swarm = SWARM_LOCKED;
         log_info("swarm: this manager is locked; `swarm unlock` with the "
                  "unlock key starts it");
@@ -530,7 +530,7 @@ int swarm_unlock(struct daemon *d, const char *key, struct err *err)
                            ? "This node is not part of a "
                              "swarm"
                            : "swarm is not locked");
-    if (swarm_net_try_unlock(d, key, err) < 0)
+    if (swarm_identity_unlock(d, key, err) < 0)
         return -1;
     log_info("swarm: unlocked; reopening as node %s", d->node_id);
     d->swarm = SWARM_INACTIVE;
@@ -556,7 +556,7 @@ int swarm_init(struct daemon *d, const json_t *request, swarm_done_fn cb,
     d->is_manager = true;
     struct pki_pair ca = {0};
     if (swarm_save_state(d, err) < 0 ||
-        swarm_net_new_ca(
+        swarm_new_ca(
             d,
             jx_int(jx_obj(json_object_get(request, "Spec"), "CAConfig"),
                    "NodeCertExpiry", 0),

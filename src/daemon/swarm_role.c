@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "cluster/rpc.h"
+#include "daemon/swarm_identity.h"
 #include "daemon/swarm_net.h"
 #include "daemon/swarm_state.h"
 
@@ -88,7 +89,7 @@ static void renewed(void *data, const struct err *rerr, const json_t *result)
         switch_fail(rs, rerr ? rerr->msg : "malformed answer");
         return;
     }
-    if (swarm_net_save_identity(d, ca, cert, rs->key_pem, &err) < 0) {
+    if (swarm_identity_save(d, ca, cert, rs->key_pem, &err) < 0) {
         switch_fail(rs, err.msg);
         return;
     }
