@@ -6,12 +6,17 @@
 // resending is always safe).
 #include "agent/agent.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "agent/agent_internal.h"
+#include "agent/hostports.h"
 #include "base/jsonx.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -21,8 +26,10 @@
 #define RESEND_DELAY_MS 500
 
 static void reconcile_cb(uv_timer_t *t);
+static void agent_scan(struct agent *a);
+static void agent_check_removed_all(struct agent *a);
 
-void agent_mark(struct agent *a, struct atask *at)
+static void agent_mark(struct agent *a, struct atask *at)
 {
     if (!at->dirty) {
         at->dirty = true;
@@ -32,7 +39,7 @@ void agent_mark(struct agent *a, struct atask *at)
         uv_timer_start(&a->reconcile_timer, reconcile_cb, 0, 0);
 }
 
-struct atask *agent_track(struct agent *a, const char *task_id)
+static struct atask *agent_track(struct agent *a, const char *task_id)
 {
     struct atask *at = hmap_get(&a->tasks, task_id);
     if (at)
@@ -45,7 +52,8 @@ struct atask *agent_track(struct agent *a, const char *task_id)
     return at;
 }
 
-void agent_set_container(struct agent *a, struct atask *at, const char *ctr)
+static void agent_set_container(struct agent *a, struct atask *at,
+                                const char *ctr)
 {
     if (at->ctr[0])
         hmap_del(&a->by_container, at->ctr);
@@ -54,7 +62,7 @@ void agent_set_container(struct agent *a, struct atask *at, const char *ctr)
         hmap_put(&a->by_container, at->ctr, at);
 }
 
-void agent_forget(struct agent *a, struct atask *at)
+static void agent_forget(struct agent *a, struct atask *at)
 {
     prober_stop(at->prober);
     if (at->ctr[0])
@@ -65,8 +73,8 @@ void agent_forget(struct agent *a, struct atask *at)
     free(at);
 }
 
-void agent_action(struct agent *a, const char *ctr, const char *action,
-                  const char *key, const char *value)
+static void agent_action(struct agent *a, const char *ctr, const char *action,
+                         const char *key, const char *value)
 {
     if (a->cfg.on_action)
         a->cfg.on_action(a->cfg.action_data, ctr, action, key, value);
@@ -141,19 +149,57 @@ static void flush_cb(uv_timer_t *t)
     flush(t->data);
 }
 
-void agent_report(struct agent *a, struct atask *at, enum task_state st,
-                  const char *message, const char *error, int exit_code)
+/* Nothing on the node holds proto/port (a quick bind in the node's
+ * namespace, where shoald runs). */
+static bool port_free(void *data, const char *proto, uint16_t port)
+{
+    (void)data;
+    bool udp = strcmp(proto, "udp") == 0;
+    int fd =
+        socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return true;
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons(port),
+                             .sin_addr.s_addr = htonl(INADDR_ANY)};
+    bool ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(fd);
+    return ok;
+}
+
+/* The host-mode ports the node binds for a task that starts running: its
+ * Status.PortStatus, as Docker reports it. */
+static void report_ports(struct agent *a, struct atask *at)
+{
+    const struct task *t = store_task(a->cfg.store, at->id);
+    if (!t)
+        return;
+    bool exhausted = false;
+    _cleanup_json_ json_t *ports = hostports_for_task(
+        a->cfg.store, a->cfg.node_id, t, port_free, NULL, &exhausted);
+    if (exhausted)
+        log_warn("agent: task %s: no free port left for its host-mode ports",
+                 at->id);
+    if (ports && !jx_equal_loose(ports, t->ports))
+        txn_task_ports(&a->outbox, at->id, TASK_RUNNING, ports);
+}
+
+static void agent_report(struct agent *a, struct atask *at, enum task_state st,
+                         const char *message, const char *error, int exit_code)
 {
     if (st <= at->reported && !(st == at->reported && st == TASK_RUNNING))
         return;
     at->reported = st;
     txn_task_status(&a->outbox, at->id, st, message, error, at->ctr,
                     st == TASK_RUNNING ? at->pid : 0, exit_code);
+    if (st == TASK_RUNNING)
+        report_ports(a, at);
     if (!uv_is_active((uv_handle_t *)&a->flush_timer))
         uv_timer_start(&a->flush_timer, flush_cb, 0, 0);
 }
 
-void agent_report_health(struct agent *a, struct atask *at, enum task_health h)
+static void agent_report_health(struct agent *a, struct atask *at,
+                                enum task_health h)
 {
     txn_task_health(&a->outbox, at->id, at->reported, h);
     if (!uv_is_active((uv_handle_t *)&a->flush_timer))
@@ -186,7 +232,7 @@ static void on_store_event(void *data, const struct store_event *ev)
     agent_mark(a, at);
 }
 
-void agent_scan(struct agent *a)
+static void agent_scan(struct agent *a)
 {
     const struct vec *mine = store_node_tasks(a->cfg.store, a->cfg.node_id);
     for (size_t i = 0; mine && i < mine->len; i++) {
@@ -226,7 +272,7 @@ static void reconcile_cb(uv_timer_t *t)
     agent_check_removed_all(a);
 }
 
-void agent_check_removed_all(struct agent *a)
+static void agent_check_removed_all(struct agent *a)
 {
     if (a->removing_all && hmap_count(&a->tasks) == 0 && a->removed_cb) {
         void (*cb)(void *) = a->removed_cb;
@@ -277,9 +323,20 @@ void agent_on_container_event(void *data, const char *id,
 
 /* ---- lifecycle ---- */
 
+static const struct exec_host exec_host = {
+    .mark = agent_mark,
+    .forget = agent_forget,
+    .set_container = agent_set_container,
+    .check_removed_all = agent_check_removed_all,
+    .report = agent_report,
+    .report_health = agent_report_health,
+    .action = agent_action,
+};
+
 struct agent *agent_new(const struct agent_config *cfg, struct err *err)
 {
     struct agent *a = xcalloc(1, sizeof(*a));
+    a->host = &exec_host;
     a->cfg = *cfg;
     a->cfg.node_id = xstrdup(cfg->node_id);
     a->cfg.data_root = xstrdup(cfg->data_root);

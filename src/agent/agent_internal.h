@@ -48,6 +48,7 @@ struct atask {
 
 struct agent {
     struct agent_config cfg;
+    const struct exec_host *host; /* agent.c's side, for executor.c */
     char *netns_dir;
     struct netplane *net;     /* NULL until started */
     struct hmap tasks;        /* task id -> atask (owned) */
@@ -71,24 +72,29 @@ struct agent {
     void *removed_data;
 };
 
-void agent_mark(struct agent *a, struct atask *at);
-struct atask *agent_track(struct agent *a, const char *task_id);
-void agent_forget(struct agent *a, struct atask *at);
-void agent_set_container(struct agent *a, struct atask *at, const char *ctr);
-void agent_scan(struct agent *a);
-/* Calls the agent_remove_all callback once every task is gone. */
-void agent_check_removed_all(struct agent *a);
-/* Queues a status report if it moves the task forward. exit_code < 0:
- * none. */
-void agent_report(struct agent *a, struct atask *at, enum task_state st,
-                  const char *message, const char *error, int exit_code);
-
-/* Queues a health report for the task in its current state. */
-void agent_report_health(struct agent *a, struct atask *at, enum task_health h);
-
-/* Tells the event stream what happened to a container (if anyone asks). */
-void agent_action(struct agent *a, const char *ctr, const char *action,
-                  const char *key, const char *value);
+/* What the executor (executor.c) asks of the agent that runs it. agent.c
+ * installs these at start, so the executor calls nothing in agent.c: it
+ * sits below the agent, which calls down into it (exec_*). */
+struct exec_host {
+    /* The task needs another look on the next reconcile pass. */
+    void (*mark)(struct agent *a, struct atask *at);
+    /* The task is done with here: forget it. */
+    void (*forget)(struct agent *a, struct atask *at);
+    void (*set_container)(struct agent *a, struct atask *at, const char *ctr);
+    /* Calls the agent_remove_all callback once every task is gone. */
+    void (*check_removed_all)(struct agent *a);
+    /* Queues a status report if it moves the task forward. exit_code < 0:
+     * none. */
+    void (*report)(struct agent *a, struct atask *at, enum task_state st,
+                   const char *message, const char *error, int exit_code);
+    /* Queues a health report for the task in its current state. */
+    void (*report_health)(struct agent *a, struct atask *at,
+                          enum task_health h);
+    /* Tells the event stream what happened to a container (if anyone
+     * asks). */
+    void (*action)(struct agent *a, const char *ctr, const char *action,
+                   const char *key, const char *value);
+};
 
 /* executor.c */
 void exec_reconcile(struct agent *a, struct atask *at);

@@ -108,15 +108,15 @@ static void removed(void *data, const struct err *err)
     if (err)
         log_warn("agent: remove container %.12s: %s", at->ctr, err->msg);
     else
-        agent_action(a, at->ctr, "destroy", NULL, NULL);
-    agent_set_container(a, at, NULL);
+        a->host->action(a, at->ctr, "destroy", NULL, NULL);
+    a->host->set_container(a, at, NULL);
     at->phase = PH_EXITED;
     release_local(at);
     if (at->gone)
-        agent_forget(a, at);
+        a->host->forget(a, at);
     else
-        agent_mark(a, at);
-    agent_check_removed_all(a);
+        a->host->mark(a, at);
+    a->host->check_removed_all(a);
 }
 
 static void remove_container(struct agent *a, struct atask *at)
@@ -152,7 +152,7 @@ static void stop_container(struct agent *a, struct atask *at,
     char signo[16];
     snprintf(signo, sizeof(signo), "%d",
              sig && *sig ? oci_signal_parse(sig) : SIGTERM);
-    agent_action(a, at->ctr, "kill", "signal", signo);
+    a->host->action(a, at->ctr, "kill", "signal", signo);
 }
 
 /* The task is gone (deleted, or no longer ours): clean everything up. */
@@ -176,7 +176,7 @@ static void retire(struct agent *a, struct atask *at, const struct task *t)
         /* fall through */
     case PH_IDLE:
         release_local(at);
-        agent_forget(a, at);
+        a->host->forget(a, at);
         return;
     }
 }
@@ -214,7 +214,7 @@ static void reject(struct agent *a, struct atask *at, const char *why)
     snprintf(at->error, sizeof(at->error), "%s", why);
     at->phase = PH_EXITED;
     release_local(at);
-    agent_report(a, at, TASK_REJECTED, "preparing", why, -1);
+    a->host->report(a, at, TASK_REJECTED, "preparing", why, -1);
 }
 
 static void create_container(struct agent *a, struct atask *at);
@@ -232,7 +232,7 @@ static void pulled(void *data, const json_t *result, const struct err *err)
     if (err && t && !at->gone) {
         log_warn("agent: task %s: %s", at->id, err->msg);
         reject(a, at, err->msg);
-        agent_mark(a, at);
+        a->host->mark(a, at);
         return;
     }
     create_container(a, at); /* or notices the task is gone */
@@ -271,7 +271,7 @@ static void create_container(struct agent *a, struct atask *at)
     const struct task *t = store_task(a->cfg.store, at->id);
     if (!t || at->gone) {
         at->phase = PH_IDLE;
-        agent_mark(a, at);
+        a->host->mark(a, at);
         return;
     }
     const struct service *s = store_service(a->cfg.store, t->service_id);
@@ -344,11 +344,11 @@ static void create_container(struct agent *a, struct atask *at)
     }
     snprintf(at->image_id, sizeof(at->image_id), "%s", img->id);
     image_ref_free(img);
-    agent_set_container(a, at, ctr);
-    agent_action(a, ctr, "create", NULL, NULL);
+    a->host->set_container(a, at, ctr);
+    a->host->action(a, ctr, "create", NULL, NULL);
     at->phase = PH_PREPARED;
-    agent_report(a, at, TASK_READY, "prepared", NULL, -1);
-    agent_mark(a, at);
+    a->host->report(a, at, TASK_READY, "prepared", NULL, -1);
+    a->host->mark(a, at);
 }
 
 static void netns_ready(void *data, const struct err *err)
@@ -372,8 +372,8 @@ static void netns_ready(void *data, const struct err *err)
 static void prepare(struct agent *a, struct atask *at)
 {
     log_debug("agent: task %s: preparing", at->id);
-    agent_report(a, at, TASK_ACCEPTED, "accepted", NULL, -1);
-    agent_report(a, at, TASK_PREPARING, "preparing", NULL, -1);
+    a->host->report(a, at, TASK_ACCEPTED, "accepted", NULL, -1);
+    a->host->report(a, at, TASK_PREPARING, "preparing", NULL, -1);
     snprintf(at->netns, sizeof(at->netns), "%s/%s", a->netns_dir, at->id);
     at->phase = PH_PREPARING;
     struct err err = {0};
@@ -386,7 +386,7 @@ static void prepare(struct agent *a, struct atask *at)
 static void start(struct agent *a, struct atask *at)
 {
     log_debug("agent: task %s: starting container %.12s", at->id, at->ctr);
-    agent_report(a, at, TASK_STARTING, "starting", NULL, -1);
+    a->host->report(a, at, TASK_STARTING, "starting", NULL, -1);
     struct err err = {0};
     at->phase = PH_STARTING;
     if (ctr_start(a->cfg.runtime, at->ctr, &err) < 0) {
@@ -394,7 +394,7 @@ static void start(struct agent *a, struct atask *at)
         snprintf(why, sizeof(why), "starting container failed: %s", err.msg);
         at->phase = PH_EXITED;
         release_local(at);
-        agent_report(a, at, TASK_FAILED, "starting", why, -1);
+        a->host->report(a, at, TASK_FAILED, "starting", why, -1);
     }
 }
 
@@ -406,11 +406,11 @@ static void on_health(void *data, enum task_health h)
     struct agent *a = at->agent;
     char action[48];
     snprintf(action, sizeof(action), "health_status: %s", task_health_name(h));
-    agent_action(a, at->ctr, action, NULL, NULL);
+    a->host->action(a, at->ctr, action, NULL, NULL);
     if (h == TASK_HEALTH_HEALTHY) {
         /* Health first, so no node ever sees it running but not ready. */
-        agent_report_health(a, at, h);
-        agent_report(a, at, TASK_RUNNING, "started", NULL, -1);
+        a->host->report_health(a, at, h);
+        a->host->report(a, at, TASK_RUNNING, "started", NULL, -1);
         return;
     }
     if (h != TASK_HEALTH_UNHEALTHY || at->unhealthy)
@@ -419,8 +419,8 @@ static void on_health(void *data, enum task_health h)
     /* Out of every node's balancer first; it is stopped once the report
      * is committed (exec_reconcile), then fails. */
     at->unhealthy = true;
-    agent_report_health(a, at, h);
-    agent_mark(a, at);
+    a->host->report_health(a, at, h);
+    a->host->mark(a, at);
 }
 
 /* Starts the container's health check, if it has one; false if not. */
@@ -450,7 +450,7 @@ static bool start_prober(struct agent *a, struct atask *at,
     at->prober = prober_start(a->cfg.loop, a->cfg.runtime, at->ctr, &hc,
                               st->started_at, initial, on_health, at);
     if (initial == TASK_HEALTH_STARTING)
-        agent_report_health(a, at, initial);
+        a->host->report_health(a, at, initial);
     return true;
 }
 
@@ -479,17 +479,18 @@ void exec_reconcile(struct agent *a, struct atask *at)
             stop_container(a, at, t);
             return;
         case PH_PREPARED:
-            agent_report(a, at, TASK_SHUTDOWN, "shutdown", NULL, -1);
+            a->host->report(a, at, TASK_SHUTDOWN, "shutdown", NULL, -1);
             remove_container(a, at);
             return;
         case PH_IDLE:
             release_local(at);
             if (t->state >= TASK_ASSIGNED)
-                agent_report(a, at, TASK_SHUTDOWN, "shutdown", NULL, -1);
+                a->host->report(a, at, TASK_SHUTDOWN, "shutdown", NULL, -1);
             return;
         case PH_EXITED:
             release_local(at);
-            agent_report(a, at, TASK_SHUTDOWN, "shutdown", NULL, at->exit_code);
+            a->host->report(a, at, TASK_SHUTDOWN, "shutdown", NULL,
+                            at->exit_code);
             return;
         }
         return;
@@ -499,8 +500,8 @@ void exec_reconcile(struct agent *a, struct atask *at)
         if (at->reported >= TASK_STARTING) {
             /* The store says it ran here, but its container is gone (lost
              * while shoald was down). */
-            agent_report(a, at, TASK_FAILED, "started",
-                         "task: container is gone", -1);
+            a->host->report(a, at, TASK_FAILED, "started",
+                            "task: container is gone", -1);
             at->phase = PH_EXITED;
             return;
         }
@@ -530,7 +531,7 @@ void exec_container_event(struct agent *a, struct atask *at,
         /* With a health check, running (and in the balancer) once
          * healthy, as swarm does. */
         if (!start_prober(a, at, st) || at->reported >= TASK_RUNNING)
-            agent_report(a, at, TASK_RUNNING, "started", NULL, -1);
+            a->host->report(a, at, TASK_RUNNING, "started", NULL, -1);
         return;
     case CTR_EXITED:
         break;
@@ -546,19 +547,19 @@ void exec_container_event(struct agent *a, struct atask *at,
     char why[400];
     if (st->error[0]) {
         snprintf(why, sizeof(why), "starting container failed: %s", st->error);
-        agent_report(a, at, TASK_FAILED, "starting", why, st->exit_code);
+        a->host->report(a, at, TASK_FAILED, "starting", why, st->exit_code);
     } else if (at->unhealthy) {
         snprintf(why, sizeof(why),
                  "task: non-zero exit (%d): unhealthy container",
                  st->exit_code);
-        agent_report(a, at, TASK_FAILED, "started", why, st->exit_code);
+        a->host->report(a, at, TASK_FAILED, "started", why, st->exit_code);
     } else if (ours || (t && t->desired > TASK_RUNNING)) {
-        agent_report(a, at, TASK_SHUTDOWN, "shutdown", NULL, st->exit_code);
+        a->host->report(a, at, TASK_SHUTDOWN, "shutdown", NULL, st->exit_code);
     } else if (st->exit_code == 0) {
-        agent_report(a, at, TASK_COMPLETE, "finished", NULL, 0);
+        a->host->report(a, at, TASK_COMPLETE, "finished", NULL, 0);
     } else {
         snprintf(why, sizeof(why), "task: non-zero exit (%d)", st->exit_code);
-        agent_report(a, at, TASK_FAILED, "started", why, st->exit_code);
+        a->host->report(a, at, TASK_FAILED, "started", why, st->exit_code);
     }
     log_debug("agent: task %s container %.12s exited (%d)", at->id, at->ctr,
               st->exit_code);

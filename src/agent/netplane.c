@@ -228,6 +228,12 @@ static void *keep(struct lb_build *b, void *p)
     return p;
 }
 
+static bool port_is_host(const json_t *p)
+{
+    const char *mode = jx_str(p, "PublishMode");
+    return mode && strcmp(mode, "host") == 0;
+}
+
 static bool ingress_addr(const struct store *s, const struct task *t,
                          struct in_addr *out)
 {
@@ -291,30 +297,149 @@ static void build_service(struct netplane *np, struct lb_build *b,
         json_int_t published = jx_int(pj, "PublishedPort", 0);
         if (!published)
             continue;
+        /* Host-mode ports are each local task's own (build_host_ports). */
+        if (port_is_host(pj))
+            continue;
         const char *proto = jx_str(pj, "Protocol");
-        const char *mode = jx_str(pj, "PublishMode");
         struct lb_port *p = &lp[ls->n_ports++];
         p->proto =
             proto && strcmp(proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
         p->target = (uint16_t)jx_int(pj, "TargetPort", 0);
         p->published = (uint16_t)published;
-        p->host_mode = mode && strcmp(mode, "host") == 0;
     }
     ls->ports = lp;
     struct in_addr *mesh = keep(b, xcalloc(n_tasks + 1, sizeof(*mesh)));
-    struct in_addr *local = keep(b, xcalloc(n_tasks + 1, sizeof(*local)));
     for (size_t k = 0; k < n_tasks; k++) {
         const struct task *t = tasks->items[k];
         struct in_addr a;
         if (!netview_task_serves(t) || !ingress_addr(st, t, &a))
             continue;
         mesh[ls->n_mesh_backends++] = a;
-        if (strcmp(t->node_id, np->node_id) == 0)
-            local[ls->n_local_backends++] = a;
     }
     ls->mesh_backends = mesh;
-    ls->local_backends = local;
     vec_push(&b->services, ls);
+}
+
+/* The address a host-mode port of task t maps to: the task's own on its
+ * first network of its own (its eth0), else on ingress (see
+ * store_spec_networks). */
+static bool host_target(const struct store *s, const struct task *t,
+                        struct in_addr *out)
+{
+    size_t i;
+    json_t *att;
+    json_array_foreach(t->networks, i, att)
+    {
+        const struct network *n =
+            store_network(s, jx_str0(jx_path(att, "Network"), "ID"));
+        if (n && !n->ingress && netview_task_addr(t, n->meta.id, out, NULL))
+            return true;
+    }
+    return ingress_addr(s, t, out);
+}
+
+static int cmp_task_id(const void *a, const void *b)
+{
+    const struct task *x = *(const struct task *const *)a;
+    const struct task *y = *(const struct task *const *)b;
+    return strcmp(x->meta.id, y->meta.id);
+}
+
+static void port_key(char *out, size_t size, const char *proto, json_int_t port)
+{
+    snprintf(out, size, "%s/%lld", proto && *proto ? proto : "tcp",
+             (long long)port);
+}
+
+/* Host-mode publishing, as Docker's port mappings: on this node only, for
+ * each local task that serves, its host-mode ports (as it reported them in
+ * Status.PortStatus, else its service's) DNATed to the task's own address;
+ * never through the routing mesh, and the client's address is kept. Each
+ * is an lb_service of its own named by the task's id. A port already
+ * taken (by an ingress port, or by another task here: the scheduler keeps
+ * that from happening) is left out rather than failing the whole table. */
+static void build_host_ports(struct netplane *np, struct lb_build *b)
+{
+    const struct store *st = np->cfg.store;
+    const struct vec *mine = store_node_tasks(st, np->node_id);
+    if (!mine || !mine->len)
+        return;
+    struct hmap claimed;
+    hmap_init(&claimed);
+    size_t it = 0;
+    void *o;
+    while (store_next(st, KIND_SERVICE, &it, &o)) {
+        const struct service *svc = o;
+        size_t i;
+        json_t *p;
+        json_array_foreach(jx_path(svc->endpoint, "Ports"), i, p)
+        {
+            json_int_t pub = jx_int(p, "PublishedPort", 0);
+            if (!pub || port_is_host(p))
+                continue;
+            char key[32];
+            port_key(key, sizeof(key), jx_str(p, "Protocol"), pub);
+            char *k = keep(b, xstrdup(key));
+            hmap_put(&claimed, k, k);
+        }
+    }
+    const struct task **tasks = keep(b, xcalloc(mine->len + 1, sizeof(*tasks)));
+    size_t n = 0;
+    for (size_t i = 0; i < mine->len; i++) {
+        const struct task *t = mine->items[i];
+        if (netview_task_serves(t))
+            tasks[n++] = t;
+    }
+    qsort(tasks, n, sizeof(*tasks), cmp_task_id);
+    for (size_t k = 0; k < n; k++) {
+        const struct task *t = tasks[k];
+        const struct service *svc = store_service(st, t->service_id);
+        const json_t *ports =
+            t->ports ? t->ports : jx_path(svc ? svc->endpoint : NULL, "Ports");
+        struct in_addr addr;
+        if (!json_array_size(ports) || !host_target(st, t, &addr))
+            continue;
+        struct lb_port *lp =
+            keep(b, xcalloc(json_array_size(ports) + 1, sizeof(*lp)));
+        struct lb_service *ls = NULL;
+        size_t i;
+        json_t *p;
+        json_array_foreach(ports, i, p)
+        {
+            json_int_t pub = jx_int(p, "PublishedPort", 0);
+            if (!pub || !port_is_host(p))
+                continue;
+            const char *proto = jx_str(p, "Protocol");
+            char key[32];
+            port_key(key, sizeof(key), proto, pub);
+            if (hmap_get(&claimed, key)) {
+                log_warn("netplane: host port %s of task %s is taken on "
+                         "this node",
+                         key, t->meta.id);
+                continue;
+            }
+            char *kk = keep(b, xstrdup(key));
+            hmap_put(&claimed, kk, kk);
+            if (!ls) {
+                ls = keep(b, xcalloc(1, sizeof(*ls)));
+                snprintf(ls->id, sizeof(ls->id), "%s", t->meta.id);
+                struct in_addr *local = keep(b, xcalloc(1, sizeof(*local)));
+                *local = addr;
+                ls->local_backends = local;
+                ls->n_local_backends = 1;
+                ls->ports = lp;
+            }
+            struct lb_port *lport = &lp[ls->n_ports++];
+            lport->proto =
+                proto && strcmp(proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+            lport->target = (uint16_t)jx_int(p, "TargetPort", 0);
+            lport->published = (uint16_t)pub;
+            lport->host_mode = true;
+        }
+        if (ls)
+            vec_push(&b->services, ls);
+    }
+    hmap_fini(&claimed);
 }
 
 /* VIPs of local networks as addresses on their bridges (ARP). */
@@ -450,6 +575,7 @@ static void apply_lb(struct netplane *np)
     void *o;
     while (store_next(np->cfg.store, KIND_SERVICE, &it, &o))
         build_service(np, &b, o);
+    build_host_ports(np, &b);
     struct lb_service *svcs =
         xcalloc(b.services.len + 1, sizeof(struct lb_service));
     for (size_t i = 0; i < b.services.len; i++)

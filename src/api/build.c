@@ -104,7 +104,12 @@ static void on_done(void *data, const char *image_id, const struct err *err)
                                err->msg, "error", err->msg));
     } else {
         write_msg(j, json_pack("{s:{s:s}}", "aux", "ID", image_id));
-        if (!j->quiet) {
+        if (j->quiet) {
+            /* With -q the docker CLI prints the stream: just the id. */
+            char *s = xasprintf("%s\n", image_id);
+            write_msg(j, json_pack("{s:s}", "stream", s));
+            free(s);
+        } else {
             const char *hex =
                 strncmp(image_id, "sha256:", 7) == 0 ? image_id + 7 : image_id;
             char *s = xasprintf("Successfully built %.12s\n", hex);

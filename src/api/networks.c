@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // /networks: create, list, inspect, delete of swarm overlay networks, in
-// the Docker API's network resource shape.
+// the Docker API's network resource shape. A delete waits for the tasks
+// still attached (of services just removed) to go before it answers.
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,6 +297,117 @@ static const char *user_of(struct api_host *h, const struct network *n)
     return NULL;
 }
 
+/* A task (of a removed service, stopping) still attached to n, unless
+ * its node is down (it may never report; swarm deletes its tasks later). */
+static const struct task *attached_task(struct api_host *h,
+                                        const struct network *n)
+{
+    struct store *s = api_store(h);
+    size_t it = 0;
+    void *o;
+    while (store_next(s, KIND_TASK, &it, &o)) {
+        const struct task *t = o;
+        const struct node *node =
+            t->node_id[0] ? store_node(s, t->node_id) : NULL;
+        if (node && node->state == NODE_DOWN)
+            continue;
+        size_t k;
+        json_t *att;
+        json_array_foreach(t->networks, k, att)
+        {
+            if (!strcmp(jx_str0(jx_path(att, "Network"), "ID"), n->meta.id))
+                return t;
+        }
+    }
+    return NULL;
+}
+
+/* How long a DELETE waits for the tasks still on the network to go (their
+ * services are gone; they are being stopped). */
+#define NETWORK_RM_WAIT_MS 60000
+#define NETWORK_RM_POLL_MS 50
+
+/* A DELETE waiting for the network's last tasks, so that it answers only
+ * once the network is really gone: `stack rm` followed at once by `stack
+ * deploy` then creates the networks afresh instead of finding the old
+ * ones (dockerd's race in the trace), and no new network can meet the old
+ * tasks' addresses. */
+struct network_rm {
+    uv_timer_t timer;
+    struct api_pending *p;
+    char id[ID_LEN + 1];
+    int64_t deadline;
+};
+
+static void network_rm_closed(uv_handle_t *handle)
+{
+    free(handle->data);
+}
+
+static void network_rm_finish(struct network_rm *w, int status, const char *msg)
+{
+    uv_timer_stop(&w->timer);
+    uv_close((uv_handle_t *)&w->timer, network_rm_closed);
+    struct http_request *req = api_pending_finish(w->p);
+    if (req)
+        http_reply_error(req, status, msg);
+}
+
+/* The checks of a network delete: 0 to go on (*task set if a task still
+ * holds the network), or -1 with msg when a service uses it. */
+static int network_rm_check(struct api_host *h, const struct network *n,
+                            const struct task **task, char *msg, size_t size)
+{
+    const char *user = user_of(h, n);
+    if (user) {
+        snprintf(msg, size,
+                 "rpc error: code = FailedPrecondition desc = network %s is "
+                 "in use by service %s",
+                 n->meta.id, user);
+        return -1;
+    }
+    *task = attached_task(h, n);
+    return 0;
+}
+
+static void network_rm_tick(uv_timer_t *t)
+{
+    struct network_rm *w = t->data;
+    struct api_host *h = w->p->h;
+    char msg[300];
+    if (!api_store(h)) {
+        network_rm_finish(w, 503, "this node is not part of a swarm");
+        return;
+    }
+    struct network *n = store_network(api_store(h), w->id);
+    if (!n) {
+        snprintf(msg, sizeof(msg), "network %s not found", w->id);
+        network_rm_finish(w, 404, msg);
+        return;
+    }
+    const struct task *task = NULL;
+    if (network_rm_check(h, n, &task, msg, sizeof(msg)) < 0) {
+        network_rm_finish(w, 409, msg);
+        return;
+    }
+    if (task && time_mono_ms() < w->deadline)
+        return;
+    if (task) {
+        snprintf(msg, sizeof(msg),
+                 "rpc error: code = FailedPrecondition desc = network %s is "
+                 "in use by task %s",
+                 n->meta.id, task->meta.id);
+        network_rm_finish(w, 409, msg);
+        return;
+    }
+    uv_timer_stop(&w->timer);
+    uv_close((uv_handle_t *)&w->timer, network_rm_closed);
+    struct txn txn;
+    txn_init(&txn);
+    txn_network_delete(&txn, n->meta.id);
+    api_propose(w->p, &txn, api_commit_no_content);
+}
+
 static void delete_network(struct http_request *req, void *data)
 {
     struct api_host *h = data;
@@ -307,14 +419,22 @@ static void delete_network(struct http_request *req, void *data)
         http_reply_err(req, &err);
         return;
     }
-    const char *user = user_of(h, n);
-    if (user) {
-        char msg[300];
-        snprintf(msg, sizeof(msg),
-                 "rpc error: code = FailedPrecondition desc = network %s is "
-                 "in use by service %s",
-                 n->meta.id, user);
+    char msg[300];
+    const struct task *task = NULL;
+    if (network_rm_check(h, n, &task, msg, sizeof(msg)) < 0) {
         http_reply_error(req, 409, msg);
+        return;
+    }
+    if (task) {
+        struct network_rm *w = xcalloc(1, sizeof(*w));
+        w->p = api_pending_new(req, h);
+        snprintf(w->id, sizeof(w->id), "%s", n->meta.id);
+        w->deadline = time_mono_ms() + NETWORK_RM_WAIT_MS;
+        uv_timer_init(h->loop, &w->timer);
+        w->timer.data = w;
+        uv_timer_start(&w->timer, network_rm_tick, NETWORK_RM_POLL_MS,
+                       NETWORK_RM_POLL_MS);
+        uv_unref((uv_handle_t *)&w->timer); /* never holds shoald up */
         return;
     }
     struct txn txn;

@@ -268,6 +268,8 @@ int bmount_close(struct bctx *c, struct bmount *m, char **layer_out,
     m->mounted = false;
     if (!layer_out)
         return 0;
+    if (m->ran)
+        bfs_prune_points(m->upper, m->points);
     *changed = dir_has_entries(m->upper);
     char *tar = xasprintf("%s/layer-%d.tar", c->dir, c->seq++);
     if (arc_write_tree(m->upper, tar, ARC_TREE_LAYER, NULL, NULL, err) < 0) {
@@ -797,6 +799,8 @@ static int step_run(struct bctx *c, struct bstage *st,
         return -1;
     }
     int code = 0;
+    m.ran = true;
+    m.points = bfs_note_points(m.rootfs);
     int rc = brun(c, cfg_of(st), m.rootfs, argv, env, &code, err);
     if (rc < 0 && code > 0) {
         _cleanup_free_ char *shown = xstrdup(cmdline);
@@ -1337,6 +1341,44 @@ static void bctx_fini(struct bctx *c)
     vec_fini(&c->stages);
 }
 
+/* Scratch dirs of builds of an earlier shoald (one that died mid-build):
+ * named "<pid>-..." and the data root belongs to one daemon at a time, so
+ * any other pid is gone. Their mounts go first (the removal does not cross
+ * mount points). */
+static void remove_stale(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    if (!d)
+        return;
+    char mine[32];
+    snprintf(mine, sizeof(mine), "%d-", (int)getpid());
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.' ||
+            strncmp(de->d_name, mine, strlen(mine)) == 0)
+            continue;
+        _cleanup_free_ char *dir = xasprintf("%s/%s", tmp, de->d_name);
+        DIR *sub = opendir(dir);
+        struct dirent *se;
+        while (sub && (se = readdir(sub))) {
+            if (se->d_name[0] != 'm')
+                continue;
+            _cleanup_free_ char *rootfs =
+                xasprintf("%s/%s/rootfs", dir, se->d_name);
+            struct err err = {0};
+            if (rootfs_is_mounted(rootfs))
+                rootfs_umount(rootfs, &err);
+        }
+        if (sub)
+            closedir(sub);
+        struct err err = {0};
+        fs_remove_tree(dir, &err);
+        log_info("build: removed the scratch dir of an earlier daemon: %s",
+                 dir);
+    }
+    closedir(d);
+}
+
 int build_run(const struct build_env *env, const struct build_options *opts,
               build_log_fn log, void *log_data, void *cancelled,
               char **image_id, struct err *err)
@@ -1383,7 +1425,8 @@ int build_run(const struct build_env *env, const struct build_options *opts,
         fs_mkdir_p(tmp, 0700, err) < 0)
         rc = -1;
     if (rc == 0) {
-        c.dir = xasprintf("%s/%.16s", tmp, rnd);
+        remove_stale(tmp);
+        c.dir = xasprintf("%s/%d-%.16s", tmp, (int)getpid(), rnd);
         c.ctx_dir = xasprintf("%s/context", c.dir);
         if (mkdir(c.dir, 0700) < 0 || mkdir(c.ctx_dir, 0755) < 0)
             rc = err_sys(err, errno, "create '%s'", c.dir);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -564,4 +565,57 @@ int bfs_copy(const struct bsrc *src, const struct bsrc_list *l,
         if (copy_one(&cp, srcroot, rootfd, l->paths[i], err) < 0)
             return -1;
     return 0;
+}
+
+/* ---- The runtime's mount points ---- */
+
+static const char *const points[] = {
+    "etc", "etc/hosts", "etc/resolv.conf", "etc/hostname", "proc",
+    "sys", "dev"};
+
+unsigned bfs_note_points(const char *rootfs)
+{
+    _cleanup_close_ int rootfd =
+        open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    unsigned mask = 0;
+    for (size_t i = 0; rootfd >= 0 && i < ARRAY_SIZE(points); i++) {
+        int fd = rootfs_open(rootfd, points[i], O_PATH | O_NOFOLLOW);
+        if (fd >= 0) {
+            mask |= 1u << i;
+            close(fd);
+        }
+    }
+    return mask;
+}
+
+void bfs_prune_points(const char *upper, unsigned existed)
+{
+    _cleanup_close_ int fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    /* Deepest first, so that /etc is looked at after its files. */
+    for (size_t i = ARRAY_SIZE(points); i-- > 0;) {
+        struct stat st;
+        if (fstatat(fd, points[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (i == 0) {
+            /* /etc itself: gone when what is left of it in the upper dir
+             * is an empty, non-opaque directory (a copy-up for the files
+             * above, or made by the runtime for them). */
+            char v[2];
+            _cleanup_close_ int d = openat(
+                fd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (d < 0 ||
+                fgetxattr(d, "trusted.overlay.opaque", v, sizeof(v)) > 0)
+                continue;
+            unlinkat(fd, "etc", AT_REMOVEDIR); /* fails unless empty */
+            continue;
+        }
+        if (existed & (1u << i))
+            continue;
+        if (S_ISREG(st.st_mode) && st.st_size == 0)
+            unlinkat(fd, points[i], 0);
+        else if (S_ISDIR(st.st_mode))
+            unlinkat(fd, points[i], AT_REMOVEDIR);
+    }
 }

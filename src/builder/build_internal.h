@@ -76,6 +76,8 @@ struct bmount {
     char *rootfs; /* the merged tree */
     char *empty;  /* an empty lower dir for images without layers */
     bool mounted;
+    bool ran;        /* a RUN used it: prune the runtime's mount points */
+    unsigned points; /* which of them existed before (bfs_note_points) */
 };
 
 /* Mounts the stage's image (adding it to the store as an intermediate
@@ -127,6 +129,15 @@ int bfs_copy(const struct bsrc *src, const struct bsrc_list *l,
 /* mkdir -p of path inside rootfs (RESOLVE_IN_ROOT), owned uid:gid. */
 int bfs_mkdir_p(const char *rootfs, const char *path, unsigned uid,
                 unsigned gid, struct err *err);
+
+/* The runtime creates the targets of its mounts (/proc, /sys, /dev,
+ * /etc/hosts, /etc/resolv.conf, /etc/hostname) when an image lacks them;
+ * those are not the RUN's work. bfs_note_points records which exist in
+ * the rootfs before the RUN; bfs_prune_points removes the others from the
+ * upper dir when they are empty (and /etc when it was only copied up for
+ * them). */
+unsigned bfs_note_points(const char *rootfs);
+void bfs_prune_points(const char *upper, unsigned existed);
 
 /* ---- build_run.c ---- */
 

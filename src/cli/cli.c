@@ -400,6 +400,29 @@ json_t *cli_filters_from_flag(const struct cli_flags *fl, const char *flag,
     return f;
 }
 
+int cli_filters_flag_encoded(const struct cli_flags *fl, char **out,
+                             struct err *err)
+{
+    *out = NULL;
+    json_t *f = cli_filters_from_flag(fl, "filter", err);
+    if (!f)
+        return -1;
+    *out = cli_filters_encode(f);
+    json_decref(f);
+    return 0;
+}
+
+int cli_query_add_filters(struct cli_query *q, const struct cli_flags *fl,
+                          struct err *err)
+{
+    _cleanup_free_ char *fj = NULL;
+    if (cli_filters_flag_encoded(fl, &fj, err) < 0)
+        return -1;
+    if (fj)
+        cli_query_add(q, "filters", fj);
+    return 0;
+}
+
 void cli_print_inspect(struct cli_ctx *ctx, char *const *raw, size_t n)
 {
     if (n == 0) {

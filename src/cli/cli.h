@@ -109,6 +109,13 @@ int cli_print_list(struct cli_ctx *ctx, const char *format,
  * err on a malformed one. */
 json_t *cli_filters_from_flag(const struct cli_flags *fl, const char *flag,
                               struct err *err);
+/* The --filter values encoded for a query (*out owned, NULL when there
+ * are none); -1 with err on a malformed one. */
+int cli_filters_flag_encoded(const struct cli_flags *fl, char **out,
+                             struct err *err);
+/* Adds filters=<the --filter values> to q when there are any. */
+int cli_query_add_filters(struct cli_query *q, const struct cli_flags *fl,
+                          struct err *err);
 
 /* Prints raw JSON documents as a `docker inspect` array (json.Indent). */
 void cli_print_inspect(struct cli_ctx *ctx, char *const *raw, size_t n);
@@ -145,6 +152,7 @@ extern const struct cli_cmd cli_cmd_info;
 extern const struct cli_cmd cli_cmd_events;
 extern const struct cli_cmd cli_cmd_network;
 extern const struct cli_cmd cli_cmd_volume;
+extern const struct cli_cmd cli_cmd_stack;
 extern const struct cli_cmd cli_cmd_secret;
 extern const struct cli_cmd cli_cmd_config;
 /* Top-level shortcuts docker keeps (images, load, import, rmi, ps, ...). */

@@ -282,21 +282,18 @@ static int run_ps(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
     struct cli_client *c = cli_ctx_client(ctx, err);
     if (!c)
         return -1;
-    json_t *f = cli_filters_from_flag(fl, "filter", err);
-    if (!f)
-        return -1;
-    _cleanup_free_ char *fj = cli_filters_encode(f);
-    json_decref(f);
     struct cli_query q;
     cli_query_init(&q);
+    if (cli_query_add_filters(&q, fl, err) < 0) {
+        cli_query_fini(&q);
+        return -1;
+    }
     long long last =
         cli_flag_changed(fl, "last") ? cli_flag_int(fl, "last") : -1;
     if (cli_flag_bool(fl, "latest"))
         last = 1;
     if (cli_flag_bool(fl, "all") || last > 0)
         cli_query_add(&q, "all", "1");
-    if (fj)
-        cli_query_add(&q, "filters", fj);
     if (last > 0) {
         char n[32];
         snprintf(n, sizeof(n), "%lld", last);

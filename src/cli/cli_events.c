@@ -418,17 +418,13 @@ static int run_events(struct cli_ctx *ctx, struct cli_flags *fl,
             return 64;
         }
     }
-    json_t *f = cli_filters_from_flag(fl, "filter", err);
-    if (!f) {
+    struct cli_query q;
+    cli_query_init(&q);
+    if (cli_query_add_filters(&q, fl, err) < 0) {
+        cli_query_fini(&q);
         cli_template_free(st.tmpl);
         return -1;
     }
-    _cleanup_free_ char *fj = cli_filters_encode(f);
-    json_decref(f);
-    struct cli_query q;
-    cli_query_init(&q);
-    if (fj)
-        cli_query_add(&q, "filters", fj);
     int64_t now = cli_ctx_now(ctx);
     static const char *const times[] = {"since", "until"};
     for (size_t i = 0; i < ARRAY_SIZE(times); i++) {

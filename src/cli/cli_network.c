@@ -556,15 +556,12 @@ static int run_ls(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
     struct cli_client *c = cli_ctx_client(ctx, err);
     if (!c)
         return -1;
-    json_t *f = cli_filters_from_flag(fl, "filter", err);
-    if (!f)
-        return -1;
-    _cleanup_free_ char *fj = cli_filters_encode(f);
-    json_decref(f);
     struct cli_query q;
     cli_query_init(&q);
-    if (fj)
-        cli_query_add(&q, "filters", fj);
+    if (cli_query_add_filters(&q, fl, err) < 0) {
+        cli_query_fini(&q);
+        return -1;
+    }
     _cleanup_free_ char *path = xasprintf("/networks%s", cli_query_str(&q));
     cli_query_fini(&q);
     _cleanup_json_ json_t *nets = cli_client_get_json(c, path, err);
@@ -774,11 +771,9 @@ static int run_prune(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
     struct net_api a = {ctx, cli_ctx_client(ctx, err)};
     if (!a.c)
         return -1;
-    json_t *f = cli_filters_from_flag(fl, "filter", err);
-    if (!f)
+    _cleanup_free_ char *fj = NULL;
+    if (cli_filters_flag_encoded(fl, &fj, err) < 0)
         return -1;
-    _cleanup_free_ char *fj = cli_filters_encode(f);
-    json_decref(f);
     /* A "no" cancels quietly with status 0, as docker does. */
     if (!cli_flag_bool(fl, "force") && !api_confirm(&a, prune_warning))
         return 0;

@@ -115,14 +115,14 @@ static int run_ls(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
     struct cli_client *c = cli_ctx_client(ctx, err);
     if (!c)
         return -1;
-    json_t *f = cli_filters_from_flag(fl, "filter", err);
-    if (!f)
+    struct cli_query q;
+    cli_query_init(&q);
+    if (cli_query_add_filters(&q, fl, err) < 0) {
+        cli_query_fini(&q);
         return -1;
-    _cleanup_free_ char *fj = cli_filters_encode(f);
-    json_decref(f);
-    _cleanup_free_ char *fq = fj ? cli_query_escape(fj) : NULL;
-    _cleanup_free_ char *path =
-        fq ? xasprintf("/nodes?filters=%s", fq) : xstrdup("/nodes");
+    }
+    _cleanup_free_ char *path = xasprintf("/nodes%s", cli_query_str(&q));
+    cli_query_fini(&q);
     _cleanup_json_ json_t *nodes = cli_client_get_json(c, path, err);
     if (!nodes)
         return -1;

@@ -155,15 +155,12 @@ static int run_ls(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
     struct cli_client *c = cli_ctx_client(ctx, err);
     if (!c)
         return -1;
-    json_t *f = cli_filters_from_flag(fl, "filter", err);
-    if (!f)
-        return -1;
-    _cleanup_free_ char *fj = cli_filters_encode(f);
-    json_decref(f);
     struct cli_query q;
     cli_query_init(&q);
-    if (fj)
-        cli_query_add(&q, "filters", fj);
+    if (cli_query_add_filters(&q, fl, err) < 0) {
+        cli_query_fini(&q);
+        return -1;
+    }
     _cleanup_free_ char *path =
         xasprintf("%s%s", base_path(ctx), cli_query_str(&q));
     cli_query_fini(&q);

@@ -66,8 +66,7 @@ static json_t *resolve_objects(void *ud, const char *kind,
 
 /* ---- image digest pinning (the docker client library's part) --------- */
 
-/* imageWithTagString: "bb" -> "bb:latest"; tagged/digested unchanged. */
-static void tag_image(json_t *spec)
+void cli_service_tag_image(json_t *spec)
 {
     json_t *cs = jx_path(spec, "TaskTemplate.ContainerSpec");
     const char *img = jx_str(cs, "Image");
@@ -78,9 +77,7 @@ static void tag_image(json_t *spec)
     free(t);
 }
 
-/* GET /distribution/<image>/json; pins the digest and platforms on
- * success, returns docker's warning text (owned) on failure. */
-static char *resolve_digest(struct cli_client *c, json_t *spec)
+char *cli_service_resolve_image(struct cli_client *c, json_t *spec)
 {
     json_t *task = jx_obj(spec, "TaskTemplate");
     json_t *cs = json_object_get(task, "ContainerSpec");
@@ -129,8 +126,8 @@ static char *resolve_digest(struct cli_client *c, json_t *spec)
     return NULL;
 }
 
-static void print_warnings(struct cli_ctx *ctx, const json_t *reply,
-                           const char *extra)
+void cli_service_print_warnings(struct cli_ctx *ctx, const json_t *reply,
+                                const char *extra)
 {
     fflush(ctx->out);
     size_t i;
@@ -144,32 +141,21 @@ static void print_warnings(struct cli_ctx *ctx, const json_t *reply,
     fflush(ctx->err);
 }
 
-/* POSTs a spec (re-encoded as docker does) and returns the JSON reply. */
-static json_t *post_spec(struct cli_client *c, const char *path,
-                         const json_t *spec, bool registry_auth,
+json_t *cli_service_post(struct cli_client *c, const char *path,
+                         const json_t *spec, const char *header,
                          struct err *err)
 {
     struct buf b;
     buf_init(&b);
     cli_go_json(spec, &b);
-    _cleanup_free_ char *auth =
-        registry_auth ? cli_creds_header(jx_path_str(spec, "TaskTemplate."
-                                                           "ContainerSpec."
-                                                           "Image"),
-                                         err)
-                      : NULL;
-    if (registry_auth && !auth) {
-        buf_fini(&b);
-        return NULL;
-    }
-    const char *auth_hdr[] = {auth, NULL};
+    const char *const headers[] = {header, NULL};
     struct cli_request req = {
         .method = "POST",
         .path = path,
         .content_type = "application/json",
         .body = b.data,
         .body_len = b.len,
-        .headers = registry_auth ? auth_hdr : NULL,
+        .headers = header ? headers : NULL,
     };
     struct cli_response resp;
     int rc = cli_client_do(c, &req, &resp, err);
@@ -184,6 +170,22 @@ static json_t *post_spec(struct cli_client *c, const char *path,
                               : json_object();
     buf_fini(&resp.body);
     return j ? j : json_object();
+}
+
+/* POSTs a spec (re-encoded as docker does) and returns the JSON reply. */
+static json_t *post_spec(struct cli_client *c, const char *path,
+                         const json_t *spec, bool registry_auth,
+                         struct err *err)
+{
+    _cleanup_free_ char *auth =
+        registry_auth ? cli_creds_header(jx_path_str(spec, "TaskTemplate."
+                                                           "ContainerSpec."
+                                                           "Image"),
+                                         err)
+                      : NULL;
+    if (registry_auth && !auth)
+        return NULL;
+    return cli_service_post(c, path, spec, auth, err);
 }
 
 static struct cli_client *client(struct cli_ctx *ctx, struct err *err)
@@ -219,16 +221,16 @@ static int run_create(struct cli_ctx *ctx, struct cli_flags *fl,
     json_t *spec = cli_service_spec_create(fl, &r, err);
     if (!spec)
         return -1;
-    tag_image(spec);
+    cli_service_tag_image(spec);
     _cleanup_free_ char *warning = NULL;
     if (!cli_flag_bool(fl, "no-resolve-image"))
-        warning = resolve_digest(c, spec);
+        warning = cli_service_resolve_image(c, spec);
     json_t *reply = post_spec(c, "/services/create", spec,
                               cli_flag_bool(fl, "with-registry-auth"), err);
     json_decref(spec);
     if (!reply)
         return -1;
-    print_warnings(ctx, reply, warning);
+    cli_service_print_warnings(ctx, reply, warning);
     _cleanup_free_ char *id = xstrdup(jx_str0(reply, "ID"));
     json_decref(reply);
     fprintf(ctx->out, "%s\n", id);
@@ -288,10 +290,10 @@ static int do_update(struct cli_ctx *ctx, struct cli_flags *fl, const char *ref,
         json_decref(spec);
         spec = canon;
     }
-    tag_image(spec);
+    cli_service_tag_image(spec);
     if (!rollback && cli_flag_changed(fl, "image") &&
         !cli_flag_bool(fl, "no-resolve-image"))
-        warning = resolve_digest(c, spec);
+        warning = cli_service_resolve_image(c, spec);
     struct cli_query q;
     cli_query_init(&q);
     char vbuf[32];
@@ -311,7 +313,7 @@ static int do_update(struct cli_ctx *ctx, struct cli_flags *fl, const char *ref,
     json_decref(spec);
     if (!reply)
         return -1;
-    print_warnings(ctx, reply, warning);
+    cli_service_print_warnings(ctx, reply, warning);
     json_decref(reply);
     fprintf(ctx->out, "%s\n", ref);
     if (cli_flag_bool(fl, "detach"))
@@ -382,7 +384,7 @@ static int run_scale(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
             continue;
         }
         json_t *canon = cli_go_canon(CLI_GO_SERVICE_SPEC, spec);
-        tag_image(canon);
+        cli_service_tag_image(canon);
         _cleanup_free_ char *esc = cli_path_escape(jx_str0(svc, "ID"));
         _cleanup_free_ char *path =
             xasprintf("/services/%s/update?version=%lld", esc,
@@ -394,7 +396,7 @@ static int run_scale(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
             buf_printf(&errs, "%s%s: %s", errs.len ? "\n" : "", name, e.msg);
             continue;
         }
-        print_warnings(ctx, reply, NULL);
+        cli_service_print_warnings(ctx, reply, NULL);
         json_decref(reply);
         fprintf(ctx->out, "%s scaled to %llu\n", name, (unsigned long long)n);
         scaled[nscaled++] = xstrdup(name);
@@ -419,10 +421,8 @@ static int run_scale(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
 
 /* ---- ls ---------------------------------------------------------------- */
 
-/* Fills ServiceStatus for daemons that do not send it (AppendServiceStatus
- * in the docker CLI). */
-static int append_service_status(struct cli_client *c, json_t *services,
-                                 struct err *err)
+int cli_service_append_status(struct cli_client *c, json_t *services,
+                              struct err *err)
 {
     json_t *f = cli_filters_new();
     json_t *status = json_object();
@@ -675,7 +675,7 @@ static int run_ls(struct cli_ctx *ctx, struct cli_flags *fl, struct err *err)
     if (!services)
         return -1;
     bool quiet = cli_flag_bool(fl, "quiet");
-    if (!quiet && append_service_status(c, services, err) < 0)
+    if (!quiet && cli_service_append_status(c, services, err) < 0)
         return -1;
     return cli_service_print_list(ctx, services, cli_flag_str(fl, "format"),
                                   quiet, err);

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "base/err.h"
 #include "base/hmap.h"
@@ -101,6 +102,21 @@ json_t *cmp_list_to_map(const json_t *list, const char *sep);
 /* merge.c: override (a normalised file) merged into base, by the docker
  * CLI's rules per key. */
 void cmp_merge(json_t *base, const json_t *override);
+
+/* A JSON number as an integer, clamped to int64 (0 for anything else). */
+static inline json_int_t cmp_int(const json_t *v)
+{
+    if (json_is_integer(v))
+        return json_integer_value(v);
+    double d = json_number_value(v);
+    if (d != d)
+        return 0;
+    if (d >= 9223372036854775807.0)
+        return INT64_MAX;
+    if (d <= -9223372036854775808.0)
+        return INT64_MIN;
+    return (json_int_t)d;
+}
 
 /* A JSON scalar as text ("3", "true", "x"); owned; NULL for containers
  * and null. */

@@ -5,6 +5,7 @@
 // (<stack>_default for those that name none; external ones only checked),
 // secrets and configs read from their files, and every service
 // (convert_service.c).
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,29 @@ json_t *cmp_string_map(const json_t *v)
     return out;
 }
 
+/* swarmkit's rule for the names of services and networks. */
+static int check_name(struct cmp_conv *c, const char *path, const char *what,
+                      const char *name)
+{
+    size_t n = strlen(name);
+    bool ok = n && isalnum((unsigned char)name[0]) &&
+              isalnum((unsigned char)name[n - 1]);
+    for (size_t i = 0; ok && i < n; i++)
+        ok =
+            isalnum((unsigned char)name[i]) || name[i] == '-' || name[i] == '_';
+    if (!ok)
+        return cmp_err(c->err, &c->p->locs, path,
+                       "%s: the %s name \"%s\" must be valid as a DNS name "
+                       "component (letters, digits, '-' and '_')",
+                       path, what, name);
+    if (n > 63)
+        return cmp_err(c->err, &c->p->locs, path,
+                       "%s: the %s name \"%s\" must be 63 characters or "
+                       "fewer",
+                       path, what, name);
+    return 0;
+}
+
 /* ---- networks ---------------------------------------------------------- */
 
 /* getServicesDeclaredNetworks: the networks some service is on. */
@@ -122,6 +146,13 @@ static int networks(struct cmp_conv *c, struct compose_stack *out)
             continue;
         }
         char *full = name ? xstrdup(name) : cmp_scope(c, key);
+        char path[CMP_PATH_MAX];
+        snprintf(path, sizeof(path), "networks.%s", key);
+        if (check_name(c, path, "network", full) < 0) {
+            free(full);
+            json_decref(sorted);
+            return -1;
+        }
         json_t *ipam = json_null();
         json_t *icfg = json_object_get(n, "ipam");
         if (jx_str(icfg, "driver") ||
@@ -230,6 +261,14 @@ int compose_convert(const struct compose_project *p, const char *name,
 {
     struct cmp_conv c = {p, name, o, err};
     memset(out, 0, sizeof(*out));
+    bool ok = isalnum((unsigned char)name[0]);
+    for (const char *q = name; ok && *q; q++)
+        ok = isalnum((unsigned char)*q) || *q == '-' || *q == '_';
+    if (!ok)
+        return err_set(err, ERR_INVALID,
+                       "invalid stack name: \"%s\" (letters, digits, '-' "
+                       "and '_', starting with a letter or digit)",
+                       name);
     out->networks = json_array();
     out->external_networks = json_array();
     out->services = json_array();
@@ -246,7 +285,12 @@ int compose_convert(const struct compose_project *p, const char *name,
     json_t *svc;
     json_object_foreach(services, key, svc)
     {
-        json_t *spec = cmp_convert_service(&c, key, svc);
+        char path[CMP_PATH_MAX];
+        snprintf(path, sizeof(path), "services.%s", key);
+        char *full = cmp_scope(&c, key);
+        int bad = check_name(&c, path, "service", full);
+        free(full);
+        json_t *spec = bad ? NULL : cmp_convert_service(&c, key, svc);
         if (!spec) {
             json_decref(services);
             compose_stack_fini(out);

@@ -264,9 +264,7 @@ static int healthcheck(struct cmp_conv *c, const char *svc, const json_t *hc,
     }
     json_t *retries = json_object_get(hc, "retries");
     if (json_is_number(retries))
-        json_object_set_new(
-            out, "Retries",
-            json_integer((json_int_t)json_number_value(retries)));
+        json_object_set_new(out, "Retries", json_integer(cmp_int(retries)));
     json_object_set_new(cs, "Healthcheck", out);
     return 0;
 }
@@ -403,12 +401,11 @@ static int file_refs(struct cmp_conv *c, const char *svc, const json_t *refs,
         char *scoped = name ? xstrdup(name) : cmp_scope(c, source);
         const char *target = jx_str(r, "target");
         json_t *mode = json_object_get(r, "mode");
-        json_t *file = json_pack(
-            "{s:s, s:s, s:s, s:I}", "Name", target ? target : source, "UID",
-            jx_str(r, "uid") ? jx_str(r, "uid") : "0", "GID",
-            jx_str(r, "gid") ? jx_str(r, "gid") : "0", "Mode",
-            (json_int_t)(json_is_number(mode) ? json_number_value(mode)
-                                              : 0444));
+        json_t *file =
+            json_pack("{s:s, s:s, s:s, s:I}", "Name", target ? target : source,
+                      "UID", jx_str(r, "uid") ? jx_str(r, "uid") : "0", "GID",
+                      jx_str(r, "gid") ? jx_str(r, "gid") : "0", "Mode",
+                      (json_is_number(mode) ? cmp_int(mode) : 0444));
         json_array_append_new(
             out, json_pack("{s:o, s:s}", "File", file, name_key, scoped));
         free(scoped);
@@ -516,8 +513,7 @@ static int container_spec(struct cmp_conv *c, const char *name,
     if (json_object_size(v = json_object_get(svc, "ulimits")))
         json_object_set_new(cs, "Ulimits", ulimits(v));
     if (json_is_number(v = json_object_get(svc, "oom_score_adj")))
-        json_object_set_new(cs, "OomScoreAdj",
-                            json_integer((json_int_t)json_number_value(v)));
+        json_object_set_new(cs, "OomScoreAdj", json_integer(cmp_int(v)));
     return 0;
 }
 
@@ -736,9 +732,8 @@ static int mode(struct cmp_conv *c, const char *svc, const json_t *deploy,
         return serr(c, svc, "deploy.replicas",
                     "replicas must not be "
                     "negative");
-    json_t *r = json_is_number(replicas)
-                    ? json_integer((json_int_t)json_number_value(replicas))
-                    : NULL;
+    json_t *r =
+        json_is_number(replicas) ? json_integer(cmp_int(replicas)) : NULL;
     json_t *out;
     if (!m || !*m || !strcmp(m, "replicated")) {
         out = json_pack("{s:{}}", "Replicated");

@@ -3,9 +3,9 @@
 // before, with the docker CLI's rules (its merge.go over mergo): services
 // merge key by key — scalars replaced, mappings merged, most lists
 // appended, but ports, volumes, secrets and configs merged by their key
-// (published port, target, source), command / entrypoint replaced,
-// logging merged only for the same driver, ulimits per name; top-level
-// networks, volumes, secrets and configs replaced per name.
+// (published port, target, source), command / entrypoint / healthcheck test
+// replaced, logging merged only for the same driver, ulimits per name;
+// top-level networks, volumes, secrets and configs replaced per name.
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +153,10 @@ static void merge_service(json_t *base, const json_t *over)
             json_decref(copy);
         } else if (json_is_object(b) && json_is_object(o)) {
             merge_map(b, o);
+            /* a health check's test is one command: replaced */
+            json_t *test = json_object_get(o, "test");
+            if (!strcmp(k, "healthcheck") && test)
+                json_object_set_new(b, "test", jx_copy(test));
         } else if (json_is_array(b) && json_is_array(o)) {
             json_object_set_new(base, k, append_list(b, o));
         } else {

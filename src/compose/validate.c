@@ -102,8 +102,7 @@ static bool is_type(const json_t *v, const char *t)
         return json_is_number(v);
     if (!strcmp(t, "integer"))
         return json_is_integer(v) ||
-               (json_is_real(v) &&
-                json_real_value(v) == (double)(long long)json_real_value(v));
+               (json_is_real(v) && json_real_value(v) == (double)cmp_int(v));
     if (!strcmp(t, "boolean"))
         return json_is_boolean(v);
     if (!strcmp(t, "null"))

@@ -401,6 +401,49 @@ static json_t *convert(struct yctx *c, struct fy_node *n)
 
 /* ---- the document ---------------------------------------------------- */
 
+/* Length of the UTF-8 sequence at p (strict: no overlong forms, no
+ * surrogates, at most U+10FFFF), 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t len = p[0] >= 0xc2 && p[0] <= 0xdf   ? 2
+                 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+                 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+                                                : 0;
+    if (!len || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+        return 0;
+    return len;
+}
+
+/* YAML streams are text: the docker CLI's decoder refuses invalid UTF-8
+ * and control characters, and libfyaml 0.7 can loop on some invalid
+ * bytes, so both are refused here first. */
+static int check_text(struct yctx *c, const char *text, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    int line = 1;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_len(p + i, len - i);
+        if (!n)
+            return yerr(c, line, "invalid YAML: invalid UTF-8");
+        if (n == 1 &&
+            ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') ||
+             p[i] == 0x7f))
+            return yerr(c, line,
+                        "invalid YAML: control characters are not allowed");
+        line += p[i] == '\n';
+        i += n;
+    }
+    return 0;
+}
+
 static void quiet_output(struct fy_diag *diag, void *user, const char *buf,
                          size_t len)
 {
@@ -411,6 +454,8 @@ json_t *cmp_yaml_load(const char *file, const char *text, size_t len,
                       struct cmp_locs *locs, struct err *err)
 {
     struct yctx c = {.file = file, .locs = locs, .err = err};
+    if (check_text(&c, text, len) < 0)
+        return NULL;
     struct fy_diag_cfg dc;
     fy_diag_cfg_default(&dc);
     dc.fp = NULL;

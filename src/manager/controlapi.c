@@ -456,6 +456,9 @@ static int check_volume_options(const json_t *m, struct err *err)
                        driver);
     if (volume_opts_check(jx_path(vo, "DriverConfig.Options"), err) < 0)
         return err_ctx(err, "invalid mount config for type \"volume\"");
+    const char *sub = jx_str(vo, "Subpath");
+    if (sub && *sub && volume_subpath_check(sub, err) < 0)
+        return err_ctx(err, "invalid mount config for type \"volume\"");
     return 0;
 }
 

@@ -32,8 +32,67 @@ static void count_task(struct sched_node *sn, const struct task *t, int delta)
     sn->mem_reserved += delta * jx_int(res, "MemoryBytes", 0);
 }
 
+/* The host-mode ports a task binds on its node: those it reported
+ * (Status.PortStatus) or else its service's static ones. */
+static const json_t *host_ports_of(const struct scheduler *sc,
+                                   const struct task *t)
+{
+    if (t->ports)
+        return t->ports;
+    const struct service *svc = store_service(sc->store, t->service_id);
+    return svc ? jx_path(svc->endpoint, "Ports") : NULL;
+}
+
+static bool port_key(const json_t *p, char *out, size_t size)
+{
+    const char *mode = jx_str(p, "PublishMode");
+    json_int_t port = jx_int(p, "PublishedPort", 0);
+    if (!mode || strcmp(mode, "host") != 0 || port <= 0)
+        return false;
+    const char *proto = jx_str(p, "Protocol");
+    snprintf(out, size, "%s/%lld", proto && *proto ? proto : "tcp",
+             (long long)port);
+    return true;
+}
+
+static void take_host_ports(const struct scheduler *sc, struct sched_node *sn,
+                            const struct task *t)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(host_ports_of(sc, t), i, p)
+    {
+        char key[32];
+        if (!port_key(p, key, sizeof(key)) || hmap_get(&sn->host_ports, key))
+            continue;
+        char *k = xstrdup(key);
+        vec_push(&sn->host_port_keys, k);
+        hmap_put(&sn->host_ports, k, k);
+    }
+}
+
+/* swarmkit's HostPortFilter: the node already binds one of the task's
+ * host-mode ports. */
+static bool host_ports_conflict(const struct scheduler *sc,
+                                const struct sched_node *sn,
+                                const struct task *t)
+{
+    if (!hmap_count(&sn->host_ports))
+        return false;
+    size_t i;
+    json_t *p;
+    json_array_foreach(host_ports_of(sc, t), i, p)
+    {
+        char key[32];
+        if (port_key(p, key, sizeof(key)) && hmap_get(&sn->host_ports, key))
+            return true;
+    }
+    return false;
+}
+
 void sched_init(struct scheduler *sc, const struct store *s)
 {
+    sc->store = s;
     hmap_init(&sc->heaps);
     vec_init(&sc->heap_list);
     sc->n = store_count(s, KIND_NODE);
@@ -48,14 +107,19 @@ void sched_init(struct scheduler *sc, const struct store *s)
                     (!avail || strcmp(avail, "active") == 0);
         hmap_init(&sn->per_service);
         vec_init(&sn->service_keys);
+        hmap_init(&sn->host_ports);
+        vec_init(&sn->host_port_keys);
         json_t *res = jx_path(sn->node->description, "Resources");
         sn->cpu_total = jx_int(res, "NanoCPUs", 0);
         sn->mem_total = jx_int(res, "MemoryBytes", 0);
         const struct vec *tasks = store_node_tasks(s, sn->node->meta.id);
         for (size_t k = 0; tasks && k < tasks->len; k++) {
             const struct task *t = tasks->items[k];
-            if (!task_state_is_terminal(t->state) && t->desired <= TASK_RUNNING)
+            if (!task_state_is_terminal(t->state) &&
+                t->desired <= TASK_RUNNING) {
                 count_task(sn, t, 1);
+                take_host_ports(sc, sn, t);
+            }
         }
     }
 }
@@ -70,7 +134,7 @@ struct sched_heap {
     const json_t *spec;
     struct heap_item *items;
     size_t n;
-    size_t failed[3]; /* why the others were left out (F_*) */
+    size_t failed[4]; /* why the others were left out (F_*) */
 };
 
 static void heap_free(struct sched_heap *h)
@@ -90,12 +154,16 @@ void sched_fini(struct scheduler *sc)
         for (size_t k = 0; k < sc->nodes[i].service_keys.len; k++)
             free(sc->nodes[i].service_keys.items[k]);
         vec_fini(&sc->nodes[i].service_keys);
+        hmap_fini(&sc->nodes[i].host_ports);
+        for (size_t k = 0; k < sc->nodes[i].host_port_keys.len; k++)
+            free(sc->nodes[i].host_port_keys.items[k]);
+        vec_fini(&sc->nodes[i].host_port_keys);
     }
     free(sc->nodes);
     memset(sc, 0, sizeof(*sc));
 }
 
-enum filter { F_READY, F_CONSTRAINT, F_RESOURCES, F__COUNT };
+enum filter { F_READY, F_CONSTRAINT, F_RESOURCES, F_HOSTPORT, F__COUNT };
 
 static bool fits(const struct sched_node *sn, const struct task *t)
 {
@@ -115,6 +183,7 @@ static void explain(char *out, size_t size, const size_t failed[F__COUNT])
         [F_READY] = "not available for new tasks",
         [F_CONSTRAINT] = "scheduling constraints not satisfied on",
         [F_RESOURCES] = "insufficient resources on",
+        [F_HOSTPORT] = "host-mode port already in use on",
     };
     size_t len = (size_t)snprintf(out, size, "no suitable node (");
     bool first = true;
@@ -193,6 +262,10 @@ static struct sched_heap *heap_for(struct scheduler *sc, const struct task *t)
             h->failed[F_CONSTRAINT]++;
             continue;
         }
+        if (host_ports_conflict(sc, sn, t)) {
+            h->failed[F_HOSTPORT]++;
+            continue;
+        }
         h->items[h->n++] = (struct heap_item){
             .sn = sn, .svc = svc_count(sn, t->service_id), .tasks = sn->tasks};
     }
@@ -212,6 +285,14 @@ static const char *place_from_heap(struct scheduler *sc, const struct task *t,
     struct sched_heap *h = heap_for(sc, t);
     while (h->n) {
         struct heap_item *top = &h->items[0];
+        /* Host ports bound in this pass rule nodes out for good (they only
+         * grow within a pass). */
+        if (host_ports_conflict(sc, top->sn, t)) {
+            h->items[0] = h->items[--h->n];
+            h->failed[F_HOSTPORT]++;
+            sift_down(h, 0);
+            continue;
+        }
         size_t svc = svc_count(top->sn, t->service_id);
         if (svc == top->svc && top->sn->tasks == top->tasks)
             break;
@@ -228,6 +309,7 @@ static const char *place_from_heap(struct scheduler *sc, const struct task *t,
     }
     struct sched_node *best = h->items[0].sn;
     count_task(best, t, 1);
+    take_host_ports(sc, best, t);
     return best->node->meta.id;
 }
 
@@ -313,6 +395,10 @@ const char *sched_place(struct scheduler *sc, const struct task *t,
             failed[F_RESOURCES]++;
             continue;
         }
+        if (host_ports_conflict(sc, sn, t)) {
+            failed[F_HOSTPORT]++;
+            continue;
+        }
         struct candidate c = {.sn = sn, .svc = svc_count(sn, t->service_id)};
         for (size_t k = 0; k < n_keys; k++)
             c.groups[k] = group_count(sc, sn, keys[k], t->service_id);
@@ -327,5 +413,6 @@ const char *sched_place(struct scheduler *sc, const struct task *t,
         return NULL;
     }
     count_task(best.sn, t, 1);
+    take_host_ports(sc, best.sn, t);
     return best.sn->node->meta.id;
 }

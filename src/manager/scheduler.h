@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The scheduler's placement decisions, pure over a view of the nodes: the
 // filter pipeline (ready, availability, constraints, resources) and then
-// spread (fewest tasks of the service, then fewest tasks overall). A task
+// spread (fewest tasks of the service, then fewest tasks overall), and
+// swarmkit's host-port filter (a node binds a host-mode port once). A task
 // that fits nowhere gets swarmkit's explanation ("no suitable node (...)").
 #pragma once
 
@@ -19,12 +20,16 @@ struct sched_node {
     size_t tasks;                       /* unfinished tasks on it */
     struct hmap per_service;            /* service id -> count (uintptr) */
     struct vec service_keys;            /* owned keys of per_service */
-    bool ready;                         /* ready and active */
+    struct hmap host_ports; /* "proto/port" of host-mode ports bound by its
+                               unfinished tasks (keys in host_port_keys) */
+    struct vec host_port_keys;
+    bool ready; /* ready and active */
 };
 
 struct sched_heap;
 
 struct scheduler {
+    const struct store *store; /* services' endpoints (host-mode ports) */
     struct sched_node *nodes;
     size_t n;
     /* Per service (and task spec) placed in this pass: the nodes that pass

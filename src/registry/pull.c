@@ -134,7 +134,12 @@ int reg_fetch_manifest(struct reg_client *c, const struct reg_ref *ref,
 struct blob {
     struct reg_client *c;
     const struct reg_sink *sink;
+    struct image_store *s;
+    size_t index;
     const char *digest;
+    const char *diff_id;
+    const char *media_type;
+    bool prepared; /* unpacked and pinned (image_store_prepare_layer) */
     int64_t size;
     char id[13];
     char *path; /* the download, under the store's tmp/ */
@@ -243,6 +248,17 @@ static int download(struct blob *b)
     if (rc == 0) {
         emit(b->sink, reg_msg_status(b->id, "Verifying Checksum"));
         emit(b->sink, reg_msg_status(b->id, "Download complete"));
+    }
+    if (rc == 0 && !atomic_load(b->failed)) {
+        /* Unpack now, while the other layers still download; the image
+         * is added only once all of them are in. */
+        emit(b->sink, reg_msg_status(b->id, "Extracting"));
+        struct image_blob ib = {
+            .path = b->path, .digest = b->digest, .media_type = b->media_type};
+        rc = image_store_prepare_layer(b->s, &ib, b->diff_id, b->index, err);
+        b->prepared = rc == 0;
+        if (rc == 0)
+            emit(b->sink, reg_msg_status(b->id, "Pull complete"));
     }
     return rc;
 }
@@ -370,6 +386,7 @@ static int finish(struct image_store *s, const struct reg_ref *ref,
                   json_t **result, struct err *err)
 {
     int rc;
+    /* Every fetched layer is unpacked and pinned already. */
     struct image_blob *ib = xcalloc(m->n_layers + 1, sizeof(*ib));
     for (size_t i = 0; i < m->n_layers; i++) {
         if (steps[i].action != REG_PULL_FETCH)
@@ -377,7 +394,6 @@ static int finish(struct image_store *s, const struct reg_ref *ref,
         ib[i].path = blobs[i].path;
         ib[i].digest = m->layers[i].digest;
         ib[i].media_type = m->layers[i].media_type;
-        emit(sink, reg_msg_status(blobs[i].id, "Extracting"));
     }
     _cleanup_free_ char *tag_name = NULL, *digest_name = NULL;
     const char *refs[2];
@@ -397,9 +413,6 @@ static int finish(struct image_store *s, const struct reg_ref *ref,
     free(ib);
     if (rc < 0)
         return err_ctx(err, "register image");
-    for (size_t i = 0; i < m->n_layers; i++)
-        if (steps[i].action == REG_PULL_FETCH)
-            emit(sink, reg_msg_status(blobs[i].id, "Pull complete"));
     bool same = before && strcmp(before, id) == 0;
     _cleanup_free_ char *dmsg = xasprintf("Digest: %s", top);
     emit(sink, reg_msg_status(NULL, dmsg));
@@ -484,6 +497,10 @@ int reg_pull(struct image_store *s, const struct reg_ref *ref,
             continue;
         b->c = &c;
         b->sink = sink;
+        b->s = s;
+        b->index = i;
+        b->diff_id = diff_ids[i];
+        b->media_type = m.layers[i].media_type;
         b->digest = m.layers[i].digest;
         b->size = m.layers[i].size;
         b->path = image_store_tmp_path(s, "pull");
@@ -499,6 +516,8 @@ int reg_pull(struct image_store *s, const struct reg_ref *ref,
                 result, err);
 out:
     for (size_t i = 0; blobs && i < m.n_layers; i++) {
+        if (blobs[i].prepared) /* the image holds it now, or it goes */
+            image_store_unpin_layer(s, blobs[i].diff_id);
         if (blobs[i].path) {
             unlink(blobs[i].path);
             free(blobs[i].path);

@@ -596,6 +596,14 @@ static int use_volume(struct runtime *rt, struct create_ctx *x,
     }
     vec_push(&x->used_volumes, xstrdup(name));
     free(m->host_path);
+    const char *sub = jx_str(vo, "Subpath");
+    if (sub && *sub) {
+        /* Part of the volume: no copy-up (its content is the volume's). */
+        m->host_path = volume_subpath(v, sub, err);
+        return m->host_path ? 0
+                            : err_ctx(err, "invalid mount config for "
+                                           "type \"volume\"");
+    }
     m->host_path = xstrdup(volume_path(v));
     if (!m->nocopy && copy_up(x->rootfs, m, err) < 0)
         return -1;

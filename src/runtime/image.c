@@ -776,6 +776,35 @@ out_refs:
     return ret;
 }
 
+int image_store_prepare_layer(struct image_store *s,
+                              const struct image_blob *blob,
+                              const char *diff_id, size_t index,
+                              struct err *err)
+{
+    if (!image_is_digest(diff_id))
+        return err_set(err, ERR_INVALID, "invalid diff id \"%s\"", diff_id);
+    pthread_mutex_lock(&s->lock);
+    struct image_layer *l = layer_get_or_add_locked(s, diff_id);
+    l->refs++;
+    pthread_mutex_unlock(&s->lock);
+    int rc = ensure_layer(s, l, blob, index, err);
+    if (rc < 0)
+        image_store_unpin_layer(s, diff_id);
+    return rc;
+}
+
+void image_store_unpin_layer(struct image_store *s, const char *diff_id)
+{
+    struct vec trash;
+    vec_init(&trash);
+    pthread_mutex_lock(&s->lock);
+    struct image_layer *l = hmap_get(&s->layers, diff_id);
+    if (l)
+        layer_unref_locked(s, l, &trash);
+    pthread_mutex_unlock(&s->lock);
+    empty_trash(&trash);
+}
+
 bool image_store_has_layer(struct image_store *s, const char *diff_id)
 {
     pthread_mutex_lock(&s->lock);
@@ -1035,7 +1064,25 @@ static int remove_locked(struct image_store *s, const char *name, bool force,
     _cleanup_free_ const char **digests =
         image_names_locked(s, &s->digests, img->id, &nd);
     if (by != FOUND_BY_ID) {
-        if (in_use && nt + nd == 1 && !force) {
+        /* As dockerd: removing a repository's last tag also removes that
+         * repository's digest references (a pull records both), so the
+         * image goes with its last name. */
+        size_t same_repo_digests = 0;
+        if (by == FOUND_BY_TAG) {
+            _cleanup_free_ char *repo = repo_part(key);
+            bool other_tag = false;
+            for (size_t i = 0; i < nt && !other_tag; i++) {
+                _cleanup_free_ char *r = repo_part(tags[i]);
+                other_tag = strcmp(tags[i], key) != 0 && strcmp(r, repo) == 0;
+            }
+            for (size_t i = 0; i < nd && !other_tag; i++) {
+                _cleanup_free_ char *r = repo_part(digests[i]);
+                if (strcmp(r, repo) == 0)
+                    same_repo_digests++;
+            }
+        }
+        size_t remain = nt + nd - 1 - same_repo_digests;
+        if (in_use && remain == 0 && !force) {
             if (*cid)
                 return err_set(err, ERR_CONFLICT,
                                "conflict: unable to remove repository "
@@ -1051,7 +1098,17 @@ static int remove_locked(struct image_store *s, const char *name, bool force,
         struct hmap *m = by == FOUND_BY_TAG ? &s->tags : &s->digests;
         name_free(hmap_del(m, key));
         record(out, "Untagged", key);
-        if (nt + nd > 1 || in_use)
+        if (same_repo_digests) {
+            _cleanup_free_ char *repo = repo_part(key);
+            for (size_t i = 0; i < nd; i++) {
+                _cleanup_free_ char *r = repo_part(digests[i]);
+                if (strcmp(r, repo) != 0)
+                    continue;
+                record(out, "Untagged", digests[i]);
+                name_free(hmap_del(&s->digests, digests[i]));
+            }
+        }
+        if (remain > 0 || in_use)
             return save_repos_locked(s, err);
     } else {
         if (nt + nd > 0 && !force && !names_in_one_repo(tags, nt, digests, nd))

@@ -146,6 +146,18 @@ int image_store_add(struct image_store *s, const void *config,
                     size_t config_len, const char *const *layer_paths,
                     size_t n_layers, const char *const *refs, size_t n_refs,
                     char **id_out, struct err *err);
+/* Unpacks one layer ahead of image_store_add_blobs, so a pull can unpack a
+ * layer while others still download (layers do not depend on each other
+ * under overlayfs). The layer stays pinned (no remove takes it, and a
+ * later image_store_add_blobs finds it ready) until
+ * image_store_unpin_layer; unpinned without an image, it is deleted.
+ * 400 if the blob's uncompressed digest is not diff_id; index (from 0)
+ * names the layer in messages. Blocking. */
+int image_store_prepare_layer(struct image_store *s,
+                              const struct image_blob *blob,
+                              const char *diff_id, size_t index,
+                              struct err *err);
+void image_store_unpin_layer(struct image_store *s, const char *diff_id);
 /* Is the layer with this diff id ("sha256:...") unpacked already? */
 bool image_store_has_layer(struct image_store *s, const char *diff_id);
 

@@ -461,6 +461,16 @@ static int op_task_status(struct apply_ctx *c, const json_t *op,
     }
     if (task_state_is_terminal(t->state))
         t->pid = 0;
+    /* Host-mode ports are the task's while it runs (as Docker shows
+     * them). */
+    json_t *ports = json_object_get(op, "ports");
+    if (json_is_array(ports)) {
+        json_decref(t->ports);
+        t->ports = json_array_size(ports) ? jx_copy(ports) : NULL;
+    } else if (t->state > TASK_RUNNING && t->ports) {
+        json_decref(t->ports);
+        t->ports = NULL;
+    }
     const char *health = jx_str(op, "health");
     bool health_changed = false;
     if (health) {

@@ -149,6 +149,7 @@ void task_free(struct task *t)
     free(t->error);
     json_decref(t->labels);
     json_decref(t->networks);
+    json_decref(t->ports);
     free(t);
 }
 
@@ -546,7 +547,10 @@ static json_t *task_json(const struct task *t, bool with_spec, bool internal)
                                 json_string(task_health_name(t->health)));
         json_object_set_new(st, "ContainerStatus", cs);
     }
-    json_object_set_new(st, "PortStatus", json_object());
+    json_t *ps = json_object();
+    if (json_array_size(t->ports))
+        json_object_set(ps, "Ports", t->ports);
+    json_object_set_new(st, "PortStatus", ps);
     json_object_set_new(j, "Status", st);
     json_object_set_new(j, "DesiredState",
                         json_string(task_state_name(t->desired)));
@@ -626,6 +630,9 @@ struct task *task_decode(const json_t *j, struct err *err)
         t->exit_code = (int)jx_int(cs, "ExitCode", 0);
         t->health = task_health_parse(jx_str(cs, "Health"));
     }
+    json_t *ports = jx_path(st, "PortStatus.Ports");
+    if (json_is_array(ports) && json_array_size(ports))
+        t->ports = jx_copy(ports);
     json_t *nets = json_object_get(j, "NetworksAttachments");
     if (json_is_array(nets))
         t->networks = jx_copy(nets);

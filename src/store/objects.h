@@ -125,6 +125,8 @@ struct task {
     enum task_health health; /* Status.ContainerStatus.Health */
     json_t *labels;          /* or NULL */
     json_t *networks;        /* NetworksAttachments, or NULL */
+    json_t *ports; /* Status.PortStatus.Ports (host-mode ports the node
+                      bound for it while running), or NULL */
     /* restart bookkeeping: attempts made in this slot's current window */
     int restart_count;
     int64_t restart_window_start;

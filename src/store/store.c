@@ -144,7 +144,28 @@ struct secret *store_secret_by_name(const struct store *s, enum store_kind kind,
 json_t *store_spec_networks(const struct store *s, const json_t *spec)
 {
     json_t *ids = json_array();
-    if (json_array_size(jx_path(spec, "EndpointSpec.Ports"))) {
+    /* Docker attaches ingress for ingress-mode ports only; a host-mode
+     * port maps to the task's own address, which a task without networks
+     * has on ingress alone here (Docker would use its bridge network). */
+    bool mesh = false, host = false;
+    size_t i;
+    json_t *p;
+    json_array_foreach(jx_path(spec, "EndpointSpec.Ports"), i, p)
+    {
+        const char *mode = jx_str(p, "PublishMode");
+        if (mode && strcmp(mode, "host") == 0)
+            host = true;
+        else
+            mesh = true;
+    }
+    bool own = false;
+    json_t *n;
+    json_array_foreach(jx_path(spec, "TaskTemplate.Networks"), i, n)
+    {
+        const char *target = jx_str(n, "Target");
+        own = own || (target && store_network(s, target));
+    }
+    if (mesh || (host && !own)) {
         size_t it = 0;
         void *o;
         while (store_next(s, KIND_NETWORK, &it, &o))
@@ -152,8 +173,6 @@ json_t *store_spec_networks(const struct store *s, const json_t *spec)
                 json_array_append_new(
                     ids, json_string(((struct network *)o)->meta.id));
     }
-    size_t i;
-    json_t *n;
     json_array_foreach(jx_path(spec, "TaskTemplate.Networks"), i, n)
     {
         const char *target = jx_str(n, "Target");

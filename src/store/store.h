@@ -55,8 +55,10 @@ struct secret *store_secret(const struct store *s, enum store_kind kind,
 struct secret *store_secret_by_name(const struct store *s, enum store_kind kind,
                                     const char *name);
 /* The networks a service's tasks attach to, as an owned array of network
- * ids: ingress first when the service publishes ports, then the task
- * template's networks that exist. */
+ * ids: ingress first when the service publishes a port through the routing
+ * mesh (or only host-mode ports and has no network of its own, so its
+ * tasks have an address to map them to), then the task template's
+ * networks that exist. */
 json_t *store_service_networks(const struct store *s,
                                const struct service *svc);
 /* The same for a spec not (yet) in the store. */

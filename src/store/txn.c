@@ -154,6 +154,14 @@ void txn_task_health(struct txn *t, const char *id, enum task_state state,
     json_object_set_new(op, "health", json_string(task_health_name(health)));
 }
 
+void txn_task_ports(struct txn *t, const char *id, enum task_state state,
+                    const json_t *ports)
+{
+    json_t *op = op_new(t, "task.status", id);
+    json_object_set_new(op, "state", json_string(task_state_name(state)));
+    json_object_set_new(op, "ports", ports ? jx_copy(ports) : json_array());
+}
+
 void txn_task_desired(struct txn *t, const char *id, enum task_state desired)
 {
     json_t *op = op_new(t, "task.desired", id);

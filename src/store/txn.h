@@ -61,6 +61,12 @@ void txn_task_status(struct txn *t, const char *id, enum task_state state,
  * is authorised) like any status report. */
 void txn_task_health(struct txn *t, const char *id, enum task_state state,
                      enum task_health health);
+/* The host-mode ports the node bound for a task in state (its current
+ * one): a "task.status" operation carrying "ports" (Docker's PortConfig
+ * array, Status.PortStatus.Ports; copied). A task leaving running loses
+ * them. */
+void txn_task_ports(struct txn *t, const char *id, enum task_state state,
+                    const json_t *ports);
 void txn_task_desired(struct txn *t, const char *id, enum task_state desired);
 void txn_task_delete(struct txn *t, const char *id);
 /* Records a new task's network attachments (may be an empty array) and

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/du.h"
@@ -340,6 +342,31 @@ const char *volume_name(const struct volume *v)
 const char *volume_path(const struct volume *v)
 {
     return v->path;
+}
+
+char *volume_subpath(const struct volume *v, const char *sub, struct err *err)
+{
+    if (volume_subpath_check(sub, err) < 0)
+        return NULL;
+    _cleanup_close_ int root =
+        open(v->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) {
+        err_sys(err, errno, "open volume \"%s\"", v->name);
+        return NULL;
+    }
+    struct open_how how = {
+        .flags = O_PATH | O_CLOEXEC,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+                   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+    };
+    _cleanup_close_ int fd =
+        (int)syscall(SYS_openat2, root, sub, &how, sizeof(how));
+    if (fd < 0) {
+        err_sys(err, errno, "cannot access path %s/%s", v->path, sub);
+        err->code = ERR_INVALID;
+        return NULL;
+    }
+    return xasprintf("%s/%s", v->path, sub);
 }
 
 size_t volume_ref_count(const struct volume *v)

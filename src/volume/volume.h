@@ -66,6 +66,10 @@ void volume_info(const struct volume *v, struct volume_info *out);
 const char *volume_name(const struct volume *v);
 /* volumes_root/<name>/_data: where the data is, and what containers bind. */
 const char *volume_path(const struct volume *v);
+/* The path of sub (volume_subpath_check) inside v's data, which must
+ * exist and be reached without symlinks (a container's volume could plant
+ * one pointing out). Owned; NULL with a 400 error. */
+char *volume_subpath(const struct volume *v, const char *sub, struct err *err);
 /* Users (container ids) of v: count and the i-th one (borrowed). */
 size_t volume_ref_count(const struct volume *v);
 const char *volume_ref_at(const struct volume *v, size_t i);

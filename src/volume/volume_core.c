@@ -213,6 +213,22 @@ void volume_mount_spec_fini(struct volume_mount_spec *m)
     m->device = m->fstype = m->data = NULL;
 }
 
+int volume_subpath_check(const char *sub, struct err *err)
+{
+    bool ok = sub && *sub && sub[0] != '/';
+    for (const char *p = sub; ok && *p;) {
+        size_t n = strcspn(p, "/");
+        ok = !(n == 2 && p[0] == '.' && p[1] == '.');
+        p += n;
+        while (*p == '/')
+            p++;
+    }
+    if (!ok)
+        return err_set(err, ERR_INVALID,
+                       "subpath must be a relative path within the volume");
+    return 0;
+}
+
 /* ---- filters ---- */
 
 static int check_keys(const json_t *filters, const char *const *allowed,

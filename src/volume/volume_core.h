@@ -51,6 +51,11 @@ struct volume_mount_spec {
 void volume_mount_spec_init(struct volume_mount_spec *m, const json_t *opts);
 void volume_mount_spec_fini(struct volume_mount_spec *m);
 
+/* A mount's VolumeOptions.Subpath: relative, no ".." component (Go's
+ * filepath.IsLocal). 400 "subpath must be a relative path within the
+ * volume". */
+int volume_subpath_check(const char *sub, struct err *err);
+
 /* ---- filters ---- */
 
 /* What the filters look at. Borrowed. */

@@ -62,6 +62,12 @@ def test_docker_tag_push_pull_save(loaded_node, registry):
         man = json.loads(tf.extractfile("manifest.json").read())
     assert man[0]["RepoTags"] == [name]
 
+    # docker rmi by name: the last tag takes the digest name along, and
+    # the image goes.
+    n.docker_ok("rmi", name)
+    assert image_id(n, f"{registry.host}/compat/simple@{digest}") is None
+    assert image_id(n, local) is None
+
     # A pull of something missing fails clearly.
     r = n.docker("pull", f"{registry.host}/compat/missing:1")
     assert r.rc != 0 and "manifest unknown" in r.err, r

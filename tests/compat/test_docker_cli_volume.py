@@ -2,8 +2,9 @@
 """The unmodified docker CLI's volume commands against shoald (issue 9):
 volume create (with --label and --opt), ls (Docker's table, filters, -q,
 --format), inspect (Docker's shape, --format), rm (in use: refused with
-dockerd's message), prune, and a service --mount that creates its volume
-on first use. Skipped where the docker CLI is not installed."""
+dockerd's message), prune, a service --mount that creates its volume
+on first use, and --publish mode=host (PORTS in service ps). Skipped where
+the docker CLI is not installed."""
 
 import json
 import os
@@ -81,3 +82,26 @@ def test_service_mount_volume_in_use(loaded_node):
     node.docker_ok("service", "rm", "app")
     wait_for(lambda: node.docker("volume", "rm", "appdata").rc == 0, 30,
              "appdata removable once the service is gone")
+
+
+def test_host_mode_publish_with_docker(loaded_node):
+    """docker service create --publish mode=host: the task's PORTS in
+    docker service ps, the port in docker service inspect."""
+    node = loaded_node
+    node.create_service("hm", client="docker", opts=[
+        "--publish", "mode=host,published=8083,target=8000"],
+        cmd=["httpd", "-f", "-p", "8000", "-h", "/www"])
+    node.wait_replicas("hm", "1/1")
+    want = {"Protocol": "tcp", "TargetPort": 8000, "PublishedPort": 8083,
+            "PublishMode": "host"}
+    ep = json.loads(node.docker_ok("service", "inspect", "--format",
+                                   "{{json .Endpoint.Ports}}", "hm"))
+    assert ep == [want], ep
+
+    def ports():
+        rows = parse_table(node.docker_ok("service", "ps", "hm"))
+        return rows and rows[0].get("PORTS")
+    wait_for(lambda: ports() == "*:8083->8000/tcp", 20,
+             "PORTS in docker service ps")
+    r = node.exec("curl", "-sS", "--max-time", "5", "http://127.0.0.1:8083/")
+    assert r.rc == 0 and "Hello from simple_server!" in r.out, str(r)

@@ -11,6 +11,7 @@ nothing created."""
 import json
 import os
 import signal
+import time
 from urllib.parse import quote
 
 from shoalnode import log_messages, parse_table, wait_for
@@ -166,6 +167,23 @@ def test_api_prune(node):
     rep = node.api_json("POST", "/v1.41/volumes/prune")
     assert rep == {"VolumesDeleted": ["named2"], "SpaceReclaimed": 0}, rep
     assert names(node) == ["mnt1"]
+
+
+def test_volume_events(node):
+    since = f"{time.time() - 1:.9f}"
+    create(node, {"Name": "ev1"})
+    node.api("DELETE", f"{V}/volumes/ev1")
+    node.api("POST", f"{V}/volumes/prune")
+    until = f"{time.time() + 1:.9f}"
+    f = quote(json.dumps({"type": ["volume"]}))
+    r = node.api("GET", f"{V}/events?since={since}&until={until}&filters={f}")
+    assert r.status == 200, str(r)
+    msgs = [json.loads(x) for x in r.body.decode().splitlines()]
+    assert [(m["Action"], m["Actor"]["ID"]) for m in msgs] == [
+        ("create", "ev1"), ("destroy", "ev1"), ("prune", "")], msgs
+    assert msgs[0]["Actor"]["Attributes"] == {"driver": "local"}, msgs[0]
+    assert msgs[0]["scope"] == "local" and msgs[0]["Type"] == "volume"
+    assert msgs[2]["Actor"]["Attributes"] == {"reclaimed": "0"}, msgs[2]
 
 
 def test_volumes_survive_shoald_restart(node):
@@ -362,7 +380,13 @@ def test_bind_and_tmpfs_mounts(loaded_node):
     src = node.dir / "bindsrc"
     src.mkdir()
     (src / "hello").write_text("from the host\n")
+    sv = create(node, {"Name": "subv"}).json()
+    os.makedirs(os.path.join(sv["Mountpoint"], "part"))
+    with open(os.path.join(sv["Mountpoint"], "part", "p"), "w") as f:
+        f.write("part of a volume\n")
     node.create_service("binds", cmd=["sleep", "1000"], opts=[
+        "--mount", "type=volume,source=subv,destination=/sub,"
+        "volume-subpath=part",
         "--mount", f"type=bind,source={src},destination=/rw",
         "--mount", f"type=bind,source={src},destination=/ro,readonly",
         "--mount", "type=tmpfs,destination=/scratch,tmpfs-size=1m,"
@@ -372,13 +396,14 @@ def test_bind_and_tmpfs_mounts(loaded_node):
                       "echo from-task > /rw/written && echo rw-ok; "
                       "touch /ro/x 2>/dev/null && echo ro-writable || "
                       "echo ro-refused; grep ' /scratch ' /proc/mounts; "
-                      "stat -c %a /scratch")
+                      "stat -c %a /scratch; ls /sub")
     lines = out.splitlines()
     assert rc == 0 and lines[:3] == ["from the host", "rw-ok",
                                      "ro-refused"], out
     assert lines[3].startswith("tmpfs /scratch tmpfs rw,") and \
         "size=1024k" in lines[3] and "mode=700" in lines[3], out
     assert lines[4] == "700", out
+    assert lines[5:] == ["p"], out
     assert (src / "written").read_text() == "from-task\n"
 
 
@@ -398,6 +423,8 @@ def test_mount_bad_input(loaded_node):
         ("type=bind,source=relative,destination=/d",
          "invalid bind mount source"),
         ("type=volume,source=v1,destination=relative", "invalid mount target"),
+        ("type=volume,source=v1,destination=/d,volume-subpath=../x",
+         "subpath must be a relative path within the volume"),
     ]
     for mount, msg in bad:
         r = node.shoal("service", "create", "--detach", "--name", "bad",
@@ -426,3 +453,108 @@ def test_mount_bad_input(loaded_node):
         'exist: /nonexistent-bind-src'), t["Status"]
     out = node.shoal_ok("service", "ps", "--no-trunc", "nosrc")
     assert "bind source path does not exist" in out, out
+
+
+# ------------------------------------------------------ host-mode publishing
+# (issue 9 §7; with the volume tests because they landed together)
+
+
+def curl(node, url):
+    return node.exec("curl", "-sS", "--max-time", "5", url, timeout=20)
+
+
+def one_task(node, service):
+    ts = node.running_tasks(service)
+    assert len(ts) == 1, ts
+    return ts[0]
+
+
+HOSTNAME_SERVER = ["sh", "-c", "hostname > /www/index.html; "
+                   "trap 'exit 0' TERM; httpd -f -p 8000 -h /www & wait"]
+
+
+def test_host_mode_publish(loaded_node):
+    node = loaded_node
+    net = node.api("POST", "/networks/create", {"Name": "hostnet",
+                                                "Driver": "overlay"})
+    assert net.status == 201, str(net)
+    net_id = net.json()["Id"]
+    node.create_service("hm", cmd=HOSTNAME_SERVER, opts=[
+        "--network", "hostnet",
+        "--publish", "mode=host,target=8000,published=8081"])
+    node.wait_replicas("hm", "1/1")
+    want = {"Protocol": "tcp", "TargetPort": 8000, "PublishedPort": 8081,
+            "PublishMode": "host"}
+    svc = node.service("hm")
+    assert svc["Endpoint"]["Ports"] == [want], svc["Endpoint"]
+    assert svc["Endpoint"]["Spec"]["Ports"] == [want], svc["Endpoint"]
+    # Not on ingress: the mapping goes to the task's own address.
+    assert [v["NetworkID"] for v in svc["Endpoint"]["VirtualIPs"]] == \
+        [net_id], svc["Endpoint"]
+    t = one_task(node, "hm")
+    assert [a["Network"]["ID"] for a in t["NetworksAttachments"]] == \
+        [net_id], t["NetworksAttachments"]
+    wait_for(lambda: one_task(node, "hm")["Status"]["PortStatus"] ==
+             {"Ports": [want]}, 10, "the task's PortStatus")
+    host = node.exec_in_task(task_pid(node, "hm"), "hostname").out.strip()
+
+    r = curl(node, "http://127.0.0.1:8081/")
+    assert r.rc == 0 and r.out.strip() == host, str(r)
+    # The target port is the task's alone, and no routing mesh carries it.
+    r = curl(node, "http://127.0.0.1:8000/")
+    assert r.rc != 0, str(r)
+    rows = parse_table(node.shoal_ok("service", "ps", "hm"))
+    assert rows[0]["PORTS"] == "*:8081->8000/tcp", rows
+    out = node.shoal_ok("service", "inspect", "--pretty", "hm")
+    assert "PublishMode = host" in out and "PublishedPort = 8081" in out, out
+
+    # The port is bound once per node: a second replica here waits.
+    node.shoal_ok("service", "scale", "--detach", "hm=2")
+
+    def pending():
+        ts = [x for x in node.tasks("hm") if x["Status"]["State"] ==
+              "pending"]
+        return ts and ts[0]
+    p = wait_for(pending, 20, "the second task pending")
+    assert p["Status"]["Err"] == ("no suitable node (host-mode port already "
+                                  "in use on 1 node)"), p["Status"]
+
+    # Through a restart of shoald the mapping stays.
+    node.kill_daemon()
+    node.start_daemon()
+    node.wait_manager()
+    r = curl(node, "http://127.0.0.1:8081/")
+    assert r.rc == 0 and r.out.strip() == host, str(r)
+    node.shoal_ok("service", "rm", "hm")
+    wait_for(lambda: curl(node, "http://127.0.0.1:8081/").rc != 0, 30,
+             "port 8081 closed with the service gone")
+
+
+def test_host_mode_dynamic_port_without_networks(loaded_node):
+    """No published port: the node picks one (Docker's dynamic range) and
+    reports it in PortStatus; a task without networks of its own maps from
+    its address on ingress (shoal has no bridge network)."""
+    node = loaded_node
+    node.create_service("dyn", cmd=HOSTNAME_SERVER, opts=[
+        "--publish", "mode=host,target=8000"])
+    node.wait_replicas("dyn", "1/1")
+    svc = node.service("dyn")
+    assert svc["Endpoint"]["Ports"] == [
+        {"Protocol": "tcp", "TargetPort": 8000, "PublishMode": "host"}], svc
+
+    def reported():
+        ports = one_task(node, "dyn")["Status"]["PortStatus"].get("Ports")
+        return ports and ports[0]
+    p = wait_for(reported, 10, "the dynamic port in PortStatus")
+    assert p["PublishMode"] == "host" and p["TargetPort"] == 8000, p
+    assert 49153 <= p["PublishedPort"] <= 65535, p
+    host = node.exec_in_task(task_pid(node, "dyn"), "hostname").out.strip()
+    r = curl(node, f"http://127.0.0.1:{p['PublishedPort']}/")
+    assert r.rc == 0 and r.out.strip() == host, str(r)
+    # The same port after shoald comes back.
+    node.kill_daemon()
+    node.start_daemon()
+    node.wait_manager()
+    assert reported() == p
+    r = curl(node, f"http://127.0.0.1:{p['PublishedPort']}/")
+    assert r.rc == 0 and r.out.strip() == host, str(r)

@@ -299,6 +299,20 @@ static void test_yaml(void)
               "value");
     CHECK(strstr(load_err("services:\n  ? [a]\n  : 1\n"),
                  "mapping keys must be strings") != NULL);
+    /* text only: libfyaml is never handed invalid UTF-8 (it can loop on
+     * "%\xee") or control characters */
+    CHECK_STR(load_err("%\xee"), "a.yml:1: invalid YAML: invalid UTF-8");
+    CHECK_STR(load_err("a: 1\nb: \xc0\xaf\n"),
+              "a.yml:2: invalid YAML: invalid UTF-8");
+    CHECK_STR(load_err("a: 1\n\nb: \x01\n"),
+              "a.yml:3: invalid YAML: control characters are not allowed");
+    CHECK_STR(load_err("services: {}\nx-t: \"\xc3\xa9\xe2\x82\xac\xf0\x9f"
+                       "\x90\xb3\"\n"),
+              "");
+    /* a number too large for an integer is neither an integer nor UB */
+    CHECK_STR(load_err("services:\n  w:\n    image: a\n    deploy:\n"
+                       "      replicas: 1.9e83\n"),
+              "a.yml:5: services.w.deploy.replicas must be a integer");
     /* a billion laughs is refused, not expanded */
     CHECK(strstr(load_err("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
                           "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
@@ -1140,6 +1154,37 @@ static void test_convert_secrets(void)
               "directory");
 }
 
+static void test_names(void)
+{
+    /* swarmkit's rule on the final names, before anything is sent */
+    CHECK_STR(convert_err("services:\n  a.b:\n    image: bb\n"),
+              "a.yml:2: services.a.b: the service name \"st_a.b\" must be "
+              "valid as a DNS name component (letters, digits, '-' and '_')");
+    CHECK_STR(convert_err("services:\n  web-:\n    image: bb\n"),
+              "a.yml:2: services.web-: the service name \"st_web-\" must be "
+              "valid as a DNS name component (letters, digits, '-' and '_')");
+    char text[300];
+    snprintf(text, sizeof(text), "services:\n  %0*d:\n    image: bb\n", 61, 0);
+    CHECK(strstr(convert_err(text), "must be 63 characters or fewer") != NULL);
+    CHECK_STR(convert_err("services:\n  w:\n    image: bb\n"
+                          "    networks: [n]\nnetworks:\n  n:\n"
+                          "    name: bad.name\n"),
+              "a.yml:6: networks.n: the network name \"bad.name\" must be "
+              "valid as a DNS name component (letters, digits, '-' and '_')");
+    struct compose_project p;
+    struct err err = {0};
+    CHECK_INT(load("services:\n  w:\n    image: bb\n", &p, &err), 0);
+    struct compose_opts o = opts();
+    struct compose_stack s;
+    CHECK_INT(compose_convert(&p, "bad.stack", &o, &s, &err), -1);
+    CHECK_STR(err.msg, "invalid stack name: \"bad.stack\" (letters, digits, "
+                       "'-' and '_', starting with a letter or digit)");
+    CHECK_INT(compose_convert(&p, "ok-stack_2", &o, &s, &err), 0);
+    CHECK_STR(jx_str(json_array_get(s.services, 0), "Name"), "ok-stack_2_w");
+    compose_stack_fini(&s);
+    compose_project_fini(&p);
+}
+
 static void test_ignored_options(void)
 {
     struct compose_project p;
@@ -1255,6 +1300,18 @@ static void test_merge(void)
     CHECK_STR(cmp_loc_find(&p.locs, "services.db.image"), "a.yml:17");
     compose_project_fini(&p);
 
+    /* a health check's test is replaced, its other keys merged */
+    CHECK_INT(load2("services:\n  w:\n    image: a\n    healthcheck:\n"
+                    "      test: [CMD, a]\n      retries: 2\n",
+                    "services:\n  w:\n    healthcheck:\n"
+                    "      test: b --check\n      interval: 5s\n",
+                    &p, &err),
+              0);
+    CHECK(json_is(jx_path(p.config, "services.w.healthcheck"),
+                  "{\"test\":[\"CMD-SHELL\",\"b --check\"],\"retries\":2,"
+                  "\"interval\":\"5s\"}"));
+    compose_project_fini(&p);
+
     /* logging with another driver replaces the whole block */
     CHECK_INT(load2("services:\n  w:\n    image: a\n    logging:\n"
                     "      driver: json-file\n      options: {a: '1'}\n",
@@ -1292,6 +1349,7 @@ int main(void)
     RUN(test_convert_ports_volumes);
     RUN(test_convert_networks);
     RUN(test_convert_secrets);
+    RUN(test_names);
     RUN(test_ignored_options);
     RUN(test_merge);
     json_decref(files);

@@ -545,6 +545,20 @@ static void test_load_oci(void)
         CHECK_INT(image_store_add_digest(s, pi->id, rd, &err), 0);
         _cleanup_json_ json_t *ins2 = image_inspect(s, rd, &err);
         CHECK(ins2 != NULL);
+        /* removing the repository's last tag takes its digest names
+         * along (dockerd's rule); the image stays under its other name */
+        CHECK_INT(image_tag(s, pi->id, "reg:5000/x", "1", &err), 0);
+        json_t *out = NULL;
+        CHECK_INT(
+            image_remove(s, "reg:5000/x:1", false, NULL, NULL, &out, &err), 0);
+        CHECK_INT(json_array_size(out), 2);
+        CHECK_STR(jx_str(json_array_get(out, 1), "Untagged"), rd);
+        json_decref(out);
+        json_t *gone = image_inspect(s, rd, &err);
+        CHECK(gone == NULL);
+        json_decref(gone);
+        _cleanup_json_ json_t *still = image_inspect(s, "ocitest:2", &err);
+        CHECK(still != NULL);
         image_push_info_free(pi);
     }
     CHECK(image_store_push_info(s, "nosuch:1", &err) == NULL);

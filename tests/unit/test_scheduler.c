@@ -210,11 +210,91 @@ static void test_no_nodes(void)
     store_free(s);
 }
 
+static void add_service(struct store *s, const char *id, const char *name,
+                        json_t *ports)
+{
+    json_t *spec = json_pack("{s:s}", "Name", name);
+    json_t *ep = json_pack("{s:o}", "Ports", ports);
+    struct txn t;
+    txn_init(&t);
+    txn_service_create(&t, id, spec, ep);
+    commit(s, &t);
+    json_decref(spec);
+    json_decref(ep);
+}
+
+/* swarmkit's HostPortFilter: a host-mode port is bound once per node, by
+ * tasks already there and by those placed in the same pass. */
+static void test_host_ports(void)
+{
+    struct store *s = store_new();
+    struct node *a = add_node(s, "a", NODE_READY, "active", NULL, 1 << 30);
+    struct node *b = add_node(s, "b", NODE_READY, "active", NULL, 1 << 30);
+    char svc[ID_LEN + 1], dyn[ID_LEN + 1], udp[ID_LEN + 1];
+    id_new(svc);
+    id_new(dyn);
+    id_new(udp);
+    add_service(s, svc, "hm",
+                json_pack("[{s:s, s:i, s:i, s:s}]", "Protocol", "tcp",
+                          "TargetPort", 80, "PublishedPort", 8081,
+                          "PublishMode", "host"));
+    add_service(s, dyn, "dyn",
+                json_pack("[{s:s, s:i, s:s}]", "Protocol", "tcp", "TargetPort",
+                          80, "PublishMode", "host"));
+    add_service(s, udp, "udp",
+                json_pack("[{s:s, s:i, s:i, s:s}]", "Protocol", "udp",
+                          "TargetPort", 80, "PublishedPort", 8081,
+                          "PublishMode", "host"));
+    /* A task of hm runs on a already. */
+    struct task *run = fake_task(svc, json_object());
+    run->state = TASK_RUNNING;
+    run->desired = TASK_RUNNING;
+    snprintf(run->node_id, sizeof(run->node_id), "%s", a->meta.id);
+    struct txn t;
+    txn_init(&t);
+    txn_task_create(&t, run);
+    commit(s, &t);
+    task_free(run);
+
+    struct scheduler sc;
+    sched_init(&sc, s);
+    char reason[256];
+    struct task *t1 = fake_task(svc, json_object());
+    const char *node = sched_place(&sc, t1, reason, sizeof(reason));
+    CHECK(node && strcmp(node, b->meta.id) == 0);
+    struct task *t2 = fake_task(svc, json_object());
+    CHECK(sched_place(&sc, t2, reason, sizeof(reason)) == NULL);
+    CHECK_STR(reason, "no suitable node (host-mode port already in use on 2 "
+                      "nodes)");
+    /* Dynamic ports and another protocol do not collide. */
+    for (int i = 0; i < 3; i++) {
+        struct task *d = fake_task(dyn, json_object());
+        CHECK(sched_place(&sc, d, reason, sizeof(reason)) != NULL);
+        task_free(d);
+    }
+    struct task *u = fake_task(udp, json_object());
+    CHECK(sched_place(&sc, u, reason, sizeof(reason)) != NULL);
+    /* With reservations (the other path) the filter holds too. */
+    struct task *t3 =
+        fake_task(svc, json_pack("{s:{s:{s:I}}}", "Resources", "Reservations",
+                                 "MemoryBytes", (json_int_t)1024));
+    CHECK(sched_place(&sc, t3, reason, sizeof(reason)) == NULL);
+    CHECK_STR(reason, "no suitable node (host-mode port already in use on 2 "
+                      "nodes)");
+    task_free(t1);
+    task_free(t2);
+    task_free(t3);
+    task_free(u);
+    sched_fini(&sc);
+    store_free(s);
+}
+
 int main(void)
 {
     RUN(test_constraint_parse);
     RUN(test_filters_and_spread);
     RUN(test_spread_preference);
     RUN(test_no_nodes);
+    RUN(test_host_ports);
     HARNESS_END();
 }

@@ -56,6 +56,17 @@ static void test_names(void)
               "only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended "
               "to pass a host directory, use absolute path");
     CHECK_INT(volume_name_check("ok", &err), 0);
+
+    CHECK_INT(volume_subpath_check("a/b", &err), 0);
+    CHECK_INT(volume_subpath_check("a/./b..c", &err), 0);
+    const char *bad[] = {"", "/abs", "..", "a/../b", "a/..", NULL};
+    for (size_t i = 0; bad[i]; i++) {
+        err_clear(&err);
+        CHECK_INT(volume_subpath_check(bad[i], &err), -1);
+        CHECK_STR(err.msg, "subpath must be a relative path within the "
+                           "volume");
+    }
+    CHECK_INT(volume_subpath_check(NULL, &err), -1);
 }
 
 /* ---- options ---- */
@@ -383,6 +394,20 @@ static void test_store(void)
     volume_unmount(vs, "data", "c2");
     volume_unmount(vs, "data", "c2");
     CHECK_STR(ev.text, "mount data local c2;unmount data local c2;");
+
+    /* Subpaths: existing, inside, without symlinks. */
+    _cleanup_free_ char *subdir = xasprintf("%s/sub/dir", data);
+    CHECK_INT(fs_mkdir_p(subdir, 0755, &err), 0);
+    _cleanup_free_ char *sp = volume_subpath(v, "sub/dir", &err);
+    CHECK_STR(sp, subdir);
+    CHECK(volume_subpath(v, "nope", &err) == NULL);
+    CHECK_INT(err.code, 400);
+    _cleanup_free_ char *link = xasprintf("%s/out", data);
+    CHECK_INT(symlink("/etc", link), 0);
+    CHECK(volume_subpath(v, "out", &err) == NULL);
+    CHECK(volume_subpath(v, "../data", &err) == NULL);
+    CHECK_STR(err.msg, "subpath must be a relative path within the volume");
+    unlink(link);
 
     /* Metadata survives a reopen; the users are the runtime's to tell. */
     _cleanup_free_ char *f = xasprintf("%s/keep", data);
