@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,22 +43,6 @@
 #else
 #define BUILD_ARCH "unknown"
 #endif
-
-void bctx_log(struct bctx *c, const char *fmt, ...)
-{
-    if (c->quiet || !c->log)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    _cleanup_free_ char *s = xvasprintf(fmt, ap);
-    va_end(ap);
-    c->log(c->log_data, s);
-}
-
-bool bctx_cancelled(const struct bctx *c)
-{
-    return c->cancelled && atomic_load(c->cancelled);
-}
 
 static const char *short_id(const char *id)
 {
@@ -1153,6 +1136,38 @@ static int dispatch(struct bctx *c, struct bstage *st,
     }
 }
 
+/* The base image's ONBUILD triggers run right after FROM, as if they
+ * followed it in the Dockerfile; the new image does not inherit them. */
+static int run_triggers(struct bctx *c, struct bstage *st, struct err *err)
+{
+    json_t *ob = json_object_get(cfg_of(st), "OnBuild");
+    size_t n = json_array_size(ob);
+    if (!n)
+        return 0;
+    _cleanup_json_ json_t *triggers = jx_copy(ob);
+    json_object_set_new(cfg_of(st), "OnBuild", json_null());
+    bctx_log(c, "# Executing %zu build trigger%s\n", n, n == 1 ? "" : "s");
+    size_t i;
+    json_t *t;
+    json_array_foreach(triggers, i, t)
+    {
+        const char *text = json_string_value(t);
+        if (!text)
+            continue;
+        _cleanup_free_ char *doc = xasprintf("FROM scratch\n%s\n", text);
+        struct dockerfile df;
+        int rc = dockerfile_parse(doc, &df, err);
+        if (rc == 0 && df.n_instrs != 2)
+            rc = err_set(err, ERR_INVALID, "not one instruction");
+        if (rc == 0)
+            rc = dispatch(c, st, &df.instrs[1], err);
+        dockerfile_fini(&df);
+        if (rc < 0)
+            return err_ctx(err, "ONBUILD trigger \"%s\"", text);
+    }
+    return 0;
+}
+
 /* The stage index that ends the build: target's, or the last. */
 static int find_target(struct bctx *c, size_t *last_instr, struct err *err)
 {
@@ -1205,8 +1220,10 @@ static int run_all(struct bctx *c, char **image_id, struct err *err)
                 return -1;
             st = NULL;
             rc = step_from(c, in, &st, err);
-            if (rc == 0)
+            if (rc == 0) {
                 vec_push(&c->stages, st);
+                rc = run_triggers(c, st, err);
+            }
         } else {
             rc = dispatch(c, st, in, err);
         }

@@ -93,6 +93,12 @@ static void progress_string(const struct cli_prender *r, int64_t current,
             buf_putc(s, ' ');
         buf_puts(s, "] ");
     }
+    if (r->counts && current <= total) {
+        char cur[32], tot[32];
+        cli_fmt_human_size((double)current, 4, cur, sizeof(cur));
+        cli_fmt_human_size((double)total, 4, tot, sizeof(tot));
+        buf_printf(s, "%8s/%s", cur, tot);
+    }
 }
 
 void cli_prender_write(struct cli_prender *r, const char *id,

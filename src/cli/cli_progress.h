@@ -24,6 +24,8 @@ struct cli_prender {
     char **ids; /* ids of the lines drawn so far (TTY mode) */
     size_t nids;
     struct buf *out; /* destination */
+    bool counts;     /* bars show "current/total" in bytes (pull, push);
+                        service progress hides them, as docker does */
 };
 
 void cli_prender_init(struct cli_prender *r, bool tty, int width,

@@ -53,9 +53,12 @@ static void stream_line(struct stream *st, const char *s, size_t n)
         return;
     json_t *pd = json_object_get(m, "progressDetail");
     int64_t cur = jx_int(pd, "current", 0), total = jx_int(pd, "total", 0);
-    bool progress = cur > 0 || total > 0;
-    cli_prender_write(&st->render, jx_str(m, "id"), status, cur, total,
-                      !progress);
+    /* As docker's jsonmessage: a message with an id and a progressDetail
+     * (even empty) owns that id's line, redrawn in place on a terminal;
+     * other messages scroll. */
+    const char *id = jx_str(m, "id");
+    bool tracked = id && *id && pd;
+    cli_prender_write(&st->render, id, status, cur, total, !tracked);
     if (st->out.len) {
         fwrite(st->out.data, 1, st->out.len, st->ctx->out);
         fflush(st->ctx->out);
@@ -92,8 +95,8 @@ static int post_progress(struct cli_ctx *ctx, const char *path,
     struct stream st = {.ctx = ctx, .quiet = quiet};
     buf_init(&st.out);
     buf_init(&st.line);
-    cli_prender_init(&st.render, ctx->out_tty, ctx->out_tty ? 200 : 200,
-                     &st.out);
+    cli_prender_init(&st.render, ctx->out_tty, 200, &st.out);
+    st.render.counts = true;
     struct cli_request req = {.method = "POST",
                               .path = path,
                               .headers = hdrs,

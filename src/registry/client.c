@@ -90,9 +90,14 @@ int reg_client_error(const struct reg_fetch_req *req,
     if (resp->status == 404 && what)
         return err_set(err, ERR_NOTFOUND, "%s%s%s", what, *text ? ": " : "",
                        text);
-    if (!*text) {
+    if (!*text) { /* HEAD answers have no body: say what the status does */
         free(text);
-        text = xasprintf("unexpected status %ld", resp->status);
+        text = resp->status == 401
+                   ? xstrdup("unauthorized: authentication required")
+               : resp->status == 403
+                   ? xstrdup("denied: requested access to the resource is "
+                             "denied")
+                   : xasprintf("unexpected status %ld", resp->status);
     }
     return err_set(err, resp->status == 404 ? ERR_NOTFOUND : ERR_INTERNAL,
                    "%s \"%s\": %s", verb_of(req->method), req->url, text);

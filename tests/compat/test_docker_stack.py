@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from shoalnode import DOCKER, parse_table, scaled, wait_for
+from shoalnode import DOCKER, hold_for, parse_table, scaled, wait_for
 
 pytestmark = pytest.mark.skipif(not os.access(DOCKER, os.X_OK),
                                 reason=f"{DOCKER} not installed")
@@ -131,6 +131,18 @@ def test_docker_stack_commands(loaded_node, tmp_path):
     r = node.exec("curl", "-sS", "--max-time", str(scaled(5)),
                   "http://127.0.0.1:8080/")
     assert r.rc == 0 and r.out.strip() == "up", r
+
+    # deploying the same file again updates in place and restarts nothing
+    before = {t["ID"] for svc in ("t1_app", "t1_web")
+              for t in node.running_tasks(svc)}
+    ids = {svc: node.service(svc)["ID"] for svc in ("t1_app", "t1_web")}
+    out = node.docker_ok("stack", "deploy", "-c", str(f), "t1")
+    for svc, sid in ids.items():
+        assert f"Updating service {svc} (id: {sid})" in out, out
+    assert "Creating" not in out, out
+    hold_for(lambda: {t["ID"] for svc in ("t1_app", "t1_web")
+                      for t in node.running_tasks(svc)} == before,
+             scaled(2), "the same tasks running after the redeploy")
 
     out = node.docker_ok("stack", "rm", "t1")
     assert sorted(out.splitlines()) == [

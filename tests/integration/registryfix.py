@@ -22,7 +22,8 @@ REGISTRY_BIN = "/usr/bin/docker-registry"
 
 
 class Registry:
-    def __init__(self, node, port=5000, addr="127.0.0.1", users=None):
+    def __init__(self, node, port=5000, addr="127.0.0.1", users=None,
+                 token=False):
         if not os.access(REGISTRY_BIN, os.X_OK):
             pytest.skip("docker-registry not installed (scripts/setup-deps)")
         self.node = node
@@ -33,7 +34,10 @@ class Registry:
         self.storage = self.dir / "storage"
         self.storage.mkdir()
         self.users = users or {}
+        self.token = token  # Bearer tokens from tokenserver.py, not Basic
+        self.token_port = port + 1
         self.proc = None
+        self.token_proc = None
 
     @property
     def host(self):
@@ -55,7 +59,14 @@ class Registry:
             "http:",
             f"  addr: {self.addr}:{self.port}",
         ]
-        if self.users:
+        if self.token:
+            self._start_token_server()
+            cfg += ["auth:", "  token:",
+                    f"    realm: http://127.0.0.1:{self.token_port}/token",
+                    "    service: shoal-test-registry",
+                    "    issuer: shoal-test-issuer",
+                    f"    rootcertbundle: {self.dir / 'token.crt'}"]
+        elif self.users:
             htpasswd = self.dir / "htpasswd"
             for i, (u, p) in enumerate(self.users.items()):
                 r = run(["htpasswd", "-Bb" + ("c" if i == 0 else ""),
@@ -72,6 +83,25 @@ class Registry:
             stdin=subprocess.DEVNULL, start_new_session=True)
         wait_for(self._answers, timeout=20, what="the registry to listen")
         return self
+
+    def _start_token_server(self):
+        key, crt = self.dir / "token.key", self.dir / "token.crt"
+        run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-keyout", key, "-out", crt, "-days", "1", "-subj",
+             "/CN=shoal-test-token"], check=True)
+        (u, p), = self.users.items()
+        here = Path(__file__).resolve().parent
+        self.token_log = open(self.dir / "token.log", "wb")
+        self.token_proc = subprocess.Popen(
+            self.node.nsenter() + ["/usr/bin/python3",
+                                   str(here / "tokenserver.py"),
+                                   str(self.token_port), str(key), str(crt),
+                                   "shoal-test-issuer", f"{u}:{p}"],
+            stdout=subprocess.PIPE, stderr=self.token_log,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        line = self.token_proc.stdout.readline()
+        assert line.strip() == b"ready", \
+            f"token server: {line!r} {(self.dir / 'token.log').read_text()}"
 
     def _answers(self):
         assert self.proc.poll() is None, \
@@ -99,10 +129,14 @@ class Registry:
         return r.out
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=scaled(10))
-        self.proc = None
+        for p in (self.proc, self.token_proc):
+            if p and p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=scaled(10))
+        self.proc = self.token_proc = None
+        if getattr(self, "token_log", None):
+            self.token_log.close()
+            self.token_log = None
         if getattr(self, "log", None):
             self.log.close()
             self.log = None

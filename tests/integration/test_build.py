@@ -9,6 +9,7 @@ import io
 import json
 import os
 import shutil
+import subprocess
 import tarfile
 import urllib.parse
 from pathlib import Path
@@ -355,6 +356,58 @@ def test_deletions_become_whiteouts(bnode, tmp_path):
     # The runtime's mount points are not the RUN's work.
     assert not names & {"etc/hosts", "etc/resolv.conf", "etc/hostname",
                         "proc", "sys", "dev", "etc"}, names
+
+
+
+def test_client_gone_cancels_the_build(bnode, tmp_path):
+    """The client hangs up mid-RUN: the step's container is killed, the
+    scratch space goes, no image is made, and the daemon builds on."""
+    write(tmp_path, {"Dockerfile": (f"FROM {BASE}\n"
+                                    "RUN echo started && sleep 1237\n")})
+    p = subprocess.Popen([str(bnode.shoal_bin), "-H", f"unix://{bnode.sock}",
+                          "build", "-t", "cancel:1", str(tmp_path)],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True)
+    try:
+        seen = ""
+        for line in p.stdout:
+            seen += line
+            if "started" in line:
+                break
+        assert "started" in seen, seen
+    finally:
+        p.kill()
+        p.wait()
+    scratch = Path(bnode.data_root, "build", "tmp")
+
+    def cleaned():
+        left = list(scratch.iterdir()) if scratch.exists() else []
+        assert not left, f"build scratch left: {left}"
+        r = bnode.exec("sh", "-c", "ps -eo args | grep -c '[s]leep 1237'")
+        assert r.out.strip() == "0", r
+        return True
+    wait_for(cleaned, 30, "the cancelled build to clean up")
+    assert bnode.api("GET", "/images/cancel:1/json").status == 404
+    write(tmp_path, {"Dockerfile": f"FROM {BASE}\nRUN echo again\n"})
+    assert "again" in build_ok(bnode, tmp_path, "-t", "cancel:2")
+
+
+
+def test_onbuild_triggers(bnode, tmp_path):
+    parent = tmp_path / "parent"
+    write(parent, {"Dockerfile": (f"FROM {BASE}\n"
+                                  "ONBUILD COPY app.txt /app/app.txt\n"
+                                  "ONBUILD RUN cat /app/app.txt\n")})
+    build_ok(bnode, parent, "-t", "onbuild-base")
+    assert inspect(bnode, "onbuild-base")["Config"]["OnBuild"] == [
+        "COPY app.txt /app/app.txt", "RUN cat /app/app.txt"]
+    child = tmp_path / "child"
+    write(child, {"Dockerfile": "FROM onbuild-base\nLABEL kind=child\n",
+                  "app.txt": "the child's app\n"})
+    out = build_ok(bnode, child, "-t", "onbuild-child")
+    assert "# Executing 2 build triggers" in out
+    assert "the child's app" in out
+    assert not inspect(bnode, "onbuild-child")["Config"].get("OnBuild")
 
 
 # ------------------------------------------------------------------ the seed

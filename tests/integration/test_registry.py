@@ -284,3 +284,122 @@ def test_with_registry_auth(loaded_node, auth_registry):
     assert "PullOptions" not in body and "s3cret" not in body
     tasks = n.api("GET", "/tasks").body.decode()
     assert "PullOptions" not in tasks
+
+
+def oci_archive(path, layers):
+    """An OCI image-layout archive named zst:1 with the given layers:
+    (media type suffix, compress function) pairs over small tars."""
+    import gzip
+    import subprocess
+    blobs, descs, diff_ids = {}, [], []
+    for i, kind in enumerate(layers):
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w") as t:
+            data = (f"layer {i} {kind}\n" * 1000).encode()
+            ti = tarfile.TarInfo(f"f{i}.txt")
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+        tar = raw.getvalue()
+        diff_ids.append("sha256:" + hashlib.sha256(tar).hexdigest())
+        if kind == "zstd":
+            blob = subprocess.run(["zstd", "-q", "-c"], input=tar,
+                                  capture_output=True, check=True).stdout
+            mt = "application/vnd.oci.image.layer.v1.tar+zstd"
+        elif kind == "gzip":
+            blob = gzip.compress(tar)
+            mt = "application/vnd.oci.image.layer.v1.tar+gzip"
+        else:
+            blob = tar
+            mt = "application/vnd.oci.image.layer.v1.tar"
+        d = "sha256:" + hashlib.sha256(blob).hexdigest()
+        blobs[d] = blob
+        descs.append({"mediaType": mt, "digest": d, "size": len(blob)})
+    cfg = json.dumps({"architecture": "amd64", "os": "linux",
+                      "config": {},
+                      "rootfs": {"type": "layers",
+                                 "diff_ids": diff_ids}}).encode()
+    cd = "sha256:" + hashlib.sha256(cfg).hexdigest()
+    blobs[cd] = cfg
+    man = json.dumps({"schemaVersion": 2,
+                      "mediaType": "application/vnd.oci.image.manifest.v1"
+                      "+json",
+                      "config": {"mediaType": "application/vnd.oci.image."
+                                 "config.v1+json", "digest": cd,
+                                 "size": len(cfg)},
+                      "layers": descs}).encode()
+    md = "sha256:" + hashlib.sha256(man).hexdigest()
+    blobs[md] = man
+    index = json.dumps({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": md, "size": len(man),
+        "annotations": {"io.containerd.image.name":
+                        "docker.io/library/zst:1"}}]}).encode()
+    with tarfile.open(path, "w") as out:
+        def add(name, data):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            out.addfile(ti, io.BytesIO(data))
+        add("oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
+        add("index.json", index)
+        for d, b in blobs.items():
+            add(f"blobs/sha256/{d.split(':')[1]}", b)
+    return cd
+
+
+def test_zstd_gzip_plain_layers(loaded_node, registry, tmp_path):
+    """An OCI image of a zstd, a gzip and an uncompressed layer: pushed
+    as an OCI manifest with those media types, pulled back to the same
+    image id (every diff id checked as it unpacks)."""
+    import shutil as sh
+    if not sh.which("zstd"):
+        pytest.skip("zstd not installed (scripts/setup-deps)")
+    n = loaded_node
+    arc = tmp_path / "zst.tar"
+    cid = oci_archive(arc, ["zstd", "gzip", "plain"])
+    n.shoal_ok("image", "load", "-i", str(arc))
+    assert image_id(n, "zst:1") == cid
+    name = f"{registry.host}/oci/zst:1"
+    n.shoal_ok("image", "tag", "zst:1", name)
+    n.shoal_ok("image", "push", name)
+    man = json.loads(registry.curl(
+        "-H", "Accept: application/vnd.oci.image.manifest.v1+json",
+        f"http://{registry.host}/v2/oci/zst/manifests/1"))
+    assert man["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
+    assert [x["mediaType"].rsplit(".", 1)[1] for x in man["layers"]] == \
+        ["tar+zstd", "tar+gzip", "tar"], man
+    n.shoal_ok("image", "rm", "-f", cid)
+    out = n.shoal_ok("image", "pull", name)
+    assert "Pull complete" in out
+    assert image_id(n, name) == cid
+
+
+@pytest.fixture
+def token_registry(loaded_node):
+    r = Registry(loaded_node, users={"carol": "t0ken"}, token=True).start()
+    yield r
+    r.stop()
+
+
+def test_bearer_token_auth(loaded_node, token_registry):
+    """Docker's token auth (as Docker Hub does it): the registry's 401
+    names a realm, the client gets a JWT there with Basic credentials for
+    its scopes and retries; wrong credentials fail at the token service."""
+    n = loaded_node
+    reg = token_registry
+    name = f"{reg.host}/tok/img:1"
+    n.shoal_ok("image", "tag", "simple_server:latest", name)
+    home = n.dir / "home3"
+    home.mkdir(exist_ok=True)
+    env = {"HOME": str(home)}
+    rc, out, err = n.shoal("image", "push", name, env=env)
+    assert rc != 0 and ("unauthorized" in err or "denied" in err), err
+    rc, out, err = n.shoal("login", "-u", "carol", "-p", "nope", reg.host,
+                           env=env)
+    assert rc != 0 and "incorrect username or password" in err, err
+    n.shoal_ok("login", "-u", "carol", "--password-stdin", reg.host,
+               input="t0ken\n", env=env)
+    out = n.shoal_ok("image", "push", name, env=env)
+    digest = out.split("digest: ")[1].split()[0]
+    n.shoal_ok("image", "rm", "-f", image_id(n, name))
+    n.shoal_ok("image", "pull", name, env=env)
+    assert image_id(n, f"{reg.host}/tok/img@{digest}") is not None

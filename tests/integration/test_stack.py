@@ -238,3 +238,46 @@ def test_bad_compose_files(loaded_node, tmp_path):
     assert r.rc != 0 and "nope.yml" in r.err, r
     r = node.shoal("stack", "ps", "t1")
     assert r.rc != 0 and "nothing found in stack: t1" in r.err, r
+
+
+def test_two_files_and_stdin(loaded_node, tmp_path):
+    """-c twice: the second file merged over the first (image and
+    replicas replaced, environment merged); -c - reads stdin; .env beside
+    the first file fills variables the environment does not set."""
+    node = loaded_node
+    (tmp_path / "base.yml").write_text(
+        "version: '3.8'\n"
+        "services:\n"
+        "  s:\n"
+        "    image: simple_server\n"
+        "    command: [sleep, '1000']\n"
+        "    environment: {A: '1', B: '2'}\n"
+        "    labels: [\"from=${FROM}\"]\n"
+        "    deploy: {replicas: 1}\n")
+    (tmp_path / "prod.yml").write_text(
+        "version: '3.8'\n"
+        "services:\n"
+        "  s:\n"
+        "    environment: [B=3, C=4]\n"
+        "    deploy: {replicas: 0}\n")
+    (tmp_path / ".env").write_text("FROM=dotenv\n")
+    out = node.shoal_ok("stack", "deploy", "-c", str(tmp_path / "base.yml"),
+                        "-c", str(tmp_path / "prod.yml"), "t2")
+    assert out.splitlines() == ["Creating network t2_default",
+                                "Creating service t2_s"], out
+    spec = node.service("t2_s")["Spec"]
+    cs = spec["TaskTemplate"]["ContainerSpec"]
+    assert cs["Env"] == ["A=1", "B=3", "C=4"], cs
+    assert cs["Labels"] == {"from": "dotenv", LABEL: "t2"}, cs
+    assert spec["Mode"] == {"Replicated": {"Replicas": 0}}, spec
+
+    r = node.shoal("stack", "deploy", "-c", "-", "t2",
+                   input="services:\n  s:\n    image: simple_server\n"
+                         "    command: [sleep, '1000']\n"
+                         "    deploy: {replicas: 0}\n")
+    assert r.rc == 0, r
+    assert "Updating service t2_s" in r.out, r
+    assert node.service("t2_s")["Spec"]["TaskTemplate"]["ContainerSpec"].get(
+        "Env") is None
+    node.shoal_ok("stack", "rm", "t2")
+    assert labelled(node, "services", "t2") == []
