@@ -136,6 +136,8 @@ json_t *cmp_stack_labels(const struct cmp_conv *c, const json_t *labels);
 /* A mapping's values as strings (numbers written out), keys sorted; NULL
  * when v is not a non-empty mapping. */
 json_t *cmp_string_map(const json_t *v);
+/* A copy of an object with its keys in order (Go encodes maps sorted). */
+json_t *cmp_sorted_copy(const json_t *o);
 /* The ServiceSpec of service `name` (its normalised config svc); NULL
  * with c->err. */
 json_t *cmp_convert_service(struct cmp_conv *c, const char *name,

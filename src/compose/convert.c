@@ -14,73 +14,6 @@
 #include "base/mem.h"
 #include "compose/compose_internal.h"
 
-#define NAMESPACE_LABEL "com.docker.stack.namespace"
-
-char *cmp_scope(const struct cmp_conv *c, const char *name)
-{
-    return xasprintf("%s_%s", c->stack, name);
-}
-
-static int cmp_keys(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* A copy of an object with its keys in order (Go encodes maps sorted). */
-static json_t *sorted_copy(const json_t *o)
-{
-    size_t n = json_object_size(o);
-    const char **keys = xcalloc(n + 1, sizeof(*keys));
-    size_t i = 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)o, k, v)
-    {
-        keys[i++] = k;
-    }
-    qsort(keys, n, sizeof(*keys), cmp_keys);
-    json_t *out = json_object();
-    for (i = 0; i < n; i++)
-        json_object_set(out, keys[i], json_object_get(o, keys[i]));
-    free(keys);
-    return out;
-}
-
-json_t *cmp_stack_labels(const struct cmp_conv *c, const json_t *labels)
-{
-    json_t *all = json_object();
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)labels, k, v)
-    {
-        char *t = cmp_scalar_text(v);
-        json_object_set_new(all, k, json_string(t ? t : ""));
-        free(t);
-    }
-    json_object_set_new(all, NAMESPACE_LABEL, json_string(c->stack));
-    json_t *out = sorted_copy(all);
-    json_decref(all);
-    return out;
-}
-
-json_t *cmp_string_map(const json_t *v)
-{
-    if (!json_is_object(v) || !json_object_size(v))
-        return NULL;
-    json_t *m = json_object();
-    const char *k;
-    json_t *x;
-    json_object_foreach((json_t *)v, k, x)
-    {
-        char *t = cmp_scalar_text(x);
-        json_object_set_new(m, k, json_string(t ? t : ""));
-        free(t);
-    }
-    json_t *out = sorted_copy(m);
-    json_decref(m);
-    return out;
-}
-
 /* swarmkit's rule for the names of services and networks. */
 static int check_name(struct cmp_conv *c, const char *path, const char *what,
                       const char *name)
@@ -133,7 +66,7 @@ static int networks(struct cmp_conv *c, struct compose_stack *out)
 {
     json_t *decls = json_object_get(c->p->config, "networks");
     json_t *used = used_networks(json_object_get(c->p->config, "services"));
-    json_t *sorted = sorted_copy(used);
+    json_t *sorted = cmp_sorted_copy(used);
     json_decref(used);
     const char *key;
     json_t *x;
@@ -193,7 +126,7 @@ static int networks(struct cmp_conv *c, struct compose_stack *out)
 
 static int file_objects(struct cmp_conv *c, const char *section, json_t *out)
 {
-    json_t *decls = sorted_copy(json_object_get(c->p->config, section));
+    json_t *decls = cmp_sorted_copy(json_object_get(c->p->config, section));
     const char *key;
     json_t *d;
     int rc = 0;
@@ -280,7 +213,7 @@ int compose_convert(const struct compose_project *p, const char *name,
         compose_stack_fini(out);
         return -1;
     }
-    json_t *services = sorted_copy(json_object_get(p->config, "services"));
+    json_t *services = cmp_sorted_copy(json_object_get(p->config, "services"));
     const char *key;
     json_t *svc;
     json_object_foreach(services, key, svc)
