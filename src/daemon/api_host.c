@@ -7,6 +7,7 @@
 #include "agent/agent.h"
 #include "api/api.h"
 #include "daemon/daemon.h"
+#include "daemon/swarm_identity.h"
 #include "manager/manager.h"
 
 static struct store *host_store(void *self)

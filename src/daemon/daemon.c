@@ -181,6 +181,7 @@ static int start(struct daemon *d, struct err *err)
         return err_ctx(err, "open image store");
     d->registry = registry_new(d->loop, d->images, d->cfg.insecure_registries);
 
+    swarm_hooks_init(d);
     daemon_api_host_init(d);
     d->events = events_new(&d->api_host);
     d->api_host.events = d->events;

@@ -25,10 +25,13 @@
 #define DEFAULT_DATA_ROOT    "/var/lib/shoal"
 #define DEFAULT_CLUSTER_PORT 4377
 
+struct daemon;
 struct events;
 struct swarm_net;
 struct dispatcher;
 struct worker_session;
+struct index_wait;
+struct liveness;
 
 struct daemon_config {
     const char *hosts[8]; /* -H addresses */
@@ -49,6 +52,26 @@ enum swarm_state {
     SWARM_ACTIVE,
     SWARM_LEAVING,
     SWARM_LOCKED, /* autolocked after a restart: waits for swarm unlock */
+};
+
+/* The few calls that the files under swarm.c (swarm_role.c, swarm_net.c,
+ * dispatch.c and the helpers below them) make up into the swarm's
+ * lifecycle. swarm.c installs them at start (swarm_hooks_init), the way
+ * libuv hands callbacks down, so those files never call the ones above
+ * them by name. */
+struct swarm_hooks {
+    /* Proposes a transaction without the manager check: raft on the
+     * leader, forwarded to it elsewhere (daemon_propose_txn). */
+    int (*propose_txn)(struct daemon *d, const struct txn *txn,
+                       raftnode_apply_fn cb, void *data, struct err *err);
+    /* An entry reached the store (raft's, or a worker's mirror; entry NULL
+     * after a snapshot): role, autolock and CA follow it, a starting
+     * swarm may become active. */
+    void (*applied)(struct daemon *d, uint64_t index, const void *entry,
+                    size_t len);
+    /* Starts the parts of this node's role on the existing store: the
+     * cluster port, and for a manager raft and the controllers. */
+    int (*start_role)(struct daemon *d, bool bootstrap, struct err *err);
 };
 
 struct daemon {
@@ -96,6 +119,12 @@ struct daemon {
     struct worker_session *wsession; /* worker: its session */
     /* Requests waiting for the swarm to become usable (init). */
     struct swarm_waiter *waiters;
+    /* Writes forwarded from here, waiting to be applied (swarm_wait.h). */
+    struct index_wait *index_waits;
+    /* Leader: when it last heard from each node (swarm_liveness.h). */
+    struct liveness *liveness;
+    /* Up into swarm.c, for the files below it (swarm_hooks_init). */
+    const struct swarm_hooks *hooks;
 };
 
 /* Runs the daemon until SIGTERM / SIGINT; returns the exit code. */
@@ -105,11 +134,6 @@ int daemon_run(const struct daemon_config *cfg);
 
 /* Reopens the swarm recorded in the data root, if any. */
 int swarm_reopen(struct daemon *d, struct err *err);
-
-/* swarm ca --rotate: a new root CA in the cluster's internal state (the
- * old one kept, trusted, until every node holds a new certificate); join
- * tokens pin the new CA. */
-int swarm_rotate_ca(json_t *internal, struct err *err);
 
 /* swarm unlock: opens a locked node's secrets with key and starts. */
 int swarm_unlock(struct daemon *d, const char *key, struct err *err);
@@ -134,7 +158,8 @@ int swarm_require_manager(const struct daemon *d, struct err *err);
 int daemon_propose(struct daemon *d, const struct txn *txn,
                    raftnode_apply_fn cb, void *data, struct err *err);
 /* The same without the manager check (the swarm's own writes: leadership,
- * node status, joins). */
+ * node status, joins); the files under swarm.c reach it as
+ * d->hooks->propose_txn. */
 int daemon_propose_txn(struct daemon *d, const struct txn *txn,
                        raftnode_apply_fn cb, void *data, struct err *err);
 /* The same for an encoded transaction, without the manager check. */
@@ -149,26 +174,15 @@ int swarm_join(struct daemon *d, const json_t *request, swarm_done_fn cb,
 
 /* Opens raft (and the cluster port) for the recorded identity. */
 int swarm_open(struct daemon *d, bool bootstrap, struct err *err);
-/* Starts the parts of this node's role on the existing store: the
- * cluster port, and for a manager raft and the controllers. */
-int swarm_start_role(struct daemon *d, bool bootstrap, struct err *err);
-/* Checks after each applied entry whether this node's role in the
- * cluster state differs from what it runs, and switches (swarm_role.c). */
-void swarm_role_check(struct daemon *d);
-/* Records the node's identity and addresses in <swarm dir>/state.json. */
-int swarm_save_state(struct daemon *d, struct err *err);
-/* Parses ListenAddr / AdvertiseAddr of an init or join request into d. */
-int swarm_set_addresses(struct daemon *d, const json_t *request,
-                        struct err *err);
 /* Waits for the swarm to be active (init / join answered then). */
 void swarm_add_waiter(struct daemon *d, const json_t *request, swarm_done_fn cb,
                       void *data);
 void swarm_finish_waiter(struct daemon *d, const struct err *err);
-/* An entry reached the store (raft's or a worker's mirror). */
-void swarm_applied(struct daemon *d, uint64_t index, const void *entry,
-                   size_t len);
 /* Forgets the waiter without answering it. */
 void swarm_drop_waiter(struct daemon *d);
+/* Installs d->hooks (swarm.c's lifecycle_hooks), before anything of the
+ * swarm starts. */
+void swarm_hooks_init(struct daemon *d);
 
 /* Fills d->api_host (the images, runtime and events are set as they
  * start). */

@@ -15,7 +15,9 @@
 #include "base/mem.h"
 #include "daemon/dispatch_nets.h"
 #include "daemon/dispatch_secrets.h"
-#include "daemon/swarm_net.h"
+#include "daemon/swarm_errors.h"
+#include "daemon/swarm_liveness.h"
+#include "daemon/swarm_wait.h"
 
 #define SESSION_TIMEOUT_MS 10000
 #define RETRY_MS           500
@@ -171,9 +173,7 @@ void dispatch_serve(struct daemon *d, struct rpc_call *call,
     struct err err = {0};
     const struct pki_identity *peer = rpc_call_peer(call);
     if (!d->raft || !raftnode_is_ready_leader(d->raft) || !d->store) {
-        err_set(&err, ERR_UNAVAILABLE,
-                "rpc error: code = Unavailable desc = this node is not the "
-                "swarm leader");
+        swarm_err_not_leader(&err);
         rpc_reply(call, NULL, &err);
         return;
     }
@@ -207,7 +207,7 @@ void dispatch_serve(struct daemon *d, struct rpc_call *call,
     rpc_conn_watch(s->conn, session_gone, s);
     rpc_reply(call, r, NULL);
     json_decref(r);
-    swarm_net_heartbeat(d, peer->node_id);
+    swarm_liveness_heard(d, peer->node_id);
     log_info("dispatcher: node %s follows this leader", s->node_id);
 }
 
@@ -450,7 +450,7 @@ static void on_push(void *data, const char *method, const json_t *params)
     if (store_apply(d->store, index, txn, len, &err) < 0)
         log_debug("session: entry %llu: %s", (unsigned long long)index,
                   err.msg);
-    swarm_applied(d, index, txn, len);
+    d->hooks->applied(d, index, txn, len);
 }
 
 static void on_close(void *data, const struct err *err)
@@ -491,7 +491,7 @@ static void opened(void *data, const struct err *err, const json_t *result)
     log_info("session: following the leader at %s (index %llu)",
              rpc_client_address(ws->c),
              (unsigned long long)store_index(d->store));
-    swarm_applied(d, store_index(d->store), NULL, 0);
+    d->hooks->applied(d, store_index(d->store), NULL, 0);
 }
 
 static void connect_next(struct worker_session *ws)
@@ -616,8 +616,8 @@ static void proposed(void *data, const struct err *err, const json_t *result)
     if (err)
         p->cb(p->data, err, 0);
     else
-        swarm_net_wait_index(p->d, (uint64_t)jx_int(result, "Index", 0), p->cb,
-                             p->data);
+        swarm_wait_index(p->d, (uint64_t)jx_int(result, "Index", 0), p->cb,
+                         p->data);
     free(p);
 }
 

@@ -3,10 +3,9 @@
 // node as its only manager), reopening it after a restart, leaving it, and
 // the glue between raft leadership, the manager's controllers and the
 // agent. What a node must remember across restarts (its ids) is in
-// <data-root>/swarm/state.json; the cluster state itself is in raft.
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <net/if.h>
+// <data-root>/swarm/state.json (swarm_state.c); the cluster state itself
+// is in raft. The top of the swarm's files: those below reach back up
+// only through the hooks it installs (struct swarm_hooks, daemon.h).
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
@@ -20,9 +19,12 @@
 #include "base/timeutil.h"
 #include "api/events.h"
 #include "daemon/daemon.h"
+#include "daemon/swarm_errors.h"
+#include "daemon/swarm_identity.h"
 #include "daemon/swarm_net.h"
+#include "daemon/swarm_role.h"
+#include "daemon/swarm_state.h"
 #include "runtime/cgroup.h"
-#include "cluster/rpc.h"
 #include "cluster/seal.h"
 #include "store/txn.h"
 
@@ -34,29 +36,7 @@ struct swarm_waiter {
     struct pki_pair ca; /* init: the new root CA, for the cluster object */
 };
 
-static char *state_path(const struct daemon *d)
-{
-    return xasprintf("%s/state.json", d->swarm_dir);
-}
-
 /* ---- node facts ---- */
-
-static void first_ipv4(char *out, size_t size)
-{
-    snprintf(out, size, "127.0.0.1");
-    struct ifaddrs *ifs = NULL;
-    if (getifaddrs(&ifs) < 0)
-        return;
-    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
-        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
-            (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
-            continue;
-        inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, out,
-                  (socklen_t)size);
-        break;
-    }
-    freeifaddrs(ifs);
-}
 
 json_t *daemon_node_description(const struct daemon *d)
 {
@@ -223,7 +203,7 @@ static struct cluster *
 init_cluster(struct daemon *d, const struct swarm_waiter *w, struct err *err)
 {
     const json_t *req = w->request;
-    json_t *tokens = swarm_net_new_tokens(w->ca.cert_pem, err);
+    json_t *tokens = swarm_new_tokens(w->ca.cert_pem, err);
     if (!tokens)
         return NULL;
     struct cluster *c = cluster_new();
@@ -406,12 +386,12 @@ static void sync_autolock(struct daemon *d)
     if (key && d->unlock_key && strcmp(key, d->unlock_key) == 0)
         return;
     struct err err = {0};
-    if (swarm_net_reseal(d, key, &err) < 0)
+    if (swarm_identity_reseal(d, key, &err) < 0)
         log_error("swarm: autolock: %s", err.msg);
 }
 
-void swarm_applied(struct daemon *d, uint64_t index, const void *entry,
-                   size_t len)
+static void swarm_applied(struct daemon *d, uint64_t index, const void *entry,
+                          size_t len)
 {
     if (d->catchup_store) {
         if (index < store_index(d->store) || !raftnode_caught_up(d->raft))
@@ -456,7 +436,7 @@ static void on_caught_up(void *data)
 
 /* ---- opening ---- */
 
-int swarm_start_role(struct daemon *d, bool bootstrap, struct err *err)
+static int swarm_start_role(struct daemon *d, bool bootstrap, struct err *err)
 {
     _cleanup_free_ char *raft_dir = xasprintf("%s/raft", d->swarm_dir);
     if (swarm_net_start(d, err) < 0)
@@ -464,7 +444,7 @@ int swarm_start_role(struct daemon *d, bool bootstrap, struct err *err)
     if (!d->is_manager)
         return 0; /* a worker: its session with the leader fills the store */
     uint8_t data_key[32];
-    if (swarm_net_data_key(d, data_key, err) < 0) {
+    if (swarm_data_key(d, data_key, err) < 0) {
         swarm_net_stop(d);
         return -1;
     }
@@ -525,78 +505,14 @@ int swarm_open(struct daemon *d, bool bootstrap, struct err *err)
     return -1;
 }
 
-int swarm_save_state(struct daemon *d, struct err *err)
-{
-    if (fs_mkdir_p(d->swarm_dir, 0700, err) < 0)
-        return -1;
-    _cleanup_json_ json_t *st = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:o}", "NodeID", d->node_id, "ClusterID",
-        d->cluster_id, "Role", d->is_manager ? "manager" : "worker",
-        "ListenAddr", d->listen_addr, "AdvertiseAddr", d->advertise_addr,
-        "RemoteAddrs",
-        d->join_remotes ? json_incref(d->join_remotes) : json_array());
-    _cleanup_free_ char *text = jx_dumps(st);
-    _cleanup_free_ char *path = state_path(d);
-    return fs_write_file_atomic(path, text, strlen(text), 0600, err);
-}
-
-static void set_raft_addr(struct daemon *d)
-{
-    const char *colon = strrchr(d->listen_addr, ':');
-    snprintf(d->raft_addr, sizeof(d->raft_addr), "%s:%s", d->advertise_addr,
-             colon ? colon + 1 : "4377");
-}
-
-int swarm_set_addresses(struct daemon *d, const json_t *request,
-                        struct err *err)
-{
-    const char *listen = jx_str(request, "ListenAddr");
-    const char *adv = jx_str(request, "AdvertiseAddr");
-    char host[128];
-    uint16_t port;
-    if (!listen || !*listen)
-        listen = "0.0.0.0:4377";
-    if (rpc_split_address(listen, host, sizeof(host), &port,
-                          DEFAULT_CLUSTER_PORT, err) < 0)
-        return -1;
-    snprintf(d->listen_addr, sizeof(d->listen_addr), "%s:%u", host, port);
-    if (adv && *adv) {
-        uint16_t adv_port;
-        if (rpc_split_address(adv, host, sizeof(host), &adv_port, port, err) <
-            0)
-            return -1;
-        snprintf(d->advertise_addr, sizeof(d->advertise_addr), "%s", host);
-    } else if (strcmp(host, "0.0.0.0") != 0 && strcmp(host, "::") != 0) {
-        snprintf(d->advertise_addr, sizeof(d->advertise_addr), "%s", host);
-    } else {
-        first_ipv4(d->advertise_addr, sizeof(d->advertise_addr));
-    }
-    set_raft_addr(d);
-    return 0;
-}
-
 int swarm_reopen(struct daemon *d, struct err *err)
 {
-    _cleanup_free_ char *path = state_path(d);
-    if (!fs_exists(path))
+    bool found;
+    if (swarm_load_state(d, &found, err) < 0)
+        return -1;
+    if (!found)
         return 0;
-    _cleanup_free_ char *text = NULL;
-    if (fs_read_file(path, &text, NULL, err) < 0)
-        return -1;
-    _cleanup_json_ json_t *st = json_loads(text, 0, NULL);
-    const char *node = jx_str(st, "NodeID");
-    const char *cluster = jx_str(st, "ClusterID");
-    const char *role = jx_str(st, "Role");
-    if (!node || !cluster)
-        return err_set(err, ERR_INTERNAL, "corrupt swarm state in '%s'", path);
-    snprintf(d->node_id, sizeof(d->node_id), "%s", node);
-    snprintf(d->cluster_id, sizeof(d->cluster_id), "%s", cluster);
-    d->is_manager = !role || strcmp(role, "manager") == 0;
-    json_decref(d->join_remotes);
-    d->join_remotes = json_incref(json_object_get(st, "RemoteAddrs"));
-    if (swarm_set_addresses(d, st, err) < 0)
-        return -1;
-    if (d->is_manager && !d->unlock_key && swarm_net_locked(d)) {
+    if (d->is_manager && !d->unlock_key && swarm_identity_locked(d)) {
         d->swarm = SWARM_LOCKED;
         log_info("swarm: this manager is locked; `swarm unlock` with the "
                  "unlock key starts it");
@@ -614,7 +530,7 @@ int swarm_unlock(struct daemon *d, const char *key, struct err *err)
                            ? "This node is not part of a "
                              "swarm"
                            : "swarm is not locked");
-    if (swarm_net_try_unlock(d, key, err) < 0)
+    if (swarm_identity_unlock(d, key, err) < 0)
         return -1;
     log_info("swarm: unlocked; reopening as node %s", d->node_id);
     d->swarm = SWARM_INACTIVE;
@@ -640,7 +556,7 @@ int swarm_init(struct daemon *d, const json_t *request, swarm_done_fn cb,
     d->is_manager = true;
     struct pki_pair ca = {0};
     if (swarm_save_state(d, err) < 0 ||
-        swarm_net_new_ca(
+        swarm_new_ca(
             d,
             jx_int(jx_obj(json_object_get(request, "Spec"), "CAConfig"),
                    "NodeCertExpiry", 0),
@@ -674,10 +590,7 @@ bool swarm_is_manager(const struct daemon *d)
 int swarm_require_manager(const struct daemon *d, struct err *err)
 {
     if (d->swarm == SWARM_LOCKED)
-        return err_set(err, ERR_UNAVAILABLE,
-                       "Swarm is encrypted and needs to be unlocked before "
-                       "it can be used. Please use \"docker swarm unlock\" "
-                       "to unlock it.");
+        return swarm_err_locked(err);
     if (d->swarm == SWARM_INACTIVE || d->swarm == SWARM_LEAVING)
         return err_set(err, ERR_UNAVAILABLE,
                        "This node is not a swarm manager. Use \"docker swarm "
@@ -716,6 +629,19 @@ int daemon_propose(struct daemon *d, const struct txn *txn,
     if (swarm_require_manager(d, err) < 0)
         return -1;
     return daemon_propose_txn(d, txn, cb, data, err);
+}
+
+/* ---- what the files below call up into (daemon.h: struct swarm_hooks) ---- */
+
+static const struct swarm_hooks lifecycle_hooks = {
+    .propose_txn = daemon_propose_txn,
+    .applied = swarm_applied,
+    .start_role = swarm_start_role,
+};
+
+void swarm_hooks_init(struct daemon *d)
+{
+    d->hooks = &lifecycle_hooks;
 }
 
 /* ---- closing and leaving ---- */

@@ -14,7 +14,8 @@
 #include "base/mem.h"
 #include "cluster/rpc.h"
 #include "daemon/daemon.h"
-#include "daemon/swarm_net.h"
+#include "daemon/swarm_identity.h"
+#include "daemon/swarm_state.h"
 
 #define JOIN_TIMEOUT_MS 20000
 
@@ -100,7 +101,7 @@ static void joined(void *data, const struct err *rerr, const json_t *result)
     d->join_remotes =
         json_deep_copy(json_object_get(j->request, "RemoteAddrs"));
     if (swarm_save_state(d, &err) < 0 ||
-        swarm_net_save_identity(d, ca, cert, j->key_pem, &err) < 0) {
+        swarm_identity_save(d, ca, cert, j->key_pem, &err) < 0) {
         join_finish(j, &err);
         return;
     }

@@ -1,43 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
-// The cluster port of this node (see swarm_net.h): TLS identity, the
+// The cluster port of this node (see swarm_net.h): TLS contexts, the
 // methods other nodes call, raft streams, forwarding writes to the leader,
-// heartbeats and the leader's liveness watch.
+// heartbeats and certificate renewal.
 #include "daemon/swarm_net.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <unistd.h>
 
-#include "base/fsutil.h"
 #include "base/id.h"
 #include "base/jsonx.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "cluster/rpc.h"
-#include "cluster/seal.h"
 #include "daemon/dispatch.h"
+#include "daemon/swarm_errors.h"
+#include "daemon/swarm_identity.h"
+#include "daemon/swarm_liveness.h"
+#include "daemon/swarm_wait.h"
 #include "store/txn.h"
 
 #define FORWARD_TIMEOUT_MS 15000
 #define JOIN_TIMEOUT_MS    20000
-#define CA_YEARS           20
-#define DEFAULT_HB_NS      5000000000LL
-#define GRACE_PERIODS      3
-
-struct apply_wait {
-    struct apply_wait *next;
-    uint64_t index;
-    raftnode_apply_fn cb;
-    void *data;
-};
-
-struct seen {
-    char node_id[ID_LEN + 1];
-    int64_t at; /* monotonic ms of the last heartbeat */
-};
 
 struct swarm_net {
     struct daemon *d;
@@ -48,12 +34,9 @@ struct swarm_net {
     struct rpc_server *srv;
     struct rpc_client *leader; /* to the leader, for forwards/heartbeats */
     struct raftnode_dialer dialer;
-    struct apply_wait *waits;
     uv_timer_t timer; /* heartbeats (sending, or watching as leader) */
     bool timer_closing;
     bool leading;
-    struct seen *seen;
-    size_t n_seen;
     bool hb_in_flight;
     uv_timer_t renew_timer; /* certificate renewal */
     char *renew_key;        /* the key of the request in flight */
@@ -69,25 +52,6 @@ struct swarm_net {
 uint64_t swarm_raft_id(const char *node_id)
 {
     return id_hash64(node_id) | 1;
-}
-
-int swarm_err_no_leader(struct err *err)
-{
-    return err_set(err, ERR_UNAVAILABLE,
-                   "rpc error: code = Unknown desc = The swarm does not have "
-                   "a leader. It's possible that too few managers are "
-                   "online. Make sure more than half of the managers are "
-                   "online.");
-}
-
-int64_t swarm_heartbeat_ms(const struct daemon *d)
-{
-    const struct cluster *c = d->store ? store_cluster(d->store) : NULL;
-    json_int_t ns =
-        c ? jx_int(jx_obj(c->spec, "Dispatcher"), "HeartbeatPeriod", 0) : 0;
-    if (ns <= 0)
-        ns = DEFAULT_HB_NS;
-    return ns / 1000000;
 }
 
 static int64_t cert_expiry_s(const struct cluster *c)
@@ -125,47 +89,6 @@ static void set_trust_root(struct node *nd, const struct cluster *c)
                                   "CertIssuerPublicKey", ""));
 }
 
-int swarm_rotate_ca(json_t *internal, struct err *err)
-{
-    struct pki_pair ca = {0};
-    char digest[51];
-    if (pki_ca_create(CA_YEARS, &ca, err) < 0)
-        return -1;
-    if (pki_ca_digest(ca.cert_pem, digest, err) < 0) {
-        pki_pair_clear(&ca);
-        return -1;
-    }
-    json_t *old = json_object_get(internal, "_RootCA");
-    if (old) {
-        json_object_set(internal, "_PrevRootCA", old);
-        json_object_set_new(internal, "_PrevTrustRoot",
-                            json_string(jx_str(old, "Cert")));
-    }
-    json_object_set_new(
-        internal, "_RootCA",
-        json_pack("{s:s, s:s}", "Cert", ca.cert_pem, "Key", ca.key_pem));
-    json_object_set_new(internal, "TLSInfo",
-                        json_pack("{s:s, s:s, s:s}", "TrustRoot", ca.cert_pem,
-                                  "CertIssuerSubject", "",
-                                  "CertIssuerPublicKey", ""));
-    json_object_set_new(internal, "RootRotationInProgress", json_true());
-    /* Tokens pin the new CA; their secrets stay. */
-    json_t *tokens = json_object_get(internal, "JoinTokens");
-    const char *roles[] = {"Worker", "Manager"};
-    for (size_t i = 0; i < 2; i++) {
-        const char *t = jx_str(tokens, roles[i]);
-        const char *dash = t ? strrchr(t, '-') : NULL;
-        if (!dash)
-            continue;
-        char *nt = pki_token_format(digest, dash + 1);
-        json_object_set_new(tokens, roles[i], json_string(nt));
-        free(nt);
-    }
-    pki_pair_clear(&ca);
-    log_info("cluster: new root CA; certificates are being reissued");
-    return 0;
-}
-
 /* Commits one node record (nd taken). */
 static int put_node(struct daemon *d, struct node *nd, raftnode_apply_fn cb,
                     void *data, struct err *err)
@@ -174,181 +97,9 @@ static int put_node(struct daemon *d, struct node *nd, raftnode_apply_fn cb,
     txn_init(&txn);
     txn_node_put(&txn, nd);
     node_free(nd);
-    int rc = daemon_propose_txn(d, &txn, cb, data, err);
+    int rc = d->hooks->propose_txn(d, &txn, cb, data, err);
     txn_fini(&txn);
     return rc;
-}
-
-/* ---- identity ---- */
-
-static char *cert_path(const struct daemon *d, const char *name)
-{
-    return xasprintf("%s/%s/%s", d->swarm_dir, CERT_DIR, name);
-}
-
-/* Secrets on disk (TLS key, raft data key): sealed with the unlock key
- * while the swarm is autolocked (d->unlock_key), plain otherwise. */
-static int read_secret(struct daemon *d, const char *path, char **out,
-                       struct err *err)
-{
-    _cleanup_free_ char *text = NULL;
-    if (fs_read_file(path, &text, NULL, err) < 0)
-        return -1;
-    if (!seal_is_sealed(text)) {
-        *out = steal_ptr(text);
-        return 0;
-    }
-    if (!d->unlock_key)
-        return err_set(err, ERR_UNAVAILABLE,
-                       "Swarm is encrypted and needs to be unlocked before "
-                       "it can be used. Please use \"docker swarm unlock\" "
-                       "to unlock it.");
-    return seal_open(d->unlock_key, text, out, err);
-}
-
-static int write_secret(struct daemon *d, const char *path, const char *plain,
-                        struct err *err)
-{
-    _cleanup_free_ char *sealed =
-        d->unlock_key ? seal_text(d->unlock_key, plain) : NULL;
-    const char *text = sealed ? sealed : plain;
-    return fs_write_file_atomic(path, text, strlen(text), 0600, err);
-}
-
-bool swarm_net_locked(struct daemon *d)
-{
-    _cleanup_free_ char *path = cert_path(d, NODE_KEY_FILE);
-    _cleanup_free_ char *text = NULL;
-    struct err err = {0};
-    return fs_read_file(path, &text, NULL, &err) == 0 && seal_is_sealed(text);
-}
-
-int swarm_net_try_unlock(struct daemon *d, const char *key, struct err *err)
-{
-    _cleanup_free_ char *path = cert_path(d, NODE_KEY_FILE);
-    _cleanup_free_ char *text = NULL, *plain = NULL;
-    if (fs_read_file(path, &text, NULL, err) < 0)
-        return -1;
-    if (seal_open(key, text, &plain, err) < 0)
-        return err_set(err, ERR_INVALID,
-                       "swarm could not be unlocked: invalid key, use "
-                       "docker swarm unlock-key to get the current key");
-    OPENSSL_cleanse(plain, strlen(plain));
-    free(d->unlock_key);
-    d->unlock_key = xstrdup(key);
-    return 0;
-}
-
-int swarm_net_reseal(struct daemon *d, const char *new_key, struct err *err)
-{
-    _cleanup_free_ char *kp = cert_path(d, NODE_KEY_FILE);
-    _cleanup_free_ char *dp = cert_path(d, DATA_KEY_FILE);
-    _cleanup_free_ char *key = NULL, *dek = NULL;
-    if (read_secret(d, kp, &key, err) < 0 ||
-        (fs_exists(dp) && read_secret(d, dp, &dek, err) < 0))
-        return -1;
-    free(d->unlock_key);
-    d->unlock_key = new_key ? xstrdup(new_key) : NULL;
-    int rc = write_secret(d, kp, key, err) < 0 ||
-                     (dek && write_secret(d, dp, dek, err) < 0)
-                 ? -1
-                 : 0;
-    OPENSSL_cleanse(key, strlen(key));
-    if (dek)
-        OPENSSL_cleanse(dek, strlen(dek));
-    if (rc == 0)
-        log_info("swarm: secrets on disk %s",
-                 new_key ? "sealed with the unlock key" : "no longer sealed");
-    return rc;
-}
-
-int swarm_net_save_identity(struct daemon *d, const char *ca_pem,
-                            const char *cert_pem, const char *key_pem,
-                            struct err *err)
-{
-    _cleanup_free_ char *dir = xasprintf("%s/%s", d->swarm_dir, CERT_DIR);
-    if (fs_mkdir_p(dir, 0700, err) < 0)
-        return -1;
-    _cleanup_free_ char *bundle = xasprintf("%s%s", cert_pem, ca_pem);
-    _cleanup_free_ char *p1 = cert_path(d, CA_CERT_FILE);
-    _cleanup_free_ char *p2 = cert_path(d, NODE_CERT_FILE);
-    _cleanup_free_ char *p3 = cert_path(d, NODE_KEY_FILE);
-    if (fs_write_file_atomic(p1, ca_pem, strlen(ca_pem), 0644, err) < 0 ||
-        fs_write_file_atomic(p2, bundle, strlen(bundle), 0644, err) < 0 ||
-        write_secret(d, p3, key_pem, err) < 0)
-        return -1;
-    return 0;
-}
-
-static int hexval(int c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                  : -1;
-}
-
-int swarm_net_data_key(struct daemon *d, uint8_t key[32], struct err *err)
-{
-    _cleanup_free_ char *path = cert_path(d, DATA_KEY_FILE);
-    _cleanup_free_ char *text = NULL;
-    if (!fs_exists(path)) {
-        char hex[65];
-        if (RAND_bytes(key, 32) != 1)
-            return err_set(err, ERR_INTERNAL, "no random bytes for a key");
-        for (int i = 0; i < 32; i++)
-            snprintf(hex + 2 * i, 3, "%02x", key[i]);
-        _cleanup_free_ char *dir = xasprintf("%s/%s", d->swarm_dir, CERT_DIR);
-        int rc = fs_mkdir_p(dir, 0700, err) < 0 ||
-                         write_secret(d, path, hex, err) < 0
-                     ? -1
-                     : 0;
-        OPENSSL_cleanse(hex, sizeof(hex));
-        return rc;
-    }
-    if (read_secret(d, path, &text, err) < 0)
-        return -1;
-    for (int i = 0; i < 32; i++) {
-        int hi = strlen(text) >= 64 ? hexval(text[2 * i]) : -1;
-        int lo = hi >= 0 ? hexval(text[2 * i + 1]) : -1;
-        if (lo < 0) {
-            OPENSSL_cleanse(text, strlen(text));
-            return err_set(err, ERR_INTERNAL, "corrupt raft data key in '%s'",
-                           path);
-        }
-        key[i] = (uint8_t)(hi << 4 | lo);
-    }
-    OPENSSL_cleanse(text, strlen(text));
-    return 0;
-}
-
-int swarm_net_new_ca(struct daemon *d, int64_t cert_expiry_ns,
-                     struct pki_pair *ca, struct err *err)
-{
-    int64_t expiry_s =
-        cert_expiry_ns > 0 ? cert_expiry_ns / 1000000000 : 90LL * 24 * 3600;
-    _cleanup_free_ char *key = NULL, *csr = NULL, *cert = NULL;
-    if (pki_ca_create(CA_YEARS, ca, err) < 0)
-        return -1;
-    if (pki_csr_create(&key, &csr, err) < 0 ||
-        pki_csr_sign(ca, csr, d->node_id, PKI_OU_MANAGER, d->cluster_id,
-                     expiry_s, &cert, err) < 0 ||
-        swarm_net_save_identity(d, ca->cert_pem, cert, key, err) < 0) {
-        pki_pair_clear(ca);
-        return -1;
-    }
-    return 0;
-}
-
-json_t *swarm_net_new_tokens(const char *ca_cert_pem, struct err *err)
-{
-    char digest[51], s1[26], s2[26];
-    if (pki_ca_digest(ca_cert_pem, digest, err) < 0)
-        return NULL;
-    pki_token_secret(s1);
-    pki_token_secret(s2);
-    _cleanup_free_ char *w = pki_token_format(digest, s1);
-    _cleanup_free_ char *m = pki_token_format(digest, s2);
-    return json_pack("{s:s, s:s}", "Worker", w, "Manager", m);
 }
 
 static int load_identity(struct swarm_net *n, struct err *err)
@@ -358,12 +109,7 @@ static int load_identity(struct swarm_net *n, struct err *err)
     free(n->ca_pem);
     n->ca_pem = NULL;
     pki_pair_clear(&n->own);
-    _cleanup_free_ char *p1 = cert_path(d, CA_CERT_FILE);
-    _cleanup_free_ char *p2 = cert_path(d, NODE_CERT_FILE);
-    _cleanup_free_ char *p3 = cert_path(d, NODE_KEY_FILE);
-    if (fs_read_file(p1, &n->ca_pem, NULL, err) < 0 ||
-        fs_read_file(p2, &n->own.cert_pem, NULL, err) < 0 ||
-        read_secret(d, p3, &n->own.key_pem, err) < 0 ||
+    if (swarm_identity_load(d, &n->ca_pem, &n->own, err) < 0 ||
         pki_cert_identity(n->own.cert_pem, &n->id, err) < 0)
         return -1;
     n->srv_ctx = pki_ctx_mutual(true, n->ca_pem, &n->own, err);
@@ -376,24 +122,8 @@ static int load_identity(struct swarm_net *n, struct err *err)
     return n->cli_ctx ? 0 : -1;
 }
 
-/* ---- waiting for forwarded writes to arrive here ---- */
-
-void swarm_net_wait_index(struct daemon *d, uint64_t index,
-                          raftnode_apply_fn cb, void *data)
-{
-    struct swarm_net *n = d->net;
-    if (!n || !d->store || store_index(d->store) >= index) {
-        cb(data, NULL, index);
-        return;
-    }
-    struct apply_wait *w = xcalloc(1, sizeof(*w));
-    w->index = index;
-    w->cb = cb;
-    w->data = data;
-    w->next = n->waits;
-    n->waits = w;
-}
-
+/* An entry was applied: the workers' sessions get it (leader), and the
+ * writes forwarded from here that waited for it are answered. */
 void swarm_net_applied(struct daemon *d, uint64_t index, const void *entry,
                        size_t len)
 {
@@ -402,16 +132,7 @@ void swarm_net_applied(struct daemon *d, uint64_t index, const void *entry,
         return;
     if (n->leading && entry)
         dispatch_applied(d, index, entry, len);
-    for (struct apply_wait **pw = &n->waits; *pw;) {
-        struct apply_wait *w = *pw;
-        if (w->index > index) {
-            pw = &w->next;
-            continue;
-        }
-        *pw = w->next;
-        w->cb(w->data, NULL, w->index);
-        free(w);
-    }
+    swarm_wait_applied(d, index);
 }
 
 /* ---- the leader connection ---- */
@@ -447,7 +168,7 @@ static void forwarded(void *data, const struct err *err, const json_t *result)
         f->cb(f->data, err, 0);
     } else {
         uint64_t index = (uint64_t)jx_int(result, "Index", 0);
-        swarm_net_wait_index(f->n->d, index, f->cb, f->data);
+        swarm_wait_index(f->n->d, index, f->cb, f->data);
     }
     free(f);
 }
@@ -759,21 +480,17 @@ static void m_join(void *data, struct rpc_call *call, const json_t *params)
     }
 }
 
-static void note_heartbeat(struct swarm_net *n, const char *node_id);
-
 static void m_heartbeat(void *data, struct rpc_call *call, const json_t *params)
 {
     (void)params;
     struct swarm_net *n = data;
     struct err err = {0};
     if (!n->leading) {
-        err_set(&err, ERR_UNAVAILABLE,
-                "rpc error: code = Unavailable desc = this node is not the "
-                "swarm leader");
+        swarm_err_not_leader(&err);
         rpc_reply(call, NULL, &err);
         return;
     }
-    note_heartbeat(n, rpc_call_peer(call)->node_id);
+    swarm_liveness_heard(n->d, rpc_call_peer(call)->node_id);
     _cleanup_json_ json_t *r = json_pack(
         "{s:I}", "Period", (json_int_t)swarm_heartbeat_ms(n->d) * 1000000);
     rpc_reply(call, r, NULL);
@@ -1044,15 +761,7 @@ static void raft_dial(void *data, uint64_t id, const char *address,
                   n->d->raft_addr, done, req);
 }
 
-/* ---- heartbeats ---- */
-
-static struct seen *seen_find(struct swarm_net *n, const char *node_id)
-{
-    for (size_t i = 0; i < n->n_seen; i++)
-        if (strcmp(n->seen[i].node_id, node_id) == 0)
-            return &n->seen[i];
-    return NULL;
-}
+/* ---- heartbeats: sent to the leader, or watched as the leader ---- */
 
 static void status_committed(void *data, const struct err *err, uint64_t index)
 {
@@ -1062,63 +771,6 @@ static void status_committed(void *data, const struct err *err, uint64_t index)
         log_debug("cluster: node status: %s", err->msg);
 }
 
-static void propose_node_state(struct swarm_net *n, const struct node *nd,
-                               enum node_state state, const char *message)
-{
-    struct txn txn;
-    txn_init(&txn);
-    if (nd->manager) {
-        /* A manager's reachability follows its heartbeats too. */
-        struct node *c = node_copy(nd);
-        c->state = state;
-        free(c->status_message);
-        c->status_message = message ? xstrdup(message) : NULL;
-        free(c->reachability);
-        c->reachability =
-            xstrdup(state == NODE_READY ? "reachable" : "unreachable");
-        txn_node_put(&txn, c);
-        node_free(c);
-    } else {
-        txn_node_status(&txn, nd->meta.id, state, message, nd->addr);
-    }
-    struct err err = {0};
-    if (daemon_propose_txn(n->d, &txn, status_committed, NULL, &err) < 0)
-        log_debug("cluster: node status: %s", err.msg);
-    txn_fini(&txn);
-}
-
-void swarm_net_heartbeat(struct daemon *d, const char *node_id)
-{
-    if (d->net && d->net->leading)
-        note_heartbeat(d->net, node_id);
-}
-
-static struct seen *seen_add(struct swarm_net *n, const char *node_id,
-                             int64_t at)
-{
-    n->seen = xrealloc(n->seen, (n->n_seen + 1) * sizeof(*n->seen));
-    struct seen *s = &n->seen[n->n_seen++];
-    snprintf(s->node_id, sizeof(s->node_id), "%s", node_id);
-    s->at = at;
-    return s;
-}
-
-static void note_heartbeat(struct swarm_net *n, const char *node_id)
-{
-    int64_t now = (int64_t)uv_now(n->d->loop);
-    struct seen *s = seen_find(n, node_id);
-    if (!s)
-        s = seen_add(n, node_id, now);
-    s->at = now;
-    const struct node *nd = store_node(n->d->store, node_id);
-    if (nd && nd->state != NODE_READY) {
-        log_info("cluster: node %s is back", node_id);
-        propose_node_state(n, nd, NODE_READY, NULL);
-    }
-}
-
-/* The leader: nodes whose heartbeats stopped for a grace period are
- * down; their tasks are then replaced elsewhere by the orchestrator. */
 static void rotation_finished(void *data, const struct err *err, uint64_t index)
 {
     (void)index;
@@ -1156,35 +808,9 @@ static void finish_rotation(struct swarm_net *n)
     txn_cluster_put(&txn, nc, 0);
     cluster_free(nc);
     struct err err = {0};
-    if (daemon_propose_txn(d, &txn, rotation_finished, n, &err) == 0)
+    if (d->hooks->propose_txn(d, &txn, rotation_finished, n, &err) == 0)
         n->finishing_rotation = true;
     txn_fini(&txn);
-}
-
-static void watch_nodes(struct swarm_net *n)
-{
-    struct daemon *d = n->d;
-    finish_rotation(n);
-    int64_t now = (int64_t)uv_now(d->loop);
-    int64_t grace = swarm_heartbeat_ms(d) * GRACE_PERIODS;
-    size_t it = 0;
-    void *o;
-    while (store_next(d->store, KIND_NODE, &it, &o)) {
-        const struct node *nd = o;
-        if (strcmp(nd->meta.id, d->node_id) == 0 || nd->state == NODE_DOWN)
-            continue;
-        /* A node this leader has not heard from yet (it has just joined,
-         * or leadership has just moved) is timed from the moment the
-         * leader first sees it, as swarmkit times a new session. */
-        const struct seen *s = seen_find(n, nd->meta.id);
-        if (!s)
-            s = seen_add(n, nd->meta.id, now);
-        if (now - s->at > grace) {
-            log_info("cluster: node %s missed its heartbeats: down",
-                     nd->meta.id);
-            propose_node_state(n, nd, NODE_DOWN, "heartbeat failure");
-        }
-    }
 }
 
 static void heartbeat_done(void *data, const struct err *err,
@@ -1204,8 +830,10 @@ static void timer_cb(uv_timer_t *t)
     if (!d->store)
         return;
     if (n->leading) {
-        if (d->swarm == SWARM_ACTIVE)
-            watch_nodes(n);
+        if (d->swarm == SWARM_ACTIVE) {
+            finish_rotation(n);
+            swarm_liveness_sweep(d);
+        }
         return;
     }
     /* A manager still replaying or catching up with the log is alive:
@@ -1241,7 +869,10 @@ void swarm_net_leadership(struct daemon *d, bool is_leader)
     if (n->leading && !is_leader)
         dispatch_drop_all(d);
     n->leading = is_leader;
-    n->n_seen = 0;
+    if (is_leader)
+        swarm_liveness_start(d); /* everyone timed afresh */
+    else
+        swarm_liveness_stop(d);
     restart_timer(n);
 }
 
@@ -1290,7 +921,7 @@ static void renew_done(void *data, const struct err *err, const json_t *result)
         uv_timer_start(&n->renew_timer, renew_now, 1000, 0);
         return;
     }
-    if (swarm_net_save_identity(n->d, ca, cert, key, &e) < 0 ||
+    if (swarm_identity_save(n->d, ca, cert, key, &e) < 0 ||
         reload_contexts(n, &e) < 0) {
         log_error("cluster: installing the renewed certificate: %s", e.msg);
         return;
@@ -1332,9 +963,8 @@ void swarm_net_sync_ca(struct daemon *d)
         /* A rotation began (the new root joins the trusted ones before
          * any node shows a certificate from it) or ended (the old one
          * goes). */
-        _cleanup_free_ char *path = cert_path(d, CA_CERT_FILE);
         struct err err = {0};
-        if (fs_write_file_atomic(path, want, strlen(want), 0644, &err) < 0 ||
+        if (swarm_identity_save_trust(d, want, &err) < 0 ||
             reload_contexts(n, &err) < 0) {
             log_error("cluster: trusting the new root CA: %s", err.msg);
             return;
@@ -1489,7 +1119,6 @@ static void timer_closed(uv_handle_t *h)
     SSL_CTX_free(n->cli_ctx);
     free(n->ca_pem);
     pki_pair_clear(&n->own);
-    free(n->seen);
     free(n);
 }
 
@@ -1501,12 +1130,8 @@ void swarm_net_stop(struct daemon *d)
     d->net = NULL;
     struct err err = {0};
     swarm_err_no_leader(&err);
-    while (n->waits) {
-        struct apply_wait *w = n->waits;
-        n->waits = w->next;
-        w->cb(w->data, &err, w->index);
-        free(w);
-    }
+    swarm_wait_cancel_all(d, &err);
+    swarm_liveness_stop(d);
     n->stopping = true;
     dispatch_drop_all(d);
     worker_session_stop(d);

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// This node's part in the cluster network: its TLS identity (the files in
-// <swarm dir>/certs), the cluster port's server and its methods (join,
-// forwarded proposals, heartbeats), raft's connections to other managers,
-// forwarding of writes from a follower to the leader, and the leader's
-// watch over node heartbeats. Used by swarm.c and swarm_join.c only.
+// This node's part in the cluster network: the cluster port's server and
+// the methods other nodes call (join, session, renew, leave, propose,
+// heartbeat), raft's connections to other managers, forwarding writes
+// from a follower to the leader, heartbeats to the leader (the leader's
+// own watch is swarm_liveness.c, driven by this file's timer) and the
+// renewal of this node's certificate (its files: swarm_identity.c). Used
+// by swarm.c and swarm_role.c; calls down into dispatch.c and the helpers
+// under it, and up only through d->hooks.
 #pragma once
 
 #include <jansson.h>
@@ -16,32 +19,14 @@
 #include "daemon/daemon.h"
 #include "raft/raftnode.h"
 
-#define CERT_DIR       "certs"
-#define NODE_CERT_FILE "node.crt" /* node certificate + CA, PEM */
-#define NODE_KEY_FILE  "node.key"
-#define CA_CERT_FILE   "ca.crt"
-#define DATA_KEY_FILE  "raft.dek"
-
 /* The raft id of a node: derived from its id, so every manager computes
  * the same one without storing it. */
 uint64_t swarm_raft_id(const char *node_id);
 
-/* Writes this node's identity into <swarm dir>/certs. */
-int swarm_net_save_identity(struct daemon *d, const char *ca_pem,
-                            const char *cert_pem, const char *key_pem,
-                            struct err *err);
-/* This manager's key for its raft data at rest (<swarm dir>/certs/
- * raft.dek, made on first use). */
-int swarm_net_data_key(struct daemon *d, uint8_t key[32], struct err *err);
 /* After each applied entry: renews at once when the cluster's root CA
  * (or the trusted set, during a rotation) is not what this node holds. */
 void swarm_net_sync_ca(struct daemon *d);
 
-/* Autolock: are this node's secrets sealed? Does key open them (then it
- * is kept in d->unlock_key)? Re-seal them with new_key (NULL: plain). */
-bool swarm_net_locked(struct daemon *d);
-int swarm_net_try_unlock(struct daemon *d, const char *key, struct err *err);
-int swarm_net_reseal(struct daemon *d, const char *new_key, struct err *err);
 /* Loads the identity and starts the cluster port on d->listen_addr. */
 int swarm_net_start(struct daemon *d, struct err *err);
 /* Stops the port, the leader connection and the heartbeat timers. */
@@ -62,25 +47,8 @@ void swarm_net_leadership(struct daemon *d, bool is_leader);
 int swarm_net_forward(struct daemon *d, const char *txn, size_t len,
                       raftnode_apply_fn cb, void *data, struct err *err);
 
-/* The leader heard from a node (a heartbeat or a new session). */
-void swarm_net_heartbeat(struct daemon *d, const char *node_id);
-/* The cluster's heartbeat period in ms. */
-int64_t swarm_heartbeat_ms(const struct daemon *d);
-/* cb once the store has applied index (at once if it has). */
-void swarm_net_wait_index(struct daemon *d, uint64_t index,
-                          raftnode_apply_fn cb, void *data);
-
 /* Calls a method on the leader (a manager's leader connection, a
  * worker's session); params stolen. */
 int swarm_net_call_leader(struct daemon *d, const char *method, json_t *params,
                           unsigned timeout_ms, rpc_result_fn cb, void *data,
                           struct err *err);
-
-/* Docker's answer when no leader can be reached. */
-int swarm_err_no_leader(struct err *err);
-
-/* A new root CA and this manager's first certificate (swarm init). */
-int swarm_net_new_ca(struct daemon *d, int64_t cert_expiry_ns,
-                     struct pki_pair *ca, struct err *err);
-/* The join tokens of a CA: {"Worker": ..., "Manager": ...}. */
-json_t *swarm_net_new_tokens(const char *ca_cert_pem, struct err *err);

@@ -5,6 +5,8 @@
 // in place: a new manager starts raft (the leader makes it a voter), a
 // former manager stops raft, forgets its raft data and follows the leader
 // as a worker. Its containers and store stay as they are.
+#include "daemon/swarm_role.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +15,9 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "cluster/rpc.h"
-#include "daemon/daemon.h"
+#include "daemon/swarm_identity.h"
 #include "daemon/swarm_net.h"
+#include "daemon/swarm_state.h"
 
 #define RENEW_TIMEOUT_MS 15000
 
@@ -38,7 +41,8 @@ static void start_new_role(struct role_switch *rs)
     struct daemon *d = rs->d;
     struct err err = {0};
     d->is_manager = rs->manager;
-    if (swarm_save_state(d, &err) < 0 || swarm_start_role(d, false, &err) < 0)
+    if (swarm_save_state(d, &err) < 0 ||
+        d->hooks->start_role(d, false, &err) < 0)
         log_error("swarm: taking the %s role: %s",
                   rs->manager ? "manager" : "worker", err.msg);
     else
@@ -85,7 +89,7 @@ static void renewed(void *data, const struct err *rerr, const json_t *result)
         switch_fail(rs, rerr ? rerr->msg : "malformed answer");
         return;
     }
-    if (swarm_net_save_identity(d, ca, cert, rs->key_pem, &err) < 0) {
+    if (swarm_identity_save(d, ca, cert, rs->key_pem, &err) < 0) {
         switch_fail(rs, err.msg);
         return;
     }

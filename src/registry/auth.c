@@ -81,6 +81,8 @@ int reg_challenge_parse(const char *header, struct reg_challenge *c)
     const char *p = header ? header : "";
     while (*p) {
         p = skip_ws(p);
+        if (!*p)
+            break;
         const char *s = p;
         while (token_char(*p))
             p++;

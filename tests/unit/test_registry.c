@@ -291,6 +291,9 @@ static void test_challenge(void)
     CHECK_INT(reg_challenge_parse("", &c), -1);
     CHECK_INT(reg_challenge_parse(NULL, &c), -1);
     CHECK_INT(reg_challenge_parse("Negotiate", &c), -1);
+    CHECK_INT(reg_challenge_parse("Negotiate   ", &c), -1); /* fuzz */
+    CHECK_INT(reg_challenge_parse("Basic realm=x,  ", &c), 0);
+    reg_challenge_fini(&c);
     CHECK_INT(reg_challenge_parse("Bearer realm=\"file:///etc/passwd\"", &c),
               0);
     CHECK(reg_token_url(&c, NULL) == NULL);
