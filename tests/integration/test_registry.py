@@ -61,6 +61,14 @@ def test_push_pull_round_trip(loaded_node, registry):
     again = n.shoal_ok("image", "push", f"{name}:v1")
     assert "Layer already exists" in again and "Pushed" not in again
 
+    # Another repository of the same registry: the blobs are mounted from
+    # the one the image is known in, not uploaded again.
+    other = f"{registry.host}/shoal/other:1"
+    n.shoal_ok("image", "tag", f"{name}:v1", other)
+    out = n.shoal_ok("image", "push", other)
+    assert "Mounted from shoal/simple" in out and "Pushed" not in out, out
+    n.shoal_ok("image", "rm", other)
+
     # Pull into an empty store: remove (by id: every name and layer goes),
     # pull, same id and digest.
     n.shoal_ok("image", "rm", "-f", local_id)
