@@ -116,6 +116,23 @@ static bool has_running(const void *id)
     return find_event(id, CTR_RUNNING) != NULL;
 }
 
+/* The container's process is the command itself, no longer runc's init
+ * (a signal before its exec would reach runc, not the command). */
+static bool has_execd(const void *id)
+{
+    struct ctr_status st;
+    if (ctr_get_status(F.rt, id, &st) < 0 || st.pid <= 0)
+        return false;
+    char path[64], comm[64] = "";
+    snprintf(path, sizeof(path), "/proc/%d/comm", st.pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    bool ok = fgets(comm, sizeof(comm), f) && strncmp(comm, "runc", 4) != 0;
+    fclose(f);
+    return ok;
+}
+
 static bool path_gone(const void *path)
 {
     return !fs_exists(path);
@@ -574,6 +591,7 @@ static void test_stop(void)
               0);
     CHECK_INT(ctr_start(F.rt, id, &err), 0);
     CHECK(run_until(has_running, id, 5000));
+    CHECK(run_until(has_execd, id, 5000));
     _cleanup_json_ json_t *running = ctr_list_json(F.rt, false, NULL);
     CHECK_INT(json_array_size(running), 1);
     CHECK(strncmp(jx_str0(json_array_get(running, 0), "Status"), "Up ", 3) ==
