@@ -439,7 +439,7 @@ void agent_remove_all(struct agent *a, void (*cb)(void *), void *data)
         struct atask *at = v;
         at->gone = true;
         at->fast_stop = true;
-        exec_cancel_pull(a, at);
+        exec_abandon(a, at, false);
         agent_mark(a, at);
     }
     agent_check_removed_all(a);
@@ -483,7 +483,7 @@ void agent_free(struct agent *a)
     size_t it = 0;
     void *v;
     while (hmap_next(&a->tasks, &it, NULL, &v)) {
-        exec_cancel_pull(a, v);
+        exec_abandon(a, v, true);
         prober_stop(((struct atask *)v)->prober);
         free(v);
     }

@@ -40,7 +40,8 @@ struct atask {
     bool unhealthy;           /* its health check failed: stop, then fail */
     struct prober *prober;    /* health checks while running, or NULL */
     struct registry_op *pull; /* the image being pulled, or NULL */
-    bool pulled;              /* pulled once: a second miss rejects */
+    struct netns_work *netns_work; /* its namespace being made, or NULL */
+    bool pulled;                   /* pulled once: a second miss rejects */
     int pid;
     int exit_code;
     char error[256];
@@ -98,8 +99,10 @@ struct exec_host {
 
 /* executor.c */
 void exec_reconcile(struct agent *a, struct atask *at);
-/* Abandons the task's image pull, if any (swarm leave, shutdown); the
- * task goes back to PH_IDLE. */
-void exec_cancel_pull(struct agent *a, struct atask *at);
+/* Abandons the task's preparation in flight, if any: its image pull (swarm
+ * leave, shutdown: the task goes back to PH_IDLE) and, with all_work, the
+ * making of its network namespace too (shutdown: the agent is freed before
+ * that work ends). */
+void exec_abandon(struct agent *a, struct atask *at, bool all_work);
 void exec_container_event(struct agent *a, struct atask *at,
                           const struct ctr_status *st);

@@ -256,9 +256,13 @@ static int start_pull(struct agent *a, struct atask *at, const struct task *t,
     return at->pull ? 0 : -1;
 }
 
-void exec_cancel_pull(struct agent *a, struct atask *at)
+void exec_abandon(struct agent *a, struct atask *at, bool all_work)
 {
     (void)a;
+    if (all_work && at->netns_work) {
+        netns_create_abandon(at->netns_work);
+        at->netns_work = NULL;
+    }
     if (!at->pull)
         return;
     registry_op_cancel(at->pull);
@@ -355,6 +359,7 @@ static void netns_ready(void *data, const struct err *err)
 {
     struct atask *at = data;
     struct agent *a = at->agent;
+    at->netns_work = NULL;
     if (err) {
         at->netns[0] = '\0';
         reject(a, at, err->msg);
@@ -377,7 +382,9 @@ static void prepare(struct agent *a, struct atask *at)
     snprintf(at->netns, sizeof(at->netns), "%s/%s", a->netns_dir, at->id);
     at->phase = PH_PREPARING;
     struct err err = {0};
-    if (netns_create_async(a->cfg.loop, at->netns, netns_ready, at, &err) < 0) {
+    at->netns_work =
+        netns_create_async(a->cfg.loop, at->netns, netns_ready, at, &err);
+    if (!at->netns_work) {
         at->netns[0] = '\0';
         reject(a, at, err.msg);
     }

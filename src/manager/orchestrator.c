@@ -181,8 +181,10 @@ static void create_in_slot(struct orch_plan *p, const struct slot_view *v,
 }
 
 /* The restart policy decides whether a dead task gets a successor. A job
- * restarts failed tasks only (a finished one has done its work). */
-static void restart_dead(const struct orch_input *in,
+ * restarts failed tasks only (a finished one has done its work). Returns
+ * true if the successor is postponed: the dead task then keeps its desired
+ * state (it is still the slot's newest, as Docker shows it) until then. */
+static bool restart_dead(const struct orch_input *in,
                          const struct restart_policy *rp, struct orch_plan *p,
                          struct task *dead, struct slot_view *v)
 {
@@ -199,10 +201,30 @@ static void restart_dead(const struct orch_input *in,
     if (!window_start)
         window_start = in->now;
     if (!cond || (rp->max_attempts > 0 && count >= rp->max_attempts))
-        return;
+        return false;
+    /* A replacement that died within its own delay (rejected while it was
+     * prepared: an image no registry has, say) is replaced once that delay
+     * has passed, not at once: one attempt per delay, as in Docker. */
+    int64_t due = dead->meta.created_at + rp->delay;
+    if (dead->restart_count > 0 && task_state_is_terminal(dead->state) &&
+        in->now < due) {
+        wake(p, due);
+        return true;
+    }
     create_in_slot(p, v, rp->delay > 0 ? TASK_READY : TASK_RUNNING, count + 1,
                    window_start);
     v->created = true;
+    return false;
+}
+
+/* Every dead task of ts but keep is told to shut down. */
+static void retire_dead(const struct orch_input *in, struct orch_plan *p,
+                        struct task *const *ts, size_t n,
+                        const struct task *keep)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ts[i] != keep && is_dead(in, ts[i]))
+            set_desired(p, ts[i], TASK_SHUTDOWN);
 }
 
 /* A waiting replacement (desired ready) starts once everything before it in
@@ -261,14 +283,12 @@ static void reconcile_slot(const struct orch_input *in,
     /* Dead tasks retire; the newest may be restarted if the slot has
      * nothing else live. */
     struct task *newest_dead = NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_dead(in, ts[i]))
-            continue;
-        newest_dead = ts[i];
-        set_desired(p, ts[i], TASK_SHUTDOWN);
-    }
-    if (newest_dead && !v->best)
-        restart_dead(in, rp, p, newest_dead, v);
+    for (size_t i = 0; i < n; i++)
+        if (is_dead(in, ts[i]))
+            newest_dead = ts[i];
+    bool postponed =
+        newest_dead && !v->best && restart_dead(in, rp, p, newest_dead, v);
+    retire_dead(in, p, ts, n, postponed ? newest_dead : NULL);
 
     /* Surplus live tasks (e.g. a node came back) are stopped; a running
      * one whose replacement is still starting (start-first) stays until
@@ -527,7 +547,6 @@ static bool reconcile_job_unit(const struct orch_input *in,
             set_desired(p, t, TASK_COMPLETE);
         } else if (is_dead(in, t)) {
             newest_dead = t;
-            set_desired(p, t, TASK_SHUTDOWN);
         } else if (is_live(in, t)) {
             if (live || done) /* a surplus (a node came back) */
                 set_desired(p, t, TASK_SHUTDOWN);
@@ -538,8 +557,9 @@ static bool reconcile_job_unit(const struct orch_input *in,
     *pending = !any;
     v->best = done ? NULL : live;
     v->created = false;
-    if (!done && !live && newest_dead)
-        restart_dead(in, rp, p, newest_dead, v);
+    bool postponed = !done && !live && newest_dead &&
+                     restart_dead(in, rp, p, newest_dead, v);
+    retire_dead(in, p, u->ts, u->n, postponed ? newest_dead : NULL);
     start_waiting(in, rp, p, u->ts, u->n, v->best);
     trim_history(in, p, u->ts, u->n);
     return v->best || v->created;

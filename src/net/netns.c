@@ -100,13 +100,20 @@ static void netns_work_done(uv_work_t *req, int status)
                 "create network namespace '%s': "
                 "cancelled",
                 w->path);
-    w->cb(w->data, err_is_set(&w->err) ? &w->err : NULL);
+    if (w->cb) {
+        w->cb(w->data, err_is_set(&w->err) ? &w->err : NULL);
+    } else if (!err_is_set(&w->err)) {
+        struct err derr = {0};
+        if (netns_delete(w->path, &derr) < 0)
+            log_warn("%s", derr.msg);
+    }
     free(w->path);
     free(w);
 }
 
-int netns_create_async(uv_loop_t *loop, const char *path, netns_done_fn cb,
-                       void *data, struct err *err)
+struct netns_work *netns_create_async(uv_loop_t *loop, const char *path,
+                                      netns_done_fn cb, void *data,
+                                      struct err *err)
 {
     struct netns_work *w = xcalloc(1, sizeof(*w));
     w->req.data = w;
@@ -117,8 +124,15 @@ int netns_create_async(uv_loop_t *loop, const char *path, netns_done_fn cb,
     if (r < 0) {
         free(w->path);
         free(w);
-        return err_set(err, ERR_INTERNAL, "queue network namespace work: %s",
-                       uv_strerror(r));
+        err_set(err, ERR_INTERNAL, "queue network namespace work: %s",
+                uv_strerror(r));
+        return NULL;
     }
-    return 0;
+    return w;
+}
+
+void netns_create_abandon(struct netns_work *w)
+{
+    if (w)
+        w->cb = NULL;
 }

@@ -191,12 +191,44 @@ def log_messages(text):
     return [ln.split("| ", 1)[1] for ln in text.splitlines() if "| " in ln]
 
 
+_FRAME = re.compile(r"\((/[^()+\s]+)\+(0x[0-9a-f]+)\)")
+
+
+def symbolize(report):
+    """The report with each unsymbolized frame "(/path/bin+0x1234)" followed
+    by its function and line (addr2line). The suites run the sanitizers
+    with symbolize=0 (tests/run-all): a shoald in the node namespaces dies
+    while its in-process symbolizer runs, halfway through a report."""
+    frames = {}
+    for path, off in _FRAME.findall(report):
+        frames.setdefault(path, set()).add(off)
+    names = {}
+    for path, offs in frames.items():
+        offs = sorted(offs)
+        try:
+            r = subprocess.run(["addr2line", "-f", "-C", "-e", path, *offs],
+                               capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        lines = r.stdout.splitlines()
+        for i, off in enumerate(offs):
+            if 2 * i + 1 < len(lines):
+                fn, loc = lines[2 * i], lines[2 * i + 1]
+                names[(path, off)] = f"{fn} {loc}"
+    return _FRAME.sub(
+        lambda m: m.group(0) + (f" {names[(m.group(1), m.group(2))]}"
+                                if (m.group(1), m.group(2)) in names
+                                else ""), report)
+
+
 def check_no_sanitizer_report(text, where):
     m = SANITIZER_PATTERNS.search(text or "")
     if m:
         start = max(0, m.start() - 200)
+        end = text.find("Shadow bytes around", m.start())
+        report = symbolize(text[start:end if end > 0 else start + 6000])
         raise AssertionError(f"sanitizer report in {where}:\n"
-                             f"{text[start:start + 4000]}")
+                             f"{report[:8000]}")
 
 
 # --------------------------------------------------------- raw HTTP on unix

@@ -1121,8 +1121,7 @@ static void test_netns_async(void)
     _cleanup_free_ char *ns = xasprintf("%s/n2", F.netns_dir);
     int done = 0;
     struct err err = {0};
-    CHECK_INT(
-        netns_create_async(&F.loop, ns, test_netns_async_done, &done, &err), 0);
+    CHECK(netns_create_async(&F.loop, ns, test_netns_async_done, &done, &err));
     CHECK(run_until(int_set, &done, 5000));
     CHECK_INT(done, 1);
     CHECK(rootfs_is_mounted(ns));
@@ -1140,6 +1139,28 @@ static void test_netns_async(void)
     CHECK(run_until(probe_finished, &probe, 5000));
     CHECK(probe.ino != 0 && probe.ino == b.st_ino);
     CHECK_INT(netns_delete(ns, &err), 0);
+    CHECK(run_until(path_gone, ns, 100));
+}
+
+/* An abandoned creation (its owner freed meanwhile) never calls back and
+ * leaves no namespace behind. */
+static void test_netns_async_abandoned(void)
+{
+    _cleanup_free_ char *ns = xasprintf("%s/n3", F.netns_dir);
+    int done = 0;
+    struct err err = {0};
+    struct netns_work *w =
+        netns_create_async(&F.loop, ns, test_netns_async_done, &done, &err);
+    CHECK(w != NULL);
+    netns_create_abandon(w);
+    /* The work is queued behind the probe: once the probe is back, the
+     * creation's completion has run too. */
+    struct ns_probe probe = {0};
+    probe.req.data = &probe;
+    CHECK_INT(uv_queue_work(&F.loop, &probe.req, probe_work, probe_done), 0);
+    CHECK(run_until(probe_finished, &probe, 5000));
+    CHECK(uv_run(&F.loop, UV_RUN_NOWAIT) >= 0);
+    CHECK_INT(done, 0);
     CHECK(run_until(path_gone, ns, 100));
 }
 
@@ -1205,6 +1226,7 @@ int main(int argc, char **argv)
     RUN(test_netns_user);
     RUN(test_follow);
     RUN(test_netns_async);
+    RUN(test_netns_async_abandoned);
     RUN(test_rootfs_limits);
     fixture_fini();
     HARNESS_END();

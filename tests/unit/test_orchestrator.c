@@ -274,6 +274,72 @@ static void test_restart_any_with_delay(void)
     store_free(w.s);
 }
 
+/* The fake agent for an image no registry has: every assigned task is
+ * rejected while it is prepared. */
+static size_t reject_step(struct world *w)
+{
+    struct txn t;
+    txn_init(&t);
+    size_t it = 0;
+    void *o;
+    while (store_next(w->s, KIND_TASK, &it, &o)) {
+        struct task *task = o;
+        if (task_state_is_terminal(task->state))
+            continue;
+        if (task->state == TASK_NEW)
+            txn_task_status(&t, task->meta.id, TASK_PENDING, "pending", NULL,
+                            NULL, 0, -1);
+        else if (task->state < TASK_ASSIGNED)
+            txn_task_assign(&t, task->meta.id, w->node);
+        else
+            txn_task_status(&t, task->meta.id, TASK_REJECTED, "preparing",
+                            "no such image", NULL, 0, -1);
+    }
+    size_t n = txn_size(&t);
+    if (n)
+        commit(w, &t);
+    return n;
+}
+
+static int newest_restart_count(struct world *w, const char *sid)
+{
+    const struct vec *v = store_service_tasks(w->s, sid);
+    int most = -1;
+    for (size_t i = 0; v && i < v->len; i++) {
+        struct task *t = v->items[i];
+        if (t->restart_count > most)
+            most = t->restart_count;
+    }
+    return most;
+}
+
+/* Replacements rejected while they wait out their delay are retried once
+ * per delay, not in a tight loop. */
+static void test_rejected_retried_once_per_delay(void)
+{
+    struct world w;
+    world_init(&w);
+    char *sid = service_new_named(&w, "bad", 1, NULL, 5 * NS_PER_SEC, 0);
+    int64_t wake = 0;
+    for (int round = 0; round < 20; round++) {
+        reject_step(&w);
+        reconcile(&w, sid, &wake);
+    }
+    /* The first task, then one replacement at once: no third yet. */
+    CHECK_INT(newest_restart_count(&w, sid), 1);
+    CHECK_INT(task_count(&w, sid), 2);
+    CHECK(wake > w.now && wake <= w.now + 5 * NS_PER_SEC);
+    w.now = wake;
+    for (int round = 0; round < 20; round++) {
+        reject_step(&w);
+        reconcile(&w, sid, NULL);
+    }
+    CHECK_INT(newest_restart_count(&w, sid), 2);
+    CHECK_INT(task_count(&w, sid), 3);
+    free(sid);
+    store_free(w.s);
+}
+
 static void test_restart_none_and_on_failure(void)
 {
     struct world w;
@@ -781,6 +847,7 @@ int main(void)
 {
     RUN(test_seed_two_steps);
     RUN(test_restart_any_with_delay);
+    RUN(test_rejected_retried_once_per_delay);
     RUN(test_restart_none_and_on_failure);
     RUN(test_max_attempts);
     RUN(test_rolling_update_and_history);
