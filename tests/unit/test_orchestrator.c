@@ -105,8 +105,12 @@ static size_t reconcile(struct world *w, const char *sid, int64_t *wake)
     return n;
 }
 
-/* The fake agent: every task moves as far as its desired state allows. */
-static size_t agent_step(struct world *w)
+/* One step of a fake agent: new tasks go pending, pending ones are
+ * assigned, and act moves each assigned one. Returns the number of
+ * changes. */
+static size_t fake_agent_step(struct world *w,
+                              void (*act)(struct txn *t,
+                                          const struct task *task))
 {
     struct txn t;
     txn_init(&t);
@@ -116,31 +120,38 @@ static size_t agent_step(struct world *w)
         struct task *task = o;
         if (task_state_is_terminal(task->state))
             continue;
-        if (task->state < TASK_ASSIGNED) {
-            if (task->state == TASK_NEW)
-                txn_task_status(&t, task->meta.id, TASK_PENDING, "pending",
-                                NULL, NULL, 0, -1);
-            else
-                txn_task_assign(&t, task->meta.id,
-                                task->node_id[0] ? task->node_id : w->node);
-            continue;
-        }
-        if (task->desired > TASK_RUNNING)
-            txn_task_status(&t, task->meta.id, TASK_SHUTDOWN, "shutdown", NULL,
-                            NULL, 0, 0);
-        else if (task->desired == TASK_READY && task->state < TASK_READY)
-            txn_task_status(&t, task->meta.id, TASK_READY, "ready", NULL, NULL,
-                            0, -1);
-        else if (task->desired == TASK_RUNNING && task->state < TASK_RUNNING)
-            txn_task_status(&t, task->meta.id, TASK_RUNNING, "started", NULL,
-                            NULL, 100, -1);
+        if (task->state == TASK_NEW)
+            txn_task_status(&t, task->meta.id, TASK_PENDING, "pending", NULL,
+                            NULL, 0, -1);
+        else if (task->state < TASK_ASSIGNED)
+            txn_task_assign(&t, task->meta.id,
+                            task->node_id[0] ? task->node_id : w->node);
+        else
+            act(&t, task);
     }
     size_t n = txn_size(&t);
     if (n)
         commit(w, &t);
-    else
-        txn_fini(&t);
     return n;
+}
+
+/* Every task moves as far as its desired state allows. */
+static void run_as_desired(struct txn *t, const struct task *task)
+{
+    if (task->desired > TASK_RUNNING)
+        txn_task_status(t, task->meta.id, TASK_SHUTDOWN, "shutdown", NULL, NULL,
+                        0, 0);
+    else if (task->desired == TASK_READY && task->state < TASK_READY)
+        txn_task_status(t, task->meta.id, TASK_READY, "ready", NULL, NULL, 0,
+                        -1);
+    else if (task->desired == TASK_RUNNING && task->state < TASK_RUNNING)
+        txn_task_status(t, task->meta.id, TASK_RUNNING, "started", NULL, NULL,
+                        100, -1);
+}
+
+static size_t agent_step(struct world *w)
+{
+    return fake_agent_step(w, run_as_desired);
 }
 
 static void settle(struct world *w, const char *const *sids, size_t n)
@@ -274,31 +285,17 @@ static void test_restart_any_with_delay(void)
     store_free(w.s);
 }
 
-/* The fake agent for an image no registry has: every assigned task is
- * rejected while it is prepared. */
+/* An image no registry has: every assigned task is rejected while it is
+ * prepared. */
+static void reject(struct txn *t, const struct task *task)
+{
+    txn_task_status(t, task->meta.id, TASK_REJECTED, "preparing",
+                    "no such image", NULL, 0, -1);
+}
+
 static size_t reject_step(struct world *w)
 {
-    struct txn t;
-    txn_init(&t);
-    size_t it = 0;
-    void *o;
-    while (store_next(w->s, KIND_TASK, &it, &o)) {
-        struct task *task = o;
-        if (task_state_is_terminal(task->state))
-            continue;
-        if (task->state == TASK_NEW)
-            txn_task_status(&t, task->meta.id, TASK_PENDING, "pending", NULL,
-                            NULL, 0, -1);
-        else if (task->state < TASK_ASSIGNED)
-            txn_task_assign(&t, task->meta.id, w->node);
-        else
-            txn_task_status(&t, task->meta.id, TASK_REJECTED, "preparing",
-                            "no such image", NULL, 0, -1);
-    }
-    size_t n = txn_size(&t);
-    if (n)
-        commit(w, &t);
-    return n;
+    return fake_agent_step(w, reject);
 }
 
 static int newest_restart_count(struct world *w, const char *sid)
