@@ -132,6 +132,8 @@ static size_t fake_agent_step(struct world *w,
     size_t n = txn_size(&t);
     if (n)
         commit(w, &t);
+    else
+        txn_fini(&t);
     return n;
 }
 
