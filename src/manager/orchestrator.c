@@ -204,7 +204,7 @@ static bool restart_dead(const struct orch_input *in,
         return false;
     /* A replacement that died within its own delay (rejected while it was
      * prepared: an image no registry has, say) is replaced once that delay
-     * has passed, not at once: one attempt per delay, as in Docker. */
+     * has passed, not at once: one attempt per delay. */
     int64_t due = dead->meta.created_at + rp->delay;
     if (dead->restart_count > 0 && task_state_is_terminal(dead->state) &&
         in->now < due) {
