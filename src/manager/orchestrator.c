@@ -183,7 +183,7 @@ static void create_in_slot(struct orch_plan *p, const struct slot_view *v,
 /* The restart policy decides whether a dead task gets a successor. A job
  * restarts failed tasks only (a finished one has done its work). Returns
  * true if the successor is postponed: the dead task then keeps its desired
- * state (it is still the slot's newest, as Docker shows it) until then. */
+ * state (it is still the slot's newest) until then. */
 static bool restart_dead(const struct orch_input *in,
                          const struct restart_policy *rp, struct orch_plan *p,
                          struct task *dead, struct slot_view *v)
